@@ -1,0 +1,195 @@
+//! The argon2id [`SecretHasher`], run on tokio's blocking pool so a 20+ ms hash never stalls
+//! the tasks of the async executor.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use async_trait::async_trait;
+use tollgate_domain::{SecretHash, TokenSecret};
+
+use crate::ports::{HashError, SecretHasher};
+
+/// argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes over memory.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Argon2Params {
+    /// OWASP's recommendation for argon2id: 19 MiB, 2 iterations, 1 lane.
+    pub const OWASP: Self = Self {
+        memory_kib: 19_456,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    /// The cheapest parameters argon2 accepts. For tests only: they protect nothing.
+    pub const INSECURE_FAST_FOR_TESTS: Self = Self {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    };
+}
+
+impl Default for Argon2Params {
+    fn default() -> Self {
+        Self::OWASP
+    }
+}
+
+/// Hashes secrets with argon2id (version 0x13) and a 128-bit random salt per secret.
+#[derive(Clone)]
+pub struct Argon2Hasher {
+    argon2: Argon2<'static>,
+    params: Argon2Params,
+}
+
+impl std::fmt::Debug for Argon2Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Argon2Hasher")
+            .field("params", &self.params)
+            .finish()
+    }
+}
+
+impl Argon2Hasher {
+    /// A hasher with these parameters.
+    ///
+    /// # Errors
+    /// [`HashError`] if argon2 rejects the parameters (memory below 8 KiB per lane, say).
+    pub fn new(params: Argon2Params) -> Result<Self, HashError> {
+        let argon_params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| HashError(Box::new(e)))?;
+        Ok(Self {
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, argon_params),
+            params,
+        })
+    }
+
+    /// A hasher with OWASP's parameters.
+    #[must_use]
+    pub fn owasp() -> Self {
+        Self::new(Argon2Params::OWASP)
+            .unwrap_or_else(|_| unreachable!("OWASP parameters are valid"))
+    }
+
+    /// The parameters new hashes use.
+    #[must_use]
+    pub const fn params(&self) -> Argon2Params {
+        self.params
+    }
+
+    fn hash_blocking(argon2: &Argon2<'_>, secret: &str) -> Result<SecretHash, HashError> {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|e| HashError(Box::new(e)))?;
+        let salt = SaltString::encode_b64(&salt).map_err(|e| HashError(Box::new(e)))?;
+        let hash = argon2
+            .hash_password(secret.as_bytes(), &salt)
+            .map_err(|e| HashError(Box::new(e)))?;
+        Ok(SecretHash::new(hash.to_string()))
+    }
+
+    fn verify_blocking(argon2: &Argon2<'_>, secret: &str, phc: &str) -> Result<bool, HashError> {
+        let parsed = PasswordHash::new(phc).map_err(|e| HashError(Box::new(e)))?;
+        match argon2.verify_password(secret.as_bytes(), &parsed) {
+            Ok(()) => Ok(true),
+            Err(argon2::password_hash::Error::Password) => Ok(false),
+            Err(e) => Err(HashError(Box::new(e))),
+        }
+    }
+}
+
+async fn off_executor<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+) -> Result<T, HashError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| HashError(Box::new(e)))?
+}
+
+#[async_trait]
+impl SecretHasher for Argon2Hasher {
+    async fn hash(&self, secret: &TokenSecret) -> Result<SecretHash, HashError> {
+        let (argon2, secret) = (self.argon2.clone(), secret.expose().to_owned());
+        off_executor(move || Self::hash_blocking(&argon2, &secret)).await
+    }
+
+    async fn verify(&self, secret: &TokenSecret, hash: &SecretHash) -> Result<bool, HashError> {
+        let (argon2, secret, phc) = (
+            self.argon2.clone(),
+            secret.expose().to_owned(),
+            hash.as_str().to_owned(),
+        );
+        off_executor(move || Self::verify_blocking(&argon2, &secret, &phc)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::SequentialRandomSource;
+    use crate::ports::RandomSource;
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_with_the_configured_parameters_and_verify() {
+        let hasher = Argon2Hasher::new(Argon2Params::INSECURE_FAST_FOR_TESTS)
+            .unwrap_or_else(|_| unreachable!());
+        let random = SequentialRandomSource::new();
+        let (secret, other) = (random.secret(), random.secret());
+        let hash = hasher
+            .hash(&secret)
+            .await
+            .unwrap_or_else(|_| unreachable!());
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=8,t=1,p=1$"));
+        assert!(!hash.as_str().contains(secret.expose()));
+        assert!(matches!(hasher.verify(&secret, &hash).await, Ok(true)));
+        assert!(matches!(hasher.verify(&other, &hash).await, Ok(false)));
+    }
+
+    #[tokio::test]
+    async fn the_same_secret_hashes_differently_each_time() {
+        let hasher = Argon2Hasher::new(Argon2Params::INSECURE_FAST_FOR_TESTS)
+            .unwrap_or_else(|_| unreachable!());
+        let secret = SequentialRandomSource::new().secret();
+        let (a, b) = (hasher.hash(&secret).await, hasher.hash(&secret).await);
+        assert_ne!(a.ok(), b.ok());
+    }
+
+    #[tokio::test]
+    async fn a_stored_hash_that_is_not_a_phc_string_is_an_error_not_a_match() {
+        let hasher = Argon2Hasher::new(Argon2Params::INSECURE_FAST_FOR_TESTS)
+            .unwrap_or_else(|_| unreachable!());
+        let secret = SequentialRandomSource::new().secret();
+        assert!(hasher
+            .verify(&secret, &SecretHash::new("garbage".into()))
+            .await
+            .is_err());
+    }
+
+    #[test]
+    fn owasp_parameters_are_the_default() {
+        assert_eq!(
+            Argon2Hasher::owasp().params(),
+            Argon2Params {
+                memory_kib: 19_456,
+                iterations: 2,
+                parallelism: 1
+            }
+        );
+        assert!(Argon2Hasher::new(Argon2Params {
+            memory_kib: 1,
+            iterations: 1,
+            parallelism: 1
+        })
+        .is_err());
+    }
+}

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+pub mod adapters;
+pub mod error;
+pub mod pagination;
+pub mod ports;
+pub mod services;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{BoxError, StoreError};
+pub use pagination::{Cursor, CursorError, Page, PageLimit, PageLimitError, PageRequest};
+pub use services::*;

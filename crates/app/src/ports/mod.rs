@@ -1,0 +1,27 @@
+//! Ports: what the application core needs from the outside world, one trait per capability.
+//! Services hold them as `Arc<dyn Port>`; adapters implement them.
+
+mod clock;
+mod random_source;
+mod secret_hasher;
+mod space_repository;
+mod store_health;
+mod token_repository;
+
+pub use clock::Clock;
+pub use random_source::RandomSource;
+pub use secret_hasher::{HashError, SecretHasher};
+pub use space_repository::SpaceRepository;
+pub use store_health::StoreHealth;
+pub use token_repository::{TokenQuery, TokenRepository};
+
+#[cfg(test)]
+pub use clock::MockClock;
+#[cfg(test)]
+pub use random_source::MockRandomSource;
+#[cfg(test)]
+pub use secret_hasher::MockSecretHasher;
+#[cfg(test)]
+pub use space_repository::MockSpaceRepository;
+#[cfg(test)]
+pub use token_repository::MockTokenRepository;

@@ -1,0 +1,14 @@
+//! The source of ids and secrets, as a port so tests can be deterministic.
+
+use tollgate_domain::{SpaceId, TokenId, TokenSecret};
+
+/// Makes fresh ids and token secrets.
+#[cfg_attr(test, mockall::automock)]
+pub trait RandomSource: Send + Sync {
+    /// A new space id. MUST not repeat (production: UUID v7).
+    fn space_id(&self) -> SpaceId;
+    /// A new token id. MUST not repeat (production: UUID v7).
+    fn token_id(&self) -> TokenId;
+    /// A new secret. In production MUST come from the operating system's CSPRNG.
+    fn secret(&self) -> TokenSecret;
+}

@@ -1,0 +1,11 @@
+//! Services: the use cases. Each checks the domain's policy, then calls the ports.
+
+mod space_service;
+mod token_service;
+
+pub use space_service::{CreateSpaceError, GetSpaceError, ListSpacesError, NewSpace, SpaceService};
+pub use token_service::{
+    mint_token_string, BootstrapError, BootstrapOutcome, CreateTokenError, GetTokenError,
+    IssuedToken, ListTokens, ListTokensError, NewToken, RevokeTokenError, TokenService,
+    VerifiedToken, VerifyTokenError,
+};

@@ -1,0 +1,551 @@
+//! Issuing, listing, reading, revoking and verifying API tokens.
+
+use std::fmt;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use tollgate_domain::{
+    allows, can_see, create_permission, Actor, ApiToken, CreatedBy, ParsedToken, Permission,
+    Resource, SpaceId, TokenId, TokenKind, TokenLevel, TokenName, TokenScope, TokenString,
+};
+
+use crate::error::StoreError;
+use crate::pagination::{Page, PageRequest};
+use crate::ports::{
+    Clock, HashError, RandomSource, SecretHasher, SpaceRepository, TokenQuery, TokenRepository,
+};
+
+/// The command to issue a token in a space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    /// Its name.
+    pub name: TokenName,
+    /// Its level.
+    pub level: TokenLevel,
+    /// When it stops working, if ever; must be in the future.
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// A freshly issued token: its metadata and the token string, the only value that ever carries
+/// the secret. Its `Debug` shows the metadata, never the secret.
+pub struct IssuedToken {
+    /// The stored token (metadata and hash).
+    pub token: ApiToken,
+    secret: TokenString,
+}
+
+impl IssuedToken {
+    /// The token string to hand to its user, once.
+    #[must_use]
+    pub const fn secret(&self) -> &TokenString {
+        &self.secret
+    }
+
+    /// The metadata and the token string, to move each where it belongs.
+    #[must_use]
+    pub fn into_parts(self) -> (ApiToken, TokenString) {
+        (self.token, self.secret)
+    }
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token", &self.token)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Which tokens of a space to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListTokens {
+    /// Only this level, or every level the actor may see for `None`.
+    pub level: Option<TokenLevel>,
+    /// The page.
+    pub page: PageRequest,
+}
+
+/// A token that passed verification, and whom it acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    /// The actor the token acts as.
+    pub actor: Actor,
+    /// The token's metadata.
+    pub token: ApiToken,
+}
+
+/// Why a token could not be issued. Nothing was stored in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateTokenError {
+    /// No such space, or not the actor's.
+    #[error("space not found")]
+    SpaceNotFound,
+    /// The actor may not create tokens of this level here.
+    #[error("creating a {0} token needs {perm}", perm = create_permission(*.0))]
+    Forbidden(TokenLevel),
+    /// `expires_at` is not in the future.
+    #[error("expires_at must be in the future")]
+    ExpiryNotInFuture,
+    /// The hasher failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why tokens could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum ListTokensError {
+    /// No such space, or not the actor's.
+    #[error("space not found")]
+    SpaceNotFound,
+    /// The actor lacks READ_API_TOKEN in the space.
+    #[error("listing tokens needs READ_API_TOKEN")]
+    Forbidden,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a token could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum GetTokenError {
+    /// No such space, or not the actor's.
+    #[error("space not found")]
+    SpaceNotFound,
+    /// No such token in the space, or one the actor may not know of.
+    #[error("token not found")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a token could not be revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeTokenError {
+    /// No such space, or not the actor's.
+    #[error("space not found")]
+    SpaceNotFound,
+    /// No such token in the space, or one the actor may not know of.
+    #[error("token not found")]
+    NotFound,
+    /// The actor sees the token but may not revoke it.
+    #[error("revoking this token needs REVOKE_API_TOKEN")]
+    Forbidden,
+    /// The store failed; the token may not be revoked.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a presented token string was not accepted. `Invalid` is deliberately one opaque case
+/// for malformed, unknown, revoked, expired and wrong-secret tokens; the reason is logged.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyTokenError {
+    /// Not a valid, active token.
+    #[error("invalid token")]
+    Invalid,
+    /// The store could not be asked; the token may be valid.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The failures of issuing itself, once every check has passed.
+#[derive(Debug, thiserror::Error)]
+enum IssueError {
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<IssueError> for CreateTokenError {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::Hash(e) => Self::Hash(e),
+            IssueError::Store(e) => Self::Store(e),
+        }
+    }
+}
+
+impl From<IssueError> for BootstrapError {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::Hash(e) => Self::Hash(e),
+            IssueError::Store(e) => Self::Store(e),
+        }
+    }
+}
+
+/// What bootstrap did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootstrapOutcome {
+    /// The token was stored now.
+    Registered,
+    /// The same token was stored before; nothing changed.
+    AlreadyRegistered,
+}
+
+/// Why the bootstrap token could not be registered.
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    /// The string is not a well-formed token.
+    #[error("the bootstrap token is not a well-formed tollgate token")]
+    Malformed,
+    /// The token is well formed but not an instance admin token (`tgi_`).
+    #[error("the bootstrap token must be an instance admin token (tgi_...)")]
+    NotInstanceAdmin,
+    /// A different token with the same id is stored.
+    #[error("a different token with the bootstrap token's id is stored")]
+    Conflict,
+    /// The hasher failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Makes a fresh, well-formed token string of `kind` without storing anything (what
+/// `tollgate token mint` prints).
+#[must_use]
+pub fn mint_token_string(random: &dyn RandomSource, kind: TokenKind) -> TokenString {
+    TokenString::new(kind, random.token_id(), &random.secret())
+}
+
+/// The name given to instance admin tokens that tollgate registers or creates at start.
+const BOOTSTRAP_TOKEN_NAME: &str = "bootstrap";
+
+/// The token use cases.
+#[derive(Clone)]
+pub struct TokenService {
+    spaces: Arc<dyn SpaceRepository>,
+    tokens: Arc<dyn TokenRepository>,
+    hasher: Arc<dyn SecretHasher>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+}
+
+impl fmt::Debug for TokenService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenService").finish_non_exhaustive()
+    }
+}
+
+impl TokenService {
+    /// A service over these ports.
+    #[must_use]
+    pub fn new(
+        spaces: Arc<dyn SpaceRepository>,
+        tokens: Arc<dyn TokenRepository>,
+        hasher: Arc<dyn SecretHasher>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn RandomSource>,
+    ) -> Self {
+        Self {
+            spaces,
+            tokens,
+            hasher,
+            clock,
+            random,
+        }
+    }
+
+    /// Whether the actor can reach `space_id` at all: its own space (or any, for an instance
+    /// admin), and one that exists. Everything else looks exactly like a missing space.
+    async fn space_exists_for(&self, actor: &Actor, space_id: SpaceId) -> Result<bool, StoreError> {
+        if actor.space_id().is_some_and(|own| own != space_id) {
+            return Ok(false);
+        }
+        Ok(self.spaces.get(space_id).await?.is_some())
+    }
+
+    /// The token `token_id` of `space_id` if the actor may know of it.
+    async fn visible_token(
+        &self,
+        actor: &Actor,
+        space_id: SpaceId,
+        token_id: TokenId,
+    ) -> Result<Option<ApiToken>, StoreError> {
+        Ok(self
+            .tokens
+            .get(token_id)
+            .await?
+            .filter(|t| t.space_id() == Some(space_id) && can_see(actor, t)))
+    }
+
+    async fn issue(
+        &self,
+        scope: TokenScope,
+        name: TokenName,
+        created_by: CreatedBy,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<IssuedToken, IssueError> {
+        let id = self.random.token_id();
+        let secret = self.random.secret();
+        let secret_hash = self.hasher.hash(&secret).await?;
+        let token = ApiToken {
+            id,
+            scope,
+            name,
+            created_at: self.clock.now(),
+            created_by,
+            expires_at,
+            last_used_at: None,
+            revoked_at: None,
+            secret_hash,
+        };
+        if !self.tokens.insert(&token).await? {
+            return Err(IssueError::Store(StoreError::Failed(
+                "token id collision".into(),
+            )));
+        }
+        let secret = TokenString::new(scope.kind(), id, &secret);
+        Ok(IssuedToken { token, secret })
+    }
+
+    /// Issues a token in `space_id`. Needs CREATE_API_TOKEN there, or CREATE_ADMIN_API_TOKEN for
+    /// an admin-level token (which no token holds: only instance admins and owner or admin
+    /// members mint admin tokens).
+    ///
+    /// # Errors
+    /// [`CreateTokenError`]; on any error nothing is stored.
+    #[tracing::instrument(skip_all, fields(space_id = %space_id, level = %cmd.level))]
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        space_id: SpaceId,
+        cmd: NewToken,
+    ) -> Result<IssuedToken, CreateTokenError> {
+        if actor.space_id().is_some_and(|own| own != space_id) {
+            return Err(CreateTokenError::SpaceNotFound);
+        }
+        if !allows(
+            actor,
+            create_permission(cmd.level),
+            Resource::Space(space_id),
+        ) {
+            return Err(CreateTokenError::Forbidden(cmd.level));
+        }
+        if cmd.expires_at.is_some_and(|at| at <= self.clock.now()) {
+            return Err(CreateTokenError::ExpiryNotInFuture);
+        }
+        if self.spaces.get(space_id).await?.is_none() {
+            return Err(CreateTokenError::SpaceNotFound);
+        }
+        let scope = TokenScope::Space {
+            space_id,
+            level: cmd.level,
+        };
+        let issued = self
+            .issue(scope, cmd.name, actor.as_creator(), cmd.expires_at)
+            .await?;
+        tracing::info!(token_id = %issued.token.id, "token created");
+        Ok(issued)
+    }
+
+    /// Lists the tokens of `space_id` the actor may see, revoked ones left out. An actor
+    /// without READ_ADMIN_API_TOKEN sees client tokens only, and asking for admin tokens gives it
+    /// an empty list rather than a hint that they exist.
+    ///
+    /// # Errors
+    /// [`ListTokensError`].
+    #[tracing::instrument(skip_all, fields(space_id = %space_id))]
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        space_id: SpaceId,
+        query: ListTokens,
+    ) -> Result<Page<ApiToken>, ListTokensError> {
+        if !self.space_exists_for(actor, space_id).await? {
+            return Err(ListTokensError::SpaceNotFound);
+        }
+        if !allows(actor, Permission::ReadApiToken, Resource::Space(space_id)) {
+            return Err(ListTokensError::Forbidden);
+        }
+        let reads_admin = allows(
+            actor,
+            Permission::ReadAdminApiToken,
+            Resource::Space(space_id),
+        );
+        let level = match query.level {
+            Some(TokenLevel::Admin) if !reads_admin => return Ok(Page::empty()),
+            None if !reads_admin => Some(TokenLevel::Client),
+            level => level,
+        };
+        let limit = query.page.limit.get() as usize;
+        let tokens = self
+            .tokens
+            .list(&TokenQuery {
+                space_id,
+                level,
+                include_revoked: false,
+                after: query.page.cursor.map(|c| TokenId::from_uuid(c.last_id())),
+                limit: limit + 1,
+            })
+            .await?;
+        Ok(Page::from_overfetch(tokens, query.page.limit, |t| {
+            t.id.as_uuid()
+        }))
+    }
+
+    /// Reads one token's metadata (revoked ones too).
+    ///
+    /// # Errors
+    /// [`GetTokenError`]; a token the actor may not know of is `NotFound`.
+    #[tracing::instrument(skip_all, fields(space_id = %space_id, token_id = %token_id))]
+    pub async fn get(
+        &self,
+        actor: &Actor,
+        space_id: SpaceId,
+        token_id: TokenId,
+    ) -> Result<ApiToken, GetTokenError> {
+        if !self.space_exists_for(actor, space_id).await? {
+            return Err(GetTokenError::SpaceNotFound);
+        }
+        self.visible_token(actor, space_id, token_id)
+            .await?
+            .ok_or(GetTokenError::NotFound)
+    }
+
+    /// Revokes a token: it fails verification from this moment on. Revoking a revoked token
+    /// succeeds again and keeps the first revocation time.
+    ///
+    /// # Errors
+    /// [`RevokeTokenError`].
+    #[tracing::instrument(skip_all, fields(space_id = %space_id, token_id = %token_id))]
+    pub async fn revoke(
+        &self,
+        actor: &Actor,
+        space_id: SpaceId,
+        token_id: TokenId,
+    ) -> Result<ApiToken, RevokeTokenError> {
+        if !self.space_exists_for(actor, space_id).await? {
+            return Err(RevokeTokenError::SpaceNotFound);
+        }
+        let token = self
+            .visible_token(actor, space_id, token_id)
+            .await?
+            .ok_or(RevokeTokenError::NotFound)?;
+        if !allows(actor, Permission::RevokeApiToken, Resource::Token(&token)) {
+            return Err(RevokeTokenError::Forbidden);
+        }
+        let revoked = self
+            .tokens
+            .revoke(token_id, self.clock.now())
+            .await?
+            .ok_or(RevokeTokenError::NotFound)?;
+        tracing::info!("token revoked");
+        Ok(revoked)
+    }
+
+    /// Verifies a presented token string: format and checksum (no store access for junk),
+    /// lookup by id, revoked, expired, then argon2id. Every failure is the same
+    /// [`VerifyTokenError::Invalid`]; the reason is logged with the token id, never the token.
+    ///
+    /// # Errors
+    /// [`VerifyTokenError::Invalid`], or [`VerifyTokenError::Store`] when the store is down.
+    pub async fn verify(&self, presented: &str) -> Result<VerifiedToken, VerifyTokenError> {
+        let Ok(parsed) = ParsedToken::parse(presented) else {
+            tracing::debug!(reason = "malformed", "token rejected");
+            return Err(VerifyTokenError::Invalid);
+        };
+        let id = parsed.id();
+        let reject = |reason: &'static str| {
+            tracing::debug!(token_id = %id, reason, "token rejected");
+            VerifyTokenError::Invalid
+        };
+        let Some(token) = self.tokens.get(id).await? else {
+            return Err(reject("unknown id"));
+        };
+        if token.scope.kind() != parsed.kind() {
+            return Err(reject("kind does not match the stored token"));
+        }
+        if token.revoked_at.is_some() {
+            return Err(reject("revoked"));
+        }
+        if token.is_expired_at(self.clock.now()) {
+            return Err(reject("expired"));
+        }
+        match self
+            .hasher
+            .verify(parsed.secret(), &token.secret_hash)
+            .await
+        {
+            Ok(true) => Ok(VerifiedToken {
+                actor: Actor::for_token(&token),
+                token,
+            }),
+            Ok(false) => Err(reject("wrong secret")),
+            Err(error) => {
+                tracing::error!(token_id = %id, error = &error as &dyn std::error::Error, "stored hash could not be checked");
+                Err(VerifyTokenError::Invalid)
+            }
+        }
+    }
+
+    /// Registers `presented` as an instance admin token, once: registering the same token
+    /// again changes nothing.
+    ///
+    /// # Errors
+    /// [`BootstrapError`].
+    #[tracing::instrument(skip_all)]
+    pub async fn register_instance_admin(
+        &self,
+        presented: &str,
+    ) -> Result<BootstrapOutcome, BootstrapError> {
+        let parsed = ParsedToken::parse(presented).map_err(|_| BootstrapError::Malformed)?;
+        if parsed.kind() != TokenKind::InstanceAdmin {
+            return Err(BootstrapError::NotInstanceAdmin);
+        }
+        let token = ApiToken {
+            id: parsed.id(),
+            scope: TokenScope::Instance,
+            name: TokenName::parse(BOOTSTRAP_TOKEN_NAME)
+                .unwrap_or_else(|_| unreachable!("a valid constant name")),
+            created_at: self.clock.now(),
+            created_by: CreatedBy::System,
+            expires_at: None,
+            last_used_at: None,
+            revoked_at: None,
+            secret_hash: self.hasher.hash(parsed.secret()).await?,
+        };
+        if self.tokens.insert(&token).await? {
+            tracing::info!(token_id = %token.id, "bootstrap instance admin token registered");
+            return Ok(BootstrapOutcome::Registered);
+        }
+        match self.tokens.get(token.id).await? {
+            Some(stored)
+                if stored.scope == TokenScope::Instance
+                    && self
+                        .hasher
+                        .verify(parsed.secret(), &stored.secret_hash)
+                        .await? =>
+            {
+                Ok(BootstrapOutcome::AlreadyRegistered)
+            }
+            _ => Err(BootstrapError::Conflict),
+        }
+    }
+
+    /// Creates an instance admin token if the store has never had one, and returns it (to be
+    /// shown once); `None` if one exists (revoked or not: revoking the last one must not make
+    /// the next start mint a fresh one).
+    ///
+    /// # Errors
+    /// [`BootstrapError`].
+    #[tracing::instrument(skip_all)]
+    pub async fn ensure_instance_admin(&self) -> Result<Option<IssuedToken>, BootstrapError> {
+        if self.tokens.any_instance_admin().await? {
+            return Ok(None);
+        }
+        let name = TokenName::parse(BOOTSTRAP_TOKEN_NAME)
+            .unwrap_or_else(|_| unreachable!("a valid constant name"));
+        Ok(Some(
+            self.issue(TokenScope::Instance, name, CreatedBy::System, None)
+                .await?,
+        ))
+    }
+}

@@ -1,0 +1,25 @@
+#![doc = include_str!("../README.md")]
+
+pub mod actor;
+mod base62;
+pub mod ids;
+mod name;
+pub mod permission;
+pub mod policy;
+pub mod space;
+pub mod token;
+pub mod token_format;
+
+pub use actor::{Actor, MemberRole, MemberRoleError};
+pub use ids::{InvalidId, SpaceId, TokenId, UserId, UserIdError};
+pub use name::NameError;
+pub use permission::Permission;
+pub use policy::{allows, can_see, create_permission, permissions_in_own_space, Resource};
+pub use space::{Space, SpaceName};
+pub use token::{
+    ApiToken, CreatedBy, CreatedByError, InvalidScope, SecretHash, TokenLevel, TokenLevelError,
+    TokenName, TokenScope, TokenStatus,
+};
+pub use token_format::{
+    hint, ParsedToken, TokenFormatError, TokenKind, TokenSecret, TokenString, TOKEN_LEN,
+};

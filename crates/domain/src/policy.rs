@@ -1,0 +1,361 @@
+//! The policy: one pure function that answers SPEC's whole permission table, and the
+//! visibility rule built on it. Services call these; adapters never decide who may do what.
+
+use crate::actor::{Actor, MemberRole};
+use crate::ids::SpaceId;
+use crate::permission::Permission;
+use crate::token::{ApiToken, CreatedBy, TokenLevel};
+
+/// What a permission is asked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Resource<'a> {
+    /// The instance as a whole (creating and listing spaces).
+    Instance,
+    /// A space and everything in it.
+    Space(SpaceId),
+    /// One token. Needed where the answer depends on the token (an editor revokes only the
+    /// client tokens it created).
+    Token(&'a ApiToken),
+}
+
+impl Resource<'_> {
+    fn space_id(&self) -> Option<SpaceId> {
+        match self {
+            Self::Instance => None,
+            Self::Space(id) => Some(*id),
+            Self::Token(token) => token.space_id(),
+        }
+    }
+}
+
+/// Whether `actor` holds `permission` on `resource`.
+///
+/// Space permissions hold only in the actor's own space; an instance admin holds every
+/// permission everywhere. No token holds `CREATE_ADMIN_API_TOKEN`: a leaked admin token must not
+/// be able to mint itself a twin that outlives its revocation.
+#[must_use]
+pub fn allows(actor: &Actor, permission: Permission, resource: Resource<'_>) -> bool {
+    use Permission as P;
+
+    let own_space = match actor {
+        Actor::InstanceAdmin { .. } => return true,
+        Actor::SpaceToken { space_id, .. } | Actor::Member { space_id, .. } => *space_id,
+    };
+    if permission == P::ManageSpaces || resource.space_id() != Some(own_space) {
+        return false;
+    }
+    match actor {
+        Actor::InstanceAdmin { .. } => true,
+        Actor::SpaceToken {
+            level: TokenLevel::Admin,
+            ..
+        } => matches!(
+            permission,
+            P::CreateApiToken | P::ReadApiToken | P::ReadAdminApiToken | P::RevokeApiToken
+        ),
+        Actor::SpaceToken {
+            level: TokenLevel::Client,
+            ..
+        }
+        | Actor::Member {
+            role: MemberRole::Viewer,
+            ..
+        } => permission == P::ReadApiToken,
+        Actor::Member {
+            role: MemberRole::Owner | MemberRole::Admin,
+            ..
+        } => true,
+        Actor::Member {
+            role: MemberRole::Editor,
+            user_id,
+            ..
+        } => match permission {
+            P::CreateApiToken | P::ReadApiToken => true,
+            P::RevokeApiToken => matches!(
+                resource,
+                Resource::Token(token)
+                    if token.level() == TokenLevel::Client
+                        && token.created_by == CreatedBy::Member(user_id.clone())
+            ),
+            _ => false,
+        },
+    }
+}
+
+/// The permission needed to create (or rotate) a token of `level`.
+#[must_use]
+pub const fn create_permission(level: TokenLevel) -> Permission {
+    match level {
+        TokenLevel::Client => Permission::CreateApiToken,
+        TokenLevel::Admin => Permission::CreateAdminApiToken,
+    }
+}
+
+/// Whether `actor` may know that `token` exists: READ_API_TOKEN in its space, and for an
+/// admin-level token READ_ADMIN_API_TOKEN as well. Instance tokens are visible only to
+/// instance admins.
+#[must_use]
+pub fn can_see(actor: &Actor, token: &ApiToken) -> bool {
+    let Some(space) = token.space_id() else {
+        return matches!(actor, Actor::InstanceAdmin { .. });
+    };
+    allows(actor, Permission::ReadApiToken, Resource::Space(space))
+        && (token.level() == TokenLevel::Client
+            || allows(actor, Permission::ReadAdminApiToken, Resource::Space(space)))
+}
+
+/// The permissions an actor holds in its own space (every permission for an instance admin),
+/// as `whoami` reports them.
+#[must_use]
+pub fn permissions_in_own_space(actor: &Actor) -> Vec<Permission> {
+    let resource = actor.space_id().map_or(Resource::Instance, Resource::Space);
+    Permission::ALL
+        .into_iter()
+        .filter(|p| allows(actor, *p, resource))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use time::OffsetDateTime;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::ids::{TokenId, UserId};
+    use crate::token::{SecretHash, TokenName, TokenScope};
+
+    const OWN: SpaceId = SpaceId::from_uuid(Uuid::from_u128(1));
+    const OTHER: SpaceId = SpaceId::from_uuid(Uuid::from_u128(2));
+
+    fn user(name: &str) -> UserId {
+        UserId::parse(name).unwrap_or_else(|_| unreachable!())
+    }
+
+    fn member(role: MemberRole) -> Actor {
+        Actor::Member {
+            user_id: user("alice"),
+            space_id: OWN,
+            role,
+        }
+    }
+
+    fn space_token(level: TokenLevel) -> Actor {
+        Actor::SpaceToken {
+            token_id: TokenId::from_uuid(Uuid::from_u128(10)),
+            space_id: OWN,
+            level,
+        }
+    }
+
+    fn token(space: SpaceId, level: TokenLevel, created_by: CreatedBy) -> ApiToken {
+        ApiToken {
+            id: TokenId::from_uuid(Uuid::from_u128(99)),
+            scope: TokenScope::Space {
+                space_id: space,
+                level,
+            },
+            name: TokenName::parse("t").unwrap_or_else(|_| unreachable!()),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            created_by,
+            expires_at: None,
+            last_used_at: None,
+            revoked_at: None,
+            secret_hash: SecretHash::new(String::new()),
+        }
+    }
+
+    /// SPEC's table, row by row, in the column order of [`Permission::ALL`]:
+    /// MANAGE_SPACES, CREATE_API_TOKEN, CREATE_ADMIN_API_TOKEN, READ_API_TOKEN,
+    /// READ_ADMIN_API_TOKEN, REVOKE_API_TOKEN (asked on the space itself).
+    fn table() -> Vec<(&'static str, Actor, [bool; 6])> {
+        vec![
+            (
+                "instance admin token",
+                Actor::InstanceAdmin {
+                    token_id: TokenId::from_uuid(Uuid::from_u128(5)),
+                },
+                [true, true, true, true, true, true],
+            ),
+            (
+                "space admin token",
+                space_token(TokenLevel::Admin),
+                [false, true, false, true, true, true],
+            ),
+            (
+                "space client token",
+                space_token(TokenLevel::Client),
+                [false, false, false, true, false, false],
+            ),
+            (
+                "member owner",
+                member(MemberRole::Owner),
+                [false, true, true, true, true, true],
+            ),
+            (
+                "member admin",
+                member(MemberRole::Admin),
+                [false, true, true, true, true, true],
+            ),
+            // Editor's REVOKE is "client tokens it created": never on the space as a whole.
+            (
+                "member editor",
+                member(MemberRole::Editor),
+                [false, true, false, true, false, false],
+            ),
+            (
+                "member viewer",
+                member(MemberRole::Viewer),
+                [false, false, false, true, false, false],
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_cell_of_the_permission_table_holds_in_the_actors_own_space() {
+        for (who, actor, row) in table() {
+            for (permission, expected) in Permission::ALL.into_iter().zip(row) {
+                assert_eq!(
+                    allows(&actor, permission, Resource::Space(OWN)),
+                    expected,
+                    "{who} × {permission} in its own space"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_space_permission_holds_in_another_space_except_for_the_instance_admin() {
+        for (who, actor, _) in table() {
+            let instance = matches!(actor, Actor::InstanceAdmin { .. });
+            for permission in Permission::ALL {
+                assert_eq!(
+                    allows(&actor, permission, Resource::Space(OTHER)),
+                    instance,
+                    "{who} × {permission} in another space"
+                );
+                let foreign = token(OTHER, TokenLevel::Client, actor.as_creator());
+                assert_eq!(
+                    allows(&actor, permission, Resource::Token(&foreign)),
+                    instance,
+                    "{who} × {permission} on a token of another space"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn manage_spaces_belongs_to_the_instance_admin_alone() {
+        for (who, actor, row) in table() {
+            assert_eq!(
+                allows(&actor, Permission::ManageSpaces, Resource::Instance),
+                row[0],
+                "{who}"
+            );
+        }
+    }
+
+    #[test]
+    fn editor_revokes_only_the_client_tokens_it_created() {
+        let editor = member(MemberRole::Editor);
+        let revoke = |t: &ApiToken| allows(&editor, Permission::RevokeApiToken, Resource::Token(t));
+        let mine = CreatedBy::Member(user("alice"));
+        let theirs = CreatedBy::Member(user("bob"));
+        assert!(revoke(&token(OWN, TokenLevel::Client, mine.clone())));
+        assert!(!revoke(&token(OWN, TokenLevel::Client, theirs)));
+        assert!(!revoke(&token(OWN, TokenLevel::Client, CreatedBy::System)));
+        assert!(!revoke(&token(OWN, TokenLevel::Admin, mine.clone())));
+        assert!(!revoke(&token(OTHER, TokenLevel::Client, mine)));
+    }
+
+    #[test]
+    fn token_resources_follow_the_table_for_everyone_but_the_editor() {
+        for (who, actor, row) in table() {
+            if matches!(
+                actor,
+                Actor::Member {
+                    role: MemberRole::Editor,
+                    ..
+                }
+            ) {
+                continue;
+            }
+            let t = token(OWN, TokenLevel::Client, CreatedBy::System);
+            for (permission, expected) in Permission::ALL.into_iter().zip(row) {
+                assert_eq!(
+                    allows(&actor, permission, Resource::Token(&t)),
+                    expected,
+                    "{who} × {permission}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn admin_level_tokens_exist_only_for_holders_of_read_admin_api_token() {
+        let admin_token = token(OWN, TokenLevel::Admin, CreatedBy::System);
+        let client_token = token(OWN, TokenLevel::Client, CreatedBy::System);
+        for (who, actor, row) in table() {
+            assert_eq!(
+                can_see(&actor, &admin_token),
+                row[4],
+                "{who} sees an admin token"
+            );
+            assert_eq!(
+                can_see(&actor, &client_token),
+                row[3],
+                "{who} sees a client token"
+            );
+            let foreign = token(OTHER, TokenLevel::Client, CreatedBy::System);
+            assert_eq!(
+                can_see(&actor, &foreign),
+                matches!(actor, Actor::InstanceAdmin { .. }),
+                "{who} across spaces"
+            );
+        }
+    }
+
+    #[test]
+    fn instance_tokens_are_visible_to_instance_admins_only() {
+        let mut instance = token(OWN, TokenLevel::Admin, CreatedBy::System);
+        instance.scope = TokenScope::Instance;
+        for (who, actor, _) in table() {
+            assert_eq!(
+                can_see(&actor, &instance),
+                matches!(actor, Actor::InstanceAdmin { .. }),
+                "{who}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_token_may_create_an_admin_level_token() {
+        for level in TokenLevel::ALL {
+            assert!(!allows(
+                &space_token(level),
+                create_permission(TokenLevel::Admin),
+                Resource::Space(OWN)
+            ));
+        }
+    }
+
+    #[test]
+    fn whoami_permissions_list_what_the_actor_holds_at_home() {
+        assert_eq!(
+            permissions_in_own_space(&space_token(TokenLevel::Client)),
+            vec![Permission::ReadApiToken]
+        );
+        assert_eq!(
+            permissions_in_own_space(&space_token(TokenLevel::Admin)),
+            vec![
+                Permission::CreateApiToken,
+                Permission::ReadApiToken,
+                Permission::ReadAdminApiToken,
+                Permission::RevokeApiToken
+            ]
+        );
+        let admin = Actor::InstanceAdmin {
+            token_id: TokenId::from_uuid(Uuid::from_u128(5)),
+        };
+        assert_eq!(permissions_in_own_space(&admin), Permission::ALL.to_vec());
+    }
+}

@@ -1,0 +1,392 @@
+//! API tokens: levels, names, scope, the stored token record and its status.
+
+use std::fmt;
+use std::str::FromStr;
+
+use time::OffsetDateTime;
+
+use crate::ids::{SpaceId, TokenId, UserId};
+use crate::name::{validate, NameError};
+use crate::token_format::{hint, TokenKind};
+
+/// How much a space token may do. Instance admin tokens are always `Admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TokenLevel {
+    /// Reads client-level token metadata in its space; the level handed to programs.
+    Client,
+    /// Manages the tokens of its space (but never mints another admin token).
+    Admin,
+}
+
+/// A level name other than `client` or `admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("token level must be `client` or `admin`")]
+pub struct TokenLevelError;
+
+impl TokenLevel {
+    /// Every level, in order.
+    pub const ALL: [Self; 2] = [Self::Client, Self::Admin];
+
+    /// The level's wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl FromStr for TokenLevel {
+    type Err = TokenLevelError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "client" => Ok(Self::Client),
+            "admin" => Ok(Self::Admin),
+            _ => Err(TokenLevelError),
+        }
+    }
+}
+
+impl fmt::Display for TokenLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A token's human-given name: 1 to 100 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TokenName(String);
+
+impl TokenName {
+    /// Trims and validates a token name.
+    ///
+    /// # Errors
+    /// [`NameError`] says which rule the input broke.
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        validate(raw).map(Self)
+    }
+
+    /// The name as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for TokenName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TokenName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a token acts. An instance admin token belongs to no space and is always admin-level,
+/// so "an instance token of client level" cannot be expressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenScope {
+    /// Manages spaces and acts in every space.
+    Instance,
+    /// Belongs to one space, at one level.
+    Space {
+        /// The space it belongs to.
+        space_id: SpaceId,
+        /// Its level there.
+        level: TokenLevel,
+    },
+}
+
+/// A stored row that names no space but a level other than admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an instance token must be admin-level")]
+pub struct InvalidScope;
+
+impl TokenScope {
+    /// Rebuilds a scope from its stored columns.
+    ///
+    /// # Errors
+    /// [`InvalidScope`] for a token without space that is not admin-level.
+    pub fn from_parts(space_id: Option<SpaceId>, level: TokenLevel) -> Result<Self, InvalidScope> {
+        match (space_id, level) {
+            (None, TokenLevel::Admin) => Ok(Self::Instance),
+            (None, TokenLevel::Client) => Err(InvalidScope),
+            (Some(space_id), level) => Ok(Self::Space { space_id, level }),
+        }
+    }
+
+    /// The space, or `None` for an instance token.
+    #[must_use]
+    pub const fn space_id(&self) -> Option<SpaceId> {
+        match self {
+            Self::Instance => None,
+            Self::Space { space_id, .. } => Some(*space_id),
+        }
+    }
+
+    /// The level (admin for an instance token).
+    #[must_use]
+    pub const fn level(&self) -> TokenLevel {
+        match self {
+            Self::Instance => TokenLevel::Admin,
+            Self::Space { level, .. } => *level,
+        }
+    }
+
+    /// The kind written in the token string's prefix.
+    #[must_use]
+    pub const fn kind(&self) -> TokenKind {
+        match self {
+            Self::Instance => TokenKind::InstanceAdmin,
+            Self::Space {
+                level: TokenLevel::Admin,
+                ..
+            } => TokenKind::SpaceAdmin,
+            Self::Space {
+                level: TokenLevel::Client,
+                ..
+            } => TokenKind::Client,
+        }
+    }
+}
+
+/// Who created a token, as recorded on it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CreatedBy {
+    /// tollgate itself (the bootstrap instance admin token).
+    System,
+    /// Another token.
+    Token(TokenId),
+    /// A space member of the embedding platform.
+    Member(UserId),
+}
+
+/// A stored `created_by` value that is not `system`, `token:<uuid>` or `user:<id>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("created_by must be `system`, `token:<uuid>` or `user:<id>`")]
+pub struct CreatedByError;
+
+impl fmt::Display for CreatedBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::System => f.write_str("system"),
+            Self::Token(id) => write!(f, "token:{id}"),
+            Self::Member(user) => write!(f, "user:{user}"),
+        }
+    }
+}
+
+impl FromStr for CreatedBy {
+    type Err = CreatedByError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "system" {
+            return Ok(Self::System);
+        }
+        if let Some(id) = s.strip_prefix("token:") {
+            return id.parse().map(Self::Token).map_err(|_| CreatedByError);
+        }
+        if let Some(user) = s.strip_prefix("user:") {
+            return UserId::parse(user)
+                .map(Self::Member)
+                .map_err(|_| CreatedByError);
+        }
+        Err(CreatedByError)
+    }
+}
+
+/// The argon2id hash of a token's secret, as a PHC string. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretHash(String);
+
+impl SecretHash {
+    /// Wraps a PHC string produced by the hasher (or read back from the store).
+    #[must_use]
+    pub const fn new(phc: String) -> Self {
+        Self(phc)
+    }
+
+    /// The PHC string, for the hasher and the store only.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretHash(<redacted>)")
+    }
+}
+
+/// Where a token is in its life, at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenStatus {
+    /// Verifies.
+    Active,
+    /// Past its `expires_at`.
+    Expired,
+    /// Revoked; revocation wins over expiry.
+    Revoked,
+}
+
+impl TokenStatus {
+    /// The status's wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+        }
+    }
+}
+
+/// A stored API token: its metadata and the hash of its secret. The secret itself is not here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// UUID v7, also carried in the token string.
+    pub id: TokenId,
+    /// Instance, or a space and a level.
+    pub scope: TokenScope,
+    /// Human-given name.
+    pub name: TokenName,
+    /// When it was issued.
+    pub created_at: OffsetDateTime,
+    /// Who issued it.
+    pub created_by: CreatedBy,
+    /// When it stops verifying, if ever.
+    pub expires_at: Option<OffsetDateTime>,
+    /// The last successful verification, as far as the store knows.
+    pub last_used_at: Option<OffsetDateTime>,
+    /// When it was revoked.
+    pub revoked_at: Option<OffsetDateTime>,
+    /// argon2id hash of the secret.
+    pub secret_hash: SecretHash,
+}
+
+impl ApiToken {
+    /// The level (admin for an instance token).
+    #[must_use]
+    pub const fn level(&self) -> TokenLevel {
+        self.scope.level()
+    }
+
+    /// The space, or `None` for an instance admin token.
+    #[must_use]
+    pub const fn space_id(&self) -> Option<SpaceId> {
+        self.scope.space_id()
+    }
+
+    /// The non-secret hint shown in lists (kind prefix and the start of the id).
+    #[must_use]
+    pub fn hint(&self) -> String {
+        hint(self.scope.kind(), self.id)
+    }
+
+    /// Whether `expires_at` has passed at `now`. A token expires at the instant itself.
+    #[must_use]
+    pub fn is_expired_at(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Where the token is in its life at `now`.
+    #[must_use]
+    pub fn status_at(&self, now: OffsetDateTime) -> TokenStatus {
+        if self.revoked_at.is_some() {
+            TokenStatus::Revoked
+        } else if self.is_expired_at(now) {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Active
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn token(expires_in: Option<Duration>, revoked: bool) -> ApiToken {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        ApiToken {
+            id: TokenId::from_uuid(Uuid::from_u128(7)),
+            scope: TokenScope::Space {
+                space_id: SpaceId::from_uuid(Uuid::from_u128(1)),
+                level: TokenLevel::Client,
+            },
+            name: TokenName::parse("ci").unwrap_or_else(|_| unreachable!()),
+            created_at: now,
+            created_by: CreatedBy::System,
+            expires_at: expires_in.map(|d| now + d),
+            last_used_at: None,
+            revoked_at: revoked.then_some(now),
+            secret_hash: SecretHash::new("$argon2id$v=19$secret-looking".into()),
+        }
+    }
+
+    #[test]
+    fn status_prefers_revoked_then_expired() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        assert_eq!(token(None, false).status_at(now), TokenStatus::Active);
+        assert_eq!(
+            token(Some(Duration::seconds(1)), false).status_at(now),
+            TokenStatus::Active
+        );
+        assert_eq!(
+            token(Some(Duration::ZERO), false).status_at(now),
+            TokenStatus::Expired
+        );
+        assert_eq!(
+            token(Some(Duration::ZERO), true).status_at(now),
+            TokenStatus::Revoked
+        );
+    }
+
+    #[test]
+    fn instance_scope_exists_only_at_admin_level() {
+        assert_eq!(
+            TokenScope::from_parts(None, TokenLevel::Admin),
+            Ok(TokenScope::Instance)
+        );
+        assert_eq!(
+            TokenScope::from_parts(None, TokenLevel::Client),
+            Err(InvalidScope)
+        );
+        assert_eq!(TokenScope::Instance.kind(), TokenKind::InstanceAdmin);
+    }
+
+    #[test]
+    fn created_by_round_trips_through_text() {
+        for by in [
+            CreatedBy::System,
+            CreatedBy::Token(TokenId::from_uuid(Uuid::from_u128(9))),
+            CreatedBy::Member(UserId::parse("u-1").unwrap_or_else(|_| unreachable!())),
+        ] {
+            assert_eq!(by.to_string().parse::<CreatedBy>(), Ok(by));
+        }
+        assert_eq!("robot".parse::<CreatedBy>(), Err(CreatedByError));
+        assert_eq!("token:xyz".parse::<CreatedBy>(), Err(CreatedByError));
+    }
+
+    #[test]
+    fn levels_parse_only_their_wire_names() {
+        assert_eq!("client".parse(), Ok(TokenLevel::Client));
+        assert_eq!("admin".parse(), Ok(TokenLevel::Admin));
+        assert_eq!("Admin".parse::<TokenLevel>(), Err(TokenLevelError));
+    }
+
+    #[test]
+    fn secret_hash_debug_is_redacted() {
+        let t = token(None, false);
+        assert!(!format!("{t:?}").contains("secret-looking"));
+    }
+}
