@@ -2,6 +2,7 @@
 //! with role `editor` creating a client token, and the token verified as a request would be.
 //!
 //! Run with `cargo run -p tollgate-app --example embed`.
+#![allow(clippy::print_stdout)] // an example talks to its reader
 
 use std::sync::Arc;
 
@@ -93,7 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await;
     match denied {
         Err(CreateTokenError::Forbidden(_)) => {
-            println!("an editor creating an admin token: refused")
+            println!("an editor creating an admin token: refused");
         }
         other => return Err(format!("an editor must not mint admin tokens, got {other:?}").into()),
     }

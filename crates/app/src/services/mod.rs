@@ -9,3 +9,6 @@ pub use token_service::{
     IssuedToken, ListTokens, ListTokensError, NewToken, RevokeTokenError, TokenService,
     VerifiedToken, VerifyTokenError,
 };
+
+#[cfg(test)]
+mod tests;
