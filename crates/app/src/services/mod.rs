@@ -2,6 +2,7 @@
 
 mod space_service;
 mod token_service;
+mod verify_cache;
 
 pub use space_service::{CreateSpaceError, GetSpaceError, ListSpacesError, NewSpace, SpaceService};
 pub use token_service::{
@@ -9,6 +10,7 @@ pub use token_service::{
     IssuedToken, ListTokens, ListTokensError, NewToken, RevokeTokenError, TokenService,
     VerifiedToken, VerifyTokenError,
 };
+pub use verify_cache::VerifyCacheConfig;
 
 #[cfg(test)]
 mod tests;

@@ -848,3 +848,248 @@ fn random_source_mock_is_usable_for_deterministic_ids() {
         )));
     assert_eq!(random.token_id().as_uuid().as_u128(), 3);
 }
+
+// ---- the verification cache ----
+
+fn fast_hasher() -> Argon2Hasher {
+    Argon2Hasher::new(Argon2Params::INSECURE_FAST_FOR_TESTS).unwrap()
+}
+
+/// A token whose hash is real, so that the real hasher accepts its string.
+async fn stored_with_real_hash(
+    space: SpaceId,
+    expires_at: Option<OffsetDateTime>,
+) -> (ApiToken, TokenString) {
+    let random = SequentialRandomSource::new();
+    let (id, secret) = (random.token_id(), random.secret());
+    let (mut token, _) = stored(TokenLevel::Client, space, expires_at, None);
+    token.id = id;
+    token.secret_hash = fast_hasher().hash(&secret).await.unwrap();
+    let string = TokenString::new(token.scope.kind(), id, &secret);
+    (token, string)
+}
+
+#[tokio::test]
+async fn a_cached_token_verifies_without_the_store_or_argon2() {
+    let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
+    let (token, string) = stored_with_real_hash(space, None).await;
+    let mut tokens = MockTokenRepository::new();
+    tokens
+        .expect_get()
+        .times(1)
+        .returning(move |_| Ok(Some(token.clone())));
+    let svc = service(
+        space_repo_with(space).await,
+        tokens,
+        fast_hasher(),
+        Arc::new(ManualClock::default()),
+    );
+    for _ in 0..100 {
+        assert!(svc.verify(string.expose()).await.is_ok());
+    }
+    assert_eq!(svc.cached_tokens(), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_secret_for_a_cached_id_is_never_accepted_from_the_cache() {
+    let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
+    let (token, string) = stored_with_real_hash(space, None).await;
+    let id = token.id;
+    let mut tokens = MockTokenRepository::new();
+    tokens
+        .expect_get()
+        .returning(move |_| Ok(Some(token.clone())));
+    let svc = service(
+        space_repo_with(space).await,
+        tokens,
+        fast_hasher(),
+        Arc::new(ManualClock::default()),
+    );
+    assert!(svc.verify(string.expose()).await.is_ok());
+    let forged = TokenString::new(TokenKind::Client, id, &OsRandomSource.secret());
+    assert!(matches!(
+        svc.verify(forged.expose()).await,
+        Err(VerifyTokenError::Invalid)
+    ));
+    assert!(
+        svc.verify(string.expose()).await.is_ok(),
+        "the good entry survives a forgery attempt"
+    );
+}
+
+#[tokio::test]
+async fn a_cached_token_stops_at_its_expiry() {
+    let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
+    let clock = Arc::new(ManualClock::default());
+    let expiry = clock.now() + Duration::minutes(1);
+    let (token, string) = stored_with_real_hash(space, Some(expiry)).await;
+    let mut tokens = MockTokenRepository::new();
+    tokens
+        .expect_get()
+        .returning(move |_| Ok(Some(token.clone())));
+    let svc = service(
+        space_repo_with(space).await,
+        tokens,
+        fast_hasher(),
+        clock.clone(),
+    );
+    assert!(svc.verify(string.expose()).await.is_ok());
+    clock.set(expiry);
+    assert!(matches!(
+        svc.verify(string.expose()).await,
+        Err(VerifyTokenError::Invalid)
+    ));
+}
+
+#[tokio::test]
+async fn unknown_ids_are_remembered_so_a_flood_costs_one_lookup_each() {
+    let mut tokens = MockTokenRepository::new();
+    tokens.expect_get().times(1).returning(|_| Ok(None));
+    let svc = service(
+        Arc::new(crate::adapters::InMemorySpaceRepository::new()),
+        tokens,
+        MockSecretHasher::new(),
+        Arc::new(ManualClock::default()),
+    );
+    let random = SequentialRandomSource::new();
+    let id = random.token_id();
+    for _ in 0..50 {
+        let invented = TokenString::new(TokenKind::Client, id, &random.secret());
+        assert!(matches!(
+            svc.verify(invented.expose()).await,
+            Err(VerifyTokenError::Invalid)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_cache_asks_the_store_every_time() {
+    let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
+    let (token, string) = stored_with_real_hash(space, None).await;
+    let mut tokens = MockTokenRepository::new();
+    tokens
+        .expect_get()
+        .times(3)
+        .returning(move |_| Ok(Some(token.clone())));
+    let svc = service(
+        space_repo_with(space).await,
+        tokens,
+        fast_hasher(),
+        Arc::new(ManualClock::default()),
+    )
+    .with_verify_cache(VerifyCacheConfig::disabled());
+    for _ in 0..3 {
+        assert!(svc.verify(string.expose()).await.is_ok());
+    }
+}
+
+#[tokio::test]
+async fn forgetting_every_token_sends_the_next_use_back_to_the_store() {
+    let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
+    let (token, string) = stored_with_real_hash(space, None).await;
+    let id = token.id;
+    let mut tokens = MockTokenRepository::new();
+    tokens
+        .expect_get()
+        .times(3)
+        .returning(move |_| Ok(Some(token.clone())));
+    let svc = service(
+        space_repo_with(space).await,
+        tokens,
+        fast_hasher(),
+        Arc::new(ManualClock::default()),
+    );
+    assert!(svc.verify(string.expose()).await.is_ok());
+    svc.forget_all_tokens();
+    assert!(svc.verify(string.expose()).await.is_ok());
+    svc.forget_token(id);
+    assert!(svc.verify(string.expose()).await.is_ok());
+    assert!(
+        svc.verify(string.expose()).await.is_ok(),
+        "cached again: no fourth lookup"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_revoke_returns_no_use_succeeds_even_when_a_verification_was_in_flight() {
+    let core = core().await;
+    let space = core.space("acme").await;
+    for round in 0..40 {
+        let issued = core.issue(&core.admin, space, TokenLevel::Client).await;
+        let (tokens, presented) = (core.tokens.clone(), issued.secret().expose().to_owned());
+        let in_flight = tokio::spawn(async move { tokens.verify(&presented).await.is_ok() });
+        if round % 2 == 0 {
+            tokio::task::yield_now().await;
+        }
+        core.tokens
+            .revoke(&core.admin, space, issued.token.id)
+            .await
+            .unwrap();
+        let _ = in_flight.await;
+        assert!(
+            matches!(
+                core.tokens.verify(issued.secret().expose()).await,
+                Err(VerifyTokenError::Invalid)
+            ),
+            "round {round}: a revoked token verified after the revoke returned"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn argon2_runs_at_most_the_permitted_number_of_times_at_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Default)]
+    struct Counting {
+        now: AtomicUsize,
+        max: AtomicUsize,
+    }
+    #[async_trait::async_trait]
+    impl SecretHasher for Counting {
+        async fn hash(&self, _: &tollgate_domain::TokenSecret) -> Result<SecretHash, HashError> {
+            unreachable!()
+        }
+        async fn verify(
+            &self,
+            _: &tollgate_domain::TokenSecret,
+            _: &SecretHash,
+        ) -> Result<bool, HashError> {
+            let running = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max.fetch_max(running, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            self.now.fetch_sub(1, Ordering::SeqCst);
+            Ok(false)
+        }
+    }
+
+    let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
+    let (token, _) = stored(TokenLevel::Client, space, None, None);
+    let id = token.id;
+    let mut tokens = MockTokenRepository::new();
+    tokens
+        .expect_get()
+        .returning(move |_| Ok(Some(token.clone())));
+    let hasher = Arc::new(Counting::default());
+    let config = VerifyCacheConfig {
+        max_concurrent_hashes: 2,
+        ..VerifyCacheConfig::default()
+    };
+    let svc = TokenService::new(
+        space_repo_with(space).await,
+        Arc::new(tokens),
+        hasher.clone(),
+        Arc::new(ManualClock::default()),
+        Arc::new(OsRandomSource),
+    )
+    .with_verify_cache(config);
+    let attempts = (0..12).map(|_| {
+        let svc = svc.clone();
+        let forged = TokenString::new(TokenKind::Client, id, &OsRandomSource.secret());
+        tokio::spawn(async move { svc.verify(forged.expose()).await })
+    });
+    for attempt in futures::future::join_all(attempts).await {
+        assert!(matches!(attempt.unwrap(), Err(VerifyTokenError::Invalid)));
+    }
+    assert_eq!(hasher.max.load(Ordering::SeqCst), 2);
+}

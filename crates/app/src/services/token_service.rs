@@ -9,6 +9,7 @@ use tollgate_domain::{
     Resource, SpaceId, TokenId, TokenKind, TokenLevel, TokenName, TokenScope, TokenString,
 };
 
+use super::verify_cache::{self, VerifyCache, VerifyCacheConfig};
 use crate::error::StoreError;
 use crate::pagination::{Page, PageRequest};
 use crate::ports::{
@@ -226,11 +227,14 @@ pub struct TokenService {
     hasher: Arc<dyn SecretHasher>,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
+    cache: Arc<VerifyCache>,
 }
 
 impl fmt::Debug for TokenService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenService").finish_non_exhaustive()
+        f.debug_struct("TokenService")
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
     }
 }
 
@@ -244,13 +248,40 @@ impl TokenService {
         clock: Arc<dyn Clock>,
         random: Arc<dyn RandomSource>,
     ) -> Self {
+        let cache = Arc::new(VerifyCache::new(VerifyCacheConfig::default()));
         Self {
             spaces,
             tokens,
             hasher,
             clock,
             random,
+            cache,
         }
+    }
+
+    /// The same service with a verification cache of these bounds (the default one is on).
+    #[must_use]
+    pub fn with_verify_cache(mut self, config: VerifyCacheConfig) -> Self {
+        self.cache = Arc::new(VerifyCache::new(config));
+        self
+    }
+
+    /// Drops what this node's verification cache knows of `id`, e.g. because another node
+    /// revoked it.
+    pub fn forget_token(&self, id: TokenId) {
+        self.cache.forget(id);
+    }
+
+    /// Empties this node's verification cache, e.g. because it may have missed another node's
+    /// revocations.
+    pub fn forget_all_tokens(&self) {
+        self.cache.forget_all();
+    }
+
+    /// How many verified tokens this node caches now (approximate).
+    #[must_use]
+    pub fn cached_tokens(&self) -> u64 {
+        self.cache.len()
     }
 
     /// Whether the actor can reach `space_id` at all: its own space (or any, for an instance
@@ -437,6 +468,8 @@ impl TokenService {
             .revoke(token_id, self.clock.now())
             .await?
             .ok_or(RevokeTokenError::NotFound)?;
+        // Before the caller hears of success: from here on, no use of this token succeeds here.
+        self.cache.forget(token_id);
         tracing::info!("token revoked");
         Ok(revoked)
     }
@@ -457,7 +490,20 @@ impl TokenService {
             tracing::debug!(token_id = %id, reason, "token rejected");
             VerifyTokenError::Invalid
         };
+        let digest = verify_cache::digest(presented);
+        if let Some(hit) = self.cache.get(id, &digest) {
+            if hit.token.is_expired_at(self.clock.now()) {
+                self.cache.forget(id);
+                return Err(reject("expired"));
+            }
+            return Ok(VerifiedToken::clone(&hit));
+        }
+        if self.cache.is_known_unknown(id) {
+            return Err(reject("unknown id (remembered)"));
+        }
+        let epoch = self.cache.epoch();
         let Some(token) = self.tokens.get(id).await? else {
+            self.cache.remember_unknown(id);
             return Err(reject("unknown id"));
         };
         if token.scope.kind() != parsed.kind() {
@@ -469,15 +515,21 @@ impl TokenService {
         if token.is_expired_at(self.clock.now()) {
             return Err(reject("expired"));
         }
-        match self
-            .hasher
-            .verify(parsed.secret(), &token.secret_hash)
-            .await
-        {
-            Ok(true) => Ok(VerifiedToken {
-                actor: Actor::for_token(&token),
-                token,
-            }),
+        let matches = {
+            let _permit = self.cache.hash_permit().await;
+            self.hasher
+                .verify(parsed.secret(), &token.secret_hash)
+                .await
+        };
+        match matches {
+            Ok(true) => {
+                let verified = Arc::new(VerifiedToken {
+                    actor: Actor::for_token(&token),
+                    token,
+                });
+                self.cache.insert(epoch, digest, Arc::clone(&verified));
+                Ok(Arc::unwrap_or_clone(verified))
+            }
             Ok(false) => Err(reject("wrong secret")),
             Err(error) => {
                 tracing::error!(token_id = %id, error = &error as &dyn std::error::Error, "stored hash could not be checked");
@@ -513,6 +565,7 @@ impl TokenService {
             secret_hash: self.hasher.hash(parsed.secret()).await?,
         };
         if self.tokens.insert(&token).await? {
+            self.cache.forget(token.id);
             tracing::info!(token_id = %token.id, "bootstrap instance admin token registered");
             return Ok(BootstrapOutcome::Registered);
         }

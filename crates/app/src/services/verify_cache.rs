@@ -1,0 +1,187 @@
+//! The verification cache: what makes a token's verification cost almost nothing after its
+//! first use, without weakening revocation.
+//!
+//! - **Positive cache** (moka, bounded in size and time): the verified identity, keyed by the
+//!   token id and holding the SHA-256 digest of the whole token string, never the string. A hit
+//!   needs the presented string's digest to match (compared in constant time), so a wrong secret
+//!   for a cached id is never accepted from the cache. Keying by id lets revocation drop the one
+//!   entry exactly, with no second index that could drift from the first.
+//! - **Revocation epoch**: a counter bumped by every revocation, read before the store lookup
+//!   and re-read after inserting; an entry whose verification raced with a revocation is dropped
+//!   again, so after a revoke returns no stale entry can authenticate.
+//! - **Negative cache**: ids that the store does not know, remembered briefly, so a flood of
+//!   well-formed but invented tokens costs one indexed lookup per id.
+//! - **Hash permits**: a semaphore sized to the cores bounds the argon2 computations running at
+//!   once, so a flood of wrong secrets queues behind itself instead of starving cached traffic.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::sync::Cache;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tollgate_domain::TokenId;
+
+use super::token_service::VerifiedToken;
+
+/// Bounds of the verification cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyCacheConfig {
+    /// Most verified tokens kept; 0 turns the positive cache off (argon2 on every request).
+    pub capacity: u64,
+    /// Longest time a verified token is trusted without asking the store again. Also bounds how
+    /// long another node's revocation can go unseen if its notification is lost.
+    pub ttl: Duration,
+    /// Most unknown token ids remembered.
+    pub negative_capacity: u64,
+    /// How long an unknown token id is remembered.
+    pub negative_ttl: Duration,
+    /// Most argon2 verifications running at once.
+    pub max_concurrent_hashes: usize,
+}
+
+impl Default for VerifyCacheConfig {
+    fn default() -> Self {
+        Self {
+            capacity: 100_000,
+            ttl: Duration::from_secs(300),
+            negative_capacity: 100_000,
+            negative_ttl: Duration::from_secs(30),
+            max_concurrent_hashes: std::thread::available_parallelism()
+                .map_or(1, std::num::NonZeroUsize::get),
+        }
+    }
+}
+
+impl VerifyCacheConfig {
+    /// No caching at all: every verification asks the store and runs argon2 (for comparison
+    /// benchmarks and for embedders that want it).
+    #[must_use]
+    pub fn disabled() -> Self {
+        Self {
+            capacity: 0,
+            negative_capacity: 0,
+            ..Self::default()
+        }
+    }
+}
+
+/// The SHA-256 digest of a presented token string.
+pub(crate) type TokenDigest = [u8; 32];
+
+pub(crate) fn digest(presented: &str) -> TokenDigest {
+    Sha256::digest(presented.as_bytes()).into()
+}
+
+#[derive(Clone)]
+struct Entry {
+    digest: TokenDigest,
+    verified: Arc<VerifiedToken>,
+}
+
+pub(crate) struct VerifyCache {
+    positive: Option<Cache<TokenId, Entry>>,
+    negative: Option<Cache<TokenId, ()>>,
+    revocations: AtomicU64,
+    hashes: Semaphore,
+}
+
+impl std::fmt::Debug for VerifyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyCache")
+            .field("entries", &self.positive.as_ref().map(Cache::entry_count))
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerifyCache {
+    pub(crate) fn new(config: VerifyCacheConfig) -> Self {
+        let positive = (config.capacity > 0).then(|| {
+            Cache::builder()
+                .max_capacity(config.capacity)
+                .time_to_live(config.ttl)
+                .build()
+        });
+        let negative = (config.negative_capacity > 0).then(|| {
+            Cache::builder()
+                .max_capacity(config.negative_capacity)
+                .time_to_live(config.negative_ttl)
+                .build()
+        });
+        Self {
+            positive,
+            negative,
+            revocations: AtomicU64::new(0),
+            hashes: Semaphore::new(config.max_concurrent_hashes.max(1)),
+        }
+    }
+
+    /// The cached identity for `id` if the presented token's digest matches.
+    pub(crate) fn get(&self, id: TokenId, digest: &TokenDigest) -> Option<Arc<VerifiedToken>> {
+        let entry = self.positive.as_ref()?.get(&id)?;
+        bool::from(entry.digest.ct_eq(digest)).then_some(entry.verified)
+    }
+
+    /// The epoch to pass to [`Self::insert`]: read it before asking the store.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.revocations.load(Ordering::SeqCst)
+    }
+
+    /// Remembers a verified token, unless a revocation happened since `epoch`.
+    pub(crate) fn insert(&self, epoch: u64, digest: TokenDigest, verified: Arc<VerifiedToken>) {
+        let Some(positive) = &self.positive else {
+            return;
+        };
+        let id = verified.token.id;
+        positive.insert(id, Entry { digest, verified });
+        // Insert first, then check: a revocation that bumped the epoch before this load is seen
+        // here; one that bumps it after invalidates the entry itself.
+        if self.revocations.load(Ordering::SeqCst) != epoch {
+            positive.invalidate(&id);
+        }
+    }
+
+    /// Drops what is known of `id` (revoked, rotated, or expired on a hit).
+    pub(crate) fn forget(&self, id: TokenId) {
+        self.revocations.fetch_add(1, Ordering::SeqCst);
+        if let Some(positive) = &self.positive {
+            positive.invalidate(&id);
+        }
+        if let Some(negative) = &self.negative {
+            negative.invalidate(&id);
+        }
+    }
+
+    /// Drops everything (the node lost track of other nodes' revocations).
+    pub(crate) fn forget_all(&self) {
+        self.revocations.fetch_add(1, Ordering::SeqCst);
+        if let Some(positive) = &self.positive {
+            positive.invalidate_all();
+        }
+    }
+
+    pub(crate) fn is_known_unknown(&self, id: TokenId) -> bool {
+        self.negative.as_ref().is_some_and(|n| n.contains_key(&id))
+    }
+
+    pub(crate) fn remember_unknown(&self, id: TokenId) {
+        if let Some(negative) = &self.negative {
+            negative.insert(id, ());
+        }
+    }
+
+    /// A permit to run one argon2 verification; waits while the cores are busy with others.
+    pub(crate) async fn hash_permit(&self) -> Option<SemaphorePermit<'_>> {
+        self.hashes.acquire().await.ok()
+    }
+
+    /// How many verified tokens are cached (approximate; for metrics and tests).
+    pub(crate) fn len(&self) -> u64 {
+        self.positive.as_ref().map_or(0, |p| {
+            p.run_pending_tasks();
+            p.entry_count()
+        })
+    }
+}
