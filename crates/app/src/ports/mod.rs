@@ -3,6 +3,7 @@
 
 mod clock;
 mod random_source;
+mod revocation_feed;
 mod secret_hasher;
 mod space_repository;
 mod store_health;
@@ -10,6 +11,7 @@ mod token_repository;
 
 pub use clock::Clock;
 pub use random_source::RandomSource;
+pub use revocation_feed::{RevocationEvent, RevocationFeed};
 pub use secret_hasher::{HashError, SecretHasher};
 pub use space_repository::SpaceRepository;
 pub use store_health::StoreHealth;

@@ -1093,3 +1093,50 @@ async fn argon2_runs_at_most_the_permitted_number_of_times_at_once() {
     }
     assert_eq!(hasher.max.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn revocations_from_the_feed_and_feed_losses_empty_the_cache() {
+    use crate::ports::{RevocationEvent, RevocationFeed};
+
+    struct Scripted(tokio::sync::mpsc::Receiver<RevocationEvent>);
+    #[async_trait::async_trait]
+    impl RevocationFeed for Scripted {
+        async fn next(&mut self) -> RevocationEvent {
+            match self.0.recv().await {
+                Some(event) => event,
+                None => std::future::pending().await,
+            }
+        }
+    }
+
+    let core = core().await;
+    let space = core.space("acme").await;
+    let (a, b) = (
+        core.issue(&core.admin, space, TokenLevel::Client).await,
+        core.issue(&core.admin, space, TokenLevel::Client).await,
+    );
+    core.tokens.verify(a.secret().expose()).await.unwrap();
+    core.tokens.verify(b.secret().expose()).await.unwrap();
+    let before = core.tokens.cached_tokens();
+    let (events, rx) = tokio::sync::mpsc::channel(4);
+    let follower = core.tokens.clone();
+    let task = tokio::spawn(async move { follower.follow_revocations(Scripted(rx)).await });
+
+    events
+        .send(RevocationEvent::Revoked(a.token.id))
+        .await
+        .unwrap();
+    let mut waited = 0;
+    while core.tokens.cached_tokens() != before - 1 && waited < 200 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        waited += 1;
+    }
+    assert_eq!(core.tokens.cached_tokens(), before - 1);
+    events.send(RevocationEvent::Lost).await.unwrap();
+    while core.tokens.cached_tokens() != 0 && waited < 400 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        waited += 1;
+    }
+    assert_eq!(core.tokens.cached_tokens(), 0);
+    task.abort();
+}

@@ -13,7 +13,8 @@ use super::verify_cache::{self, VerifyCache, VerifyCacheConfig};
 use crate::error::StoreError;
 use crate::pagination::{Page, PageRequest};
 use crate::ports::{
-    Clock, HashError, RandomSource, SecretHasher, SpaceRepository, TokenQuery, TokenRepository,
+    Clock, HashError, RandomSource, RevocationEvent, RevocationFeed, SecretHasher, SpaceRepository,
+    TokenQuery, TokenRepository,
 };
 
 /// The command to issue a token in a space.
@@ -276,6 +277,24 @@ impl TokenService {
     /// revocations.
     pub fn forget_all_tokens(&self) {
         self.cache.forget_all();
+    }
+
+    /// Applies another node's revocations to this node's cache, forever: each revoked token is
+    /// forgotten, and a lost feed empties the cache (it may have missed some). Spawn it once
+    /// per node next to the server.
+    pub async fn follow_revocations(&self, mut feed: impl RevocationFeed) {
+        loop {
+            match feed.next().await {
+                RevocationEvent::Revoked(id) => {
+                    tracing::debug!(token_id = %id, "revoked on another node: forgotten");
+                    self.cache.forget(id);
+                }
+                RevocationEvent::Lost => {
+                    tracing::warn!("revocation feed lost: forgetting every cached verification");
+                    self.cache.forget_all();
+                }
+            }
+        }
     }
 
     /// How many verified tokens this node caches now (approximate).
