@@ -18,13 +18,13 @@ fn parse(c: &mut Criterion) {
     bad_checksum.replace_range(74..75, "x");
     let mut group = c.benchmark_group("parse");
     group.bench_function("good token", |b| {
-        b.iter(|| ParsedToken::parse(black_box(good)).is_ok())
+        b.iter(|| ParsedToken::parse(black_box(good)).is_ok());
     });
     group.bench_function("junk: bad checksum", |b| {
-        b.iter(|| ParsedToken::parse(black_box(&bad_checksum)).is_err())
+        b.iter(|| ParsedToken::parse(black_box(&bad_checksum)).is_err());
     });
     group.bench_function("junk: wrong length", |b| {
-        b.iter(|| ParsedToken::parse(black_box("Bearer nonsense")).is_err())
+        b.iter(|| ParsedToken::parse(black_box("Bearer nonsense")).is_err());
     });
     group.finish();
 }
