@@ -45,7 +45,7 @@ fn fixture(cache: VerifyCacheConfig) -> Fixture {
     let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
     let tokens = TokenService::new(
         store.spaces.clone(),
-        store.tokens.clone(),
+        store.tokens,
         Arc::new(Argon2Hasher::owasp()),
         clock,
         random,
