@@ -1,1 +1,15 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+mod error;
+mod rows;
+mod spaces;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod tokens;
+
+#[cfg(all(test, feature = "testing"))]
+mod query_plan_tests;
+
+pub use error::{ConnectError, MigrateError};
+pub use store::{PgOptions, PgStore, MIGRATOR};

@@ -1,0 +1,227 @@
+//! The adapter's own statements, as Postgres plans them over tens of thousands of rows, use
+//! the indexes: lookups by id, keyset pages of a space, `any_instance_admin`. Each statement is
+//! planned both as a custom plan and as the generic plan Postgres switches to for a prepared
+//! statement run often, which is the plan the hot path ends up with.
+//!
+//! These tests live in the crate, not in `tests/`, to plan the very SQL text the adapter runs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use sqlx::{Executor, Row};
+use tollgate_app::ports::TokenQuery;
+use tollgate_domain::{SpaceId, TokenId, TokenLevel};
+use uuid::Uuid;
+
+use crate::testing::TestDatabase;
+use crate::{spaces, tokens};
+
+const SPACES: u32 = 2_000;
+const TOKENS: u32 = 40_000;
+/// Tokens of space 1; the others share the rest.
+const BIG_SPACE_TOKENS: u32 = 20_000;
+
+/// The id of seeded space `n` (1-based), as SQL builds it.
+fn space(n: u32) -> Uuid {
+    Uuid::parse_str(&format!("00000000-0000-7000-8000-{n:012x}")).unwrap()
+}
+
+async fn seeded() -> TestDatabase {
+    let db = TestDatabase::create().await;
+    let seed = format!(
+        r"
+        INSERT INTO spaces (id, name, created_at)
+        SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(s), 12, '0'))::uuid, 'space ' || s, now()
+        FROM generate_series(1, {SPACES}) s;
+
+        INSERT INTO api_tokens (id, space_id, level, name, created_at, created_by, revoked_at,
+                                secret_hash)
+        SELECT gen_random_uuid(),
+               ('00000000-0000-7000-8000-'
+                || lpad(to_hex(CASE WHEN n <= {BIG_SPACE_TOKENS} THEN 1 ELSE 2 + n % ({SPACES} - 1) END), 12, '0'))::uuid,
+               CASE WHEN n % 10 = 0 THEN 'admin' ELSE 'client' END,
+               'token ' || n, now(), 'system',
+               CASE WHEN n % 3 = 0 THEN now() END,
+               '$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA'
+        FROM generate_series(1, {TOKENS}) n;
+
+        INSERT INTO api_tokens (id, space_id, level, name, created_at, created_by, secret_hash)
+        VALUES (gen_random_uuid(), NULL, 'admin', 'bootstrap', now(), 'system',
+                '$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA');
+
+        ANALYZE spaces;
+        ANALYZE api_tokens;
+        "
+    );
+    db.pool().execute(sqlx::raw_sql(&seed)).await.unwrap();
+    db
+}
+
+/// The plan of `sql` run with `args` (SQL literals), as text, under `plan_cache_mode`.
+async fn plan(db: &TestDatabase, sql: &str, args: &[String], mode: &str) -> String {
+    let mut pooled = db.pool().acquire().await.unwrap();
+    let conn = &mut *pooled;
+    let setup = format!("DEALLOCATE ALL; SET plan_cache_mode = {mode}; PREPARE planned AS {sql};");
+    conn.execute(sqlx::raw_sql(&setup)).await.unwrap();
+    let explain = if args.is_empty() {
+        "EXPLAIN EXECUTE planned".to_owned()
+    } else {
+        format!("EXPLAIN EXECUTE planned({})", args.join(", "))
+    };
+    let rows = conn.fetch_all(sqlx::raw_sql(&explain)).await.unwrap();
+    conn.execute(sqlx::raw_sql("DEALLOCATE ALL; RESET plan_cache_mode;"))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| row.get::<String, _>(0))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn literal(id: Uuid) -> String {
+    format!("'{id}'")
+}
+
+/// Asserts, in both plan modes, that `sql` reads through `index` and never scans the table; and
+/// with `in_order`, that the index delivers the rows in order, so a page costs its own size
+/// rather than a sort of the whole space.
+async fn assert_plan(
+    db: &TestDatabase,
+    what: &str,
+    sql: &str,
+    args: &[String],
+    index: &str,
+    in_order: bool,
+) {
+    for mode in ["force_custom_plan", "force_generic_plan"] {
+        let plan = plan(db, sql, args, mode).await;
+        assert!(
+            plan.contains(index)
+                && !plan.contains("Seq Scan")
+                && !(in_order && plan.contains("Sort")),
+            "{what} ({mode}) should use {index}{}; plan:\n{plan}",
+            if in_order { " in order" } else { "" }
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_by_id_and_keyset_pages_use_the_indexes() {
+    let db = seeded().await;
+    let big = space(1);
+    let small = space(42);
+    let big_token: Uuid = sqlx::query_scalar(
+        "SELECT id FROM api_tokens WHERE space_id = $1 ORDER BY id OFFSET 100 LIMIT 1",
+    )
+    .bind(big)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let limit = "51".to_owned();
+
+    let by_id = [
+        (
+            "get space",
+            spaces::GET,
+            vec![literal(small)],
+            "spaces_pkey",
+        ),
+        (
+            "first spaces page",
+            spaces::LIST_FIRST,
+            vec![limit.clone()],
+            "spaces_pkey",
+        ),
+        (
+            "next spaces page",
+            spaces::LIST_AFTER,
+            vec![literal(small), limit.clone()],
+            "spaces_pkey",
+        ),
+        (
+            "get token",
+            tokens::GET,
+            vec![literal(big_token)],
+            "api_tokens_pkey",
+        ),
+        (
+            "revoke token",
+            tokens::REVOKE,
+            vec![literal(big_token), "now()".to_owned()],
+            "api_tokens_pkey",
+        ),
+        (
+            "any instance admin",
+            tokens::ANY_INSTANCE_ADMIN,
+            vec![],
+            "api_tokens_space_id_id_idx",
+        ),
+    ];
+    for (what, sql, args, index) in by_id {
+        assert_plan(&db, what, sql, &args, index, false).await;
+    }
+
+    let first_active = |space_id: Uuid| TokenQuery {
+        space_id: SpaceId::from_uuid(space_id),
+        level: None,
+        include_revoked: false,
+        after: None,
+        limit: 51,
+    };
+    let pages = [
+        (
+            "first page of active tokens",
+            first_active(big),
+            vec![literal(big), limit.clone()],
+            "api_tokens_active_space_id_id_idx",
+        ),
+        (
+            "next page of active client tokens",
+            TokenQuery {
+                level: Some(TokenLevel::Client),
+                after: Some(TokenId::from_uuid(big_token)),
+                ..first_active(big)
+            },
+            vec![
+                literal(big),
+                "'client'".to_owned(),
+                literal(big_token),
+                limit.clone(),
+            ],
+            "api_tokens_active_space_id_id_idx",
+        ),
+        (
+            "next page of all tokens",
+            TokenQuery {
+                include_revoked: true,
+                after: Some(TokenId::from_uuid(big_token)),
+                ..first_active(big)
+            },
+            vec![literal(big), literal(big_token), limit.clone()],
+            "api_tokens_space_id_id_idx",
+        ),
+    ];
+    for (what, query, args, index) in pages {
+        let sql = tokens::list_statement(&query).sql().to_owned();
+        // In the big space, in order; in a small one Postgres may as well sort a dozen rows.
+        assert_plan(
+            &db,
+            &format!("{what} (big space)"),
+            &sql,
+            &args,
+            index,
+            true,
+        )
+        .await;
+        let mut small_args = args.clone();
+        small_args[0] = literal(small);
+        assert_plan(
+            &db,
+            &format!("{what} (small space)"),
+            &sql,
+            &small_args,
+            index,
+            false,
+        )
+        .await;
+    }
+}

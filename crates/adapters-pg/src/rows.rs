@@ -1,0 +1,369 @@
+//! Rows as Postgres returns them, and their conversion into domain values through the domain's
+//! own constructors. A row that breaks a domain rule (edited by hand, or written by a buggy
+//! build) becomes [`StoreError::Corrupt`] naming the row and the rule, never a panic, and never
+//! quoting the secret hash.
+
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgTypeInfo, PgValueFormat, PgValueRef};
+use sqlx::{Decode, Postgres, Type};
+use time::OffsetDateTime;
+use tollgate_app::StoreError;
+use tollgate_domain::{
+    ApiToken, CreatedBy, SecretHash, Space, SpaceId, SpaceName, TokenId, TokenLevel, TokenName,
+    TokenScope,
+};
+use uuid::Uuid;
+
+/// The columns of `spaces` that [`SpaceRow`] reads, in a form `concat!` accepts.
+macro_rules! space_columns {
+    () => {
+        "id, name, created_at"
+    };
+}
+pub(crate) use space_columns;
+
+/// The columns of `api_tokens` that [`TokenRow`] reads, in a form `concat!` accepts.
+macro_rules! token_columns {
+    () => {
+        "id, space_id, level, name, created_at, created_by, expires_at, last_used_at, \
+         revoked_at, secret_hash"
+    };
+}
+pub(crate) use token_columns;
+
+/// A `timestamptz` as Postgres stores it: microseconds since 2000-01-01 UTC.
+///
+/// sqlx's own `OffsetDateTime` decoder panics on a value outside the `time` crate's range
+/// (`'infinity'`, or the year 200000, both valid in Postgres), and a stored value must never
+/// panic the service. This type decodes the raw microseconds; [`PgTimestamp::to_datetime`]
+/// checks the range.
+#[derive(Clone, Copy)]
+pub(crate) struct PgTimestamp(i64);
+
+impl PgTimestamp {
+    /// 2000-01-01T00:00:00Z, Postgres's epoch, in Unix microseconds.
+    const PG_EPOCH_UNIX_MICROS: i128 = 946_684_800_000_000;
+
+    /// The instant, or `None` if the `time` crate cannot represent it.
+    pub(crate) fn to_datetime(self) -> Option<OffsetDateTime> {
+        let unix_nanos = (i128::from(self.0) + Self::PG_EPOCH_UNIX_MICROS) * 1_000;
+        OffsetDateTime::from_unix_timestamp_nanos(unix_nanos).ok()
+    }
+}
+
+impl Type<Postgres> for PgTimestamp {
+    fn type_info() -> PgTypeInfo {
+        <OffsetDateTime as Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <OffsetDateTime as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for PgTimestamp {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        match value.format() {
+            PgValueFormat::Binary => {
+                let bytes: [u8; 8] = value.as_bytes()?.try_into()?;
+                Ok(Self(i64::from_be_bytes(bytes)))
+            }
+            // The adapter only runs prepared statements, whose results sqlx asks in binary.
+            PgValueFormat::Text => Err("timestamptz in text format is not supported".into()),
+        }
+    }
+}
+
+/// A row of `spaces`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SpaceRow {
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) created_at: PgTimestamp,
+}
+
+impl TryFrom<SpaceRow> for Space {
+    type Error = StoreError;
+
+    fn try_from(row: SpaceRow) -> Result<Self, StoreError> {
+        let id = SpaceId::from_uuid(row.id);
+        let corrupt = |rule: &dyn std::fmt::Display| {
+            StoreError::Corrupt(format!("spaces row {id} breaks a domain rule: {rule}"))
+        };
+        let name = SpaceName::parse(&row.name).map_err(|e| corrupt(&e))?;
+        if name.as_str() != row.name {
+            return Err(corrupt(&"name must be stored trimmed"));
+        }
+        let created_at = row
+            .created_at
+            .to_datetime()
+            .ok_or_else(|| corrupt(&"created_at is out of the supported range"))?;
+        Ok(Self {
+            id,
+            name,
+            created_at,
+        })
+    }
+}
+
+/// A row of `api_tokens`. No `Debug`: it holds the secret hash.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    pub(crate) id: Uuid,
+    pub(crate) space_id: Option<Uuid>,
+    pub(crate) level: String,
+    pub(crate) name: String,
+    pub(crate) created_at: PgTimestamp,
+    pub(crate) created_by: String,
+    pub(crate) expires_at: Option<PgTimestamp>,
+    pub(crate) last_used_at: Option<PgTimestamp>,
+    pub(crate) revoked_at: Option<PgTimestamp>,
+    pub(crate) secret_hash: String,
+}
+
+impl TryFrom<TokenRow> for ApiToken {
+    type Error = StoreError;
+
+    fn try_from(row: TokenRow) -> Result<Self, StoreError> {
+        let id = TokenId::from_uuid(row.id);
+        let corrupt = |rule: &dyn std::fmt::Display| {
+            StoreError::Corrupt(format!("api_tokens row {id} breaks a domain rule: {rule}"))
+        };
+        let timestamp = |column: &str, value: PgTimestamp| {
+            value
+                .to_datetime()
+                .ok_or_else(|| corrupt(&format!("{column} is out of the supported range")))
+        };
+        let optional_timestamp = |column: &str, value: Option<PgTimestamp>| {
+            value.map(|v| timestamp(column, v)).transpose()
+        };
+
+        let level: TokenLevel = row.level.parse().map_err(|e| corrupt(&e))?;
+        let scope = TokenScope::from_parts(row.space_id.map(SpaceId::from_uuid), level)
+            .map_err(|e| corrupt(&e))?;
+        let name = TokenName::parse(&row.name).map_err(|e| corrupt(&e))?;
+        if name.as_str() != row.name {
+            return Err(corrupt(&"name must be stored trimmed"));
+        }
+        let created_by: CreatedBy = row.created_by.parse().map_err(|e| corrupt(&e))?;
+        Ok(Self {
+            id,
+            scope,
+            name,
+            created_at: timestamp("created_at", row.created_at)?,
+            created_by,
+            expires_at: optional_timestamp("expires_at", row.expires_at)?,
+            last_used_at: optional_timestamp("last_used_at", row.last_used_at)?,
+            revoked_at: optional_timestamp("revoked_at", row.revoked_at)?,
+            secret_hash: SecretHash::new(row.secret_hash),
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use time::Duration;
+
+    use super::*;
+
+    /// 2000-01-01T00:00:00Z plus `seconds`.
+    fn pg_epoch_plus(seconds: i64) -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + Duration::seconds(946_684_800 + seconds)
+    }
+
+    const HASH: &str = "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$do-not-print-me";
+
+    fn micros(at: OffsetDateTime) -> PgTimestamp {
+        let unix_micros = at.unix_timestamp_nanos() / 1_000;
+        PgTimestamp(i64::try_from(unix_micros - PgTimestamp::PG_EPOCH_UNIX_MICROS).unwrap())
+    }
+
+    fn row() -> TokenRow {
+        TokenRow {
+            id: Uuid::from_u128(7),
+            space_id: Some(Uuid::from_u128(1)),
+            level: "client".into(),
+            name: "ci".into(),
+            created_at: micros(pg_epoch_plus(946_684_800)),
+            created_by: "system".into(),
+            expires_at: None,
+            last_used_at: None,
+            revoked_at: None,
+            secret_hash: HASH.into(),
+        }
+    }
+
+    fn corrupt_message(row: TokenRow) -> String {
+        match ApiToken::try_from(row) {
+            Err(StoreError::Corrupt(message)) => message,
+            Err(other) => panic!("expected Corrupt, got {other:?}"),
+            Ok(token) => panic!("expected Corrupt, got {token:?}"),
+        }
+    }
+
+    #[test]
+    fn timestamps_convert_from_postgres_microseconds() {
+        assert_eq!(PgTimestamp(0).to_datetime(), Some(pg_epoch_plus(0)));
+        let at = pg_epoch_plus(1_000_000_000) + Duration::microseconds(789_012);
+        assert_eq!(micros(at).to_datetime(), Some(at));
+        assert_eq!(
+            PgTimestamp(-1).to_datetime(),
+            Some(pg_epoch_plus(0) - Duration::microseconds(1))
+        );
+    }
+
+    #[test]
+    fn infinite_and_huge_timestamps_are_out_of_range_not_a_panic() {
+        assert_eq!(PgTimestamp(i64::MAX).to_datetime(), None);
+        assert_eq!(PgTimestamp(i64::MIN).to_datetime(), None);
+    }
+
+    #[test]
+    fn a_valid_row_becomes_a_token() {
+        let token = ApiToken::try_from(row()).unwrap();
+        assert_eq!(token.level(), TokenLevel::Client);
+        assert_eq!(token.name.as_str(), "ci");
+        assert_eq!(token.secret_hash.as_str(), HASH);
+    }
+
+    #[test]
+    fn rows_that_break_a_domain_rule_are_corrupt_naming_the_row_and_the_rule() {
+        let cases: Vec<(TokenRow, &str)> = vec![
+            (
+                TokenRow {
+                    level: "root".into(),
+                    ..row()
+                },
+                "token level",
+            ),
+            (
+                TokenRow {
+                    space_id: None,
+                    ..row()
+                },
+                "instance token must be admin-level",
+            ),
+            (
+                TokenRow {
+                    name: "bad\u{7}name".into(),
+                    ..row()
+                },
+                "control characters",
+            ),
+            (
+                TokenRow {
+                    name: String::new(),
+                    ..row()
+                },
+                "must not be empty",
+            ),
+            (
+                TokenRow {
+                    name: "x".repeat(101),
+                    ..row()
+                },
+                "at most 100",
+            ),
+            (
+                TokenRow {
+                    name: " padded".into(),
+                    ..row()
+                },
+                "stored trimmed",
+            ),
+            (
+                TokenRow {
+                    created_by: "robot".into(),
+                    ..row()
+                },
+                "created_by",
+            ),
+            (
+                TokenRow {
+                    created_by: "token:xyz".into(),
+                    ..row()
+                },
+                "created_by",
+            ),
+            (
+                TokenRow {
+                    created_at: PgTimestamp(i64::MAX),
+                    ..row()
+                },
+                "created_at is out of",
+            ),
+            (
+                TokenRow {
+                    expires_at: Some(PgTimestamp(i64::MIN)),
+                    ..row()
+                },
+                "expires_at is out of",
+            ),
+            (
+                TokenRow {
+                    last_used_at: Some(PgTimestamp(i64::MAX)),
+                    ..row()
+                },
+                "last_used_at is out of",
+            ),
+            (
+                TokenRow {
+                    revoked_at: Some(PgTimestamp(i64::MAX)),
+                    ..row()
+                },
+                "revoked_at is out of",
+            ),
+        ];
+        for (bad, rule) in cases {
+            let message = corrupt_message(bad);
+            assert!(
+                message.contains("api_tokens row 00000000-0000-0000-0000-000000000007"),
+                "{message}"
+            );
+            assert!(message.contains(rule), "{message} should name {rule:?}");
+            assert!(!message.contains("do-not-print-me"), "{message}");
+        }
+    }
+
+    #[test]
+    fn space_rows_that_break_a_domain_rule_are_corrupt() {
+        let good = || SpaceRow {
+            id: Uuid::from_u128(3),
+            name: "acme".into(),
+            created_at: PgTimestamp(0),
+        };
+        assert!(Space::try_from(good()).is_ok());
+        for (bad, rule) in [
+            (
+                SpaceRow {
+                    name: "a\nb".into(),
+                    ..good()
+                },
+                "control characters",
+            ),
+            (
+                SpaceRow {
+                    name: "acme ".into(),
+                    ..good()
+                },
+                "stored trimmed",
+            ),
+            (
+                SpaceRow {
+                    created_at: PgTimestamp(i64::MAX),
+                    ..good()
+                },
+                "created_at is out of",
+            ),
+        ] {
+            match Space::try_from(bad) {
+                Err(StoreError::Corrupt(message)) => {
+                    assert!(message.contains("spaces row 00000000-0000-0000-0000-000000000003"));
+                    assert!(message.contains(rule), "{message} should name {rule:?}");
+                }
+                other => panic!("expected Corrupt, got {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The app's repository contract suite, every case on a fresh database.
+
+use std::sync::Arc;
+
+use tollgate_app::testing::contract::Repositories;
+use tollgate_pg::testing::TestDatabase;
+
+async fn fresh() -> Repositories {
+    // The store keeps its database alive until the test drops it.
+    let store = TestDatabase::create().await.store();
+    Repositories {
+        spaces: Arc::new(store.clone()),
+        tokens: Arc::new(store),
+    }
+}
+
+tollgate_app::repository_contract_tests!(fresh);

@@ -1,0 +1,12 @@
+//! The Postgres adapter against a real Postgres, each test on a fresh database
+//! (`tollgate_pg::testing::TestDatabase`). Needs a running server: see the crate README.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod concurrency;
+mod connect;
+mod constraints;
+mod contract;
+mod corrupt_rows;
+mod timestamps;
+mod unavailable;

@@ -1,0 +1,49 @@
+//! Timestamps round-trip at Postgres's precision, one microsecond: finer digits are dropped on
+//! write, so a value read back equals the value written with its nanoseconds truncated.
+
+use time::{Duration, OffsetDateTime, UtcOffset};
+use tollgate_app::ports::{SpaceRepository, TokenRepository};
+use tollgate_app::testing::fixtures::{epoch, space, space_id, token};
+use tollgate_domain::TokenLevel;
+use tollgate_pg::testing::TestDatabase;
+
+#[tokio::test]
+async fn timestamps_keep_microseconds_whatever_their_offset_and_range() {
+    let store = TestDatabase::create().await.store();
+    SpaceRepository::insert(&store, &space(1)).await.unwrap();
+
+    let micros = epoch() + Duration::microseconds(123_456);
+    let cases = [
+        // (written, read back)
+        (micros + Duration::nanoseconds(789), micros),
+        (micros, micros),
+        (
+            micros.to_offset(UtcOffset::from_hms(5, 30, 0).unwrap()),
+            micros,
+        ),
+        (
+            OffsetDateTime::UNIX_EPOCH - Duration::days(365 * 40),
+            OffsetDateTime::UNIX_EPOCH - Duration::days(365 * 40),
+        ),
+        (
+            OffsetDateTime::UNIX_EPOCH + Duration::days(2_932_896) - Duration::microseconds(1),
+            OffsetDateTime::UNIX_EPOCH + Duration::days(2_932_896) - Duration::microseconds(1),
+        ),
+    ];
+    for (n, (written, read_back)) in (1u128..).zip(cases) {
+        let mut t = token(n, space_id(1), TokenLevel::Client);
+        t.created_at = written;
+        t.expires_at = Some(written);
+        t.last_used_at = Some(written);
+        assert!(TokenRepository::insert(&store, &t).await.unwrap());
+        let revoked = store.revoke(t.id, written).await.unwrap().unwrap();
+        for (column, value) in [
+            ("created_at", revoked.created_at),
+            ("expires_at", revoked.expires_at.unwrap()),
+            ("last_used_at", revoked.last_used_at.unwrap()),
+            ("revoked_at", revoked.revoked_at.unwrap()),
+        ] {
+            assert_eq!(value, read_back, "{column} of {written}");
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! Postgres going away: every method answers `StoreError::Unavailable` (so the HTTP layer
+//! answers 503 and readiness fails), and the same store works again when Postgres is back.
+//!
+//! The outage is staged with a TCP proxy between the store and the real server: stopping it
+//! cuts every connection and refuses new ones; a "hang-up" mode accepts connections and closes
+//! them at once, as a server that is shutting down does; starting it again on the same port
+//! ends the outage.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::ConnectOptions;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+use tollgate_app::ports::{SpaceRepository, StoreHealth, TokenQuery, TokenRepository};
+use tollgate_app::testing::fixtures::{epoch, space, space_id, token, token_id};
+use tollgate_app::StoreError;
+use tollgate_domain::TokenLevel;
+use tollgate_pg::testing::TestDatabase;
+use tollgate_pg::{PgOptions, PgStore};
+
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Forwards bytes both ways.
+    Forward,
+    /// Accepts, then closes at once.
+    HangUp,
+}
+
+struct Proxy {
+    port: u16,
+    target: SocketAddr,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Proxy {
+    async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        Self {
+            port,
+            target,
+            task: Some(serve(listener, target, Mode::Forward)),
+        }
+    }
+
+    /// Closes the listener (new connections are refused) and every proxied connection.
+    async fn stop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Listens again on the same port.
+    async fn restart(&mut self, mode: Mode) {
+        self.stop().await;
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        self.task = Some(serve(listener, self.target, mode));
+    }
+}
+
+fn serve(listener: TcpListener, target: SocketAddr, mode: Mode) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        // Dropped with this task when it is aborted, which aborts every connection's task.
+        let mut connections = JoinSet::new();
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                continue;
+            };
+            while connections.try_join_next().is_some() {}
+            match mode {
+                Mode::HangUp => drop(inbound),
+                Mode::Forward => {
+                    connections.spawn(async move {
+                        if let Ok(mut outbound) = TcpStream::connect(target).await {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                }
+            }
+        }
+    })
+}
+
+/// The real server's address, from the admin URL.
+async fn postgres_address() -> SocketAddr {
+    let admin: sqlx::postgres::PgConnectOptions = TestDatabase::admin_url().parse().unwrap();
+    let mut addresses = tokio::net::lookup_host((admin.get_host(), admin.get_port()))
+        .await
+        .unwrap();
+    addresses
+        .next()
+        .expect("the test server is reached over TCP")
+}
+
+/// Calls every method of the store once, concurrently; `round` keeps written ids apart.
+async fn every_method(store: &PgStore, round: u128) -> Vec<(&'static str, Result<(), StoreError>)> {
+    let query = TokenQuery {
+        space_id: space_id(1),
+        level: None,
+        include_revoked: true,
+        after: None,
+        limit: 10,
+    };
+    let new_space = space(100 + round);
+    let new_token = token(100 + round, space_id(1), TokenLevel::Client);
+    let (a, b, c, d, e, f, g, h, i) = tokio::join!(
+        SpaceRepository::insert(store, &new_space),
+        SpaceRepository::get(store, space_id(1)),
+        SpaceRepository::list(store, None, 10),
+        TokenRepository::insert(store, &new_token),
+        TokenRepository::get(store, token_id(1)),
+        TokenRepository::list(store, &query),
+        store.revoke(token_id(1), epoch()),
+        store.any_instance_admin(),
+        store.check(),
+    );
+    vec![
+        ("SpaceRepository::insert", a),
+        ("SpaceRepository::get", b.map(drop)),
+        ("SpaceRepository::list", c.map(drop)),
+        ("TokenRepository::insert", d.map(drop)),
+        ("TokenRepository::get", e.map(drop)),
+        ("TokenRepository::list", f.map(drop)),
+        ("TokenRepository::revoke", g.map(drop)),
+        ("TokenRepository::any_instance_admin", h.map(drop)),
+        ("StoreHealth::check", i),
+    ]
+}
+
+fn assert_all_unavailable(results: Vec<(&'static str, Result<(), StoreError>)>, when: &str) {
+    for (method, result) in results {
+        match result {
+            Err(err) if err.is_unavailable() => {}
+            other => panic!("{method} {when}: expected Unavailable, got {other:?}"),
+        }
+    }
+}
+
+/// Retries every method until all succeed, for at most `within`.
+async fn assert_recovers(store: &PgStore, round: u128, within: Duration) {
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        let results = every_method(store, round * 100 + attempt).await;
+        let failures: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
+        if failures.is_empty() {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "the store did not recover within {within:?}: {failures:?}"
+        );
+        attempt += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_method_is_unavailable_while_postgres_is_down_and_the_same_store_recovers() {
+    let db = TestDatabase::create().await;
+    let seed = db.store();
+    SpaceRepository::insert(&seed, &space(1)).await.unwrap();
+    assert!(
+        TokenRepository::insert(&seed, &token(1, space_id(1), TokenLevel::Admin))
+            .await
+            .unwrap()
+    );
+
+    let mut proxy = Proxy::start(postgres_address().await).await;
+    let url = db
+        .connect_options()
+        .host("127.0.0.1")
+        .port(proxy.port)
+        .to_url_lossy()
+        .to_string();
+    let options = PgOptions {
+        max_connections: 3,
+        acquire_timeout: Duration::from_secs(1),
+    };
+    let store = PgStore::connect(&url, options).await.unwrap();
+    for (method, result) in every_method(&store, 1).await {
+        result.unwrap_or_else(|e| panic!("{method} while up: {e:?}"));
+    }
+
+    // Down: connections cut, new ones refused.
+    proxy.stop().await;
+    let started = Instant::now();
+    assert_all_unavailable(every_method(&store, 2).await, "while refused");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "an outage must fail fast, took {:?}",
+        started.elapsed()
+    );
+
+    // Back.
+    proxy.restart(Mode::Forward).await;
+    assert_recovers(&store, 3, Duration::from_secs(20)).await;
+
+    // Down again, as a server shutting down: connections accepted, then closed.
+    proxy.restart(Mode::HangUp).await;
+    assert_all_unavailable(every_method(&store, 4).await, "while hanging up");
+
+    // Back again; what was written before the outages is all there.
+    proxy.restart(Mode::Forward).await;
+    assert_recovers(&store, 5, Duration::from_secs(20)).await;
+    let revoked = TokenRepository::get(&store, token_id(1)).await.unwrap();
+    assert_eq!(revoked.and_then(|t| t.revoked_at), Some(epoch()));
+    assert!(SpaceRepository::get(&store, space_id(101))
+        .await
+        .unwrap()
+        .is_some());
+}
+
+/// Ends every other session on the test database, as `pg_terminate_backend` or a failover does.
+async fn terminate_sessions(db: &TestDatabase) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn terminated_idle_connections_are_replaced_without_an_error() {
+    let db = TestDatabase::create().await;
+    let store = PgStore::connect(db.url(), PgOptions::default())
+        .await
+        .unwrap();
+    store.check().await.unwrap();
+    assert!(terminate_sessions(&db).await >= 1);
+    // The pool tests a connection before handing it out and opens a new one instead.
+    store.check().await.unwrap();
+    assert!(!store.any_instance_admin().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_connection_terminated_by_the_administrator_is_unavailable_then_replaced() {
+    let db = TestDatabase::create().await;
+    // Without the test before acquire, the query meets the terminated connection itself.
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
+        .connect_with(db.connect_options())
+        .await
+        .unwrap();
+    let store = PgStore::from_pool(pool);
+    store.check().await.unwrap();
+    let victim: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(terminate_sessions(&db).await >= 1);
+    // Wait until the server has really ended the session (57P01 admin_shutdown, then the
+    // socket closes), however slow the machine: a fixed sleep made this test flaky.
+    for _ in 0..200 {
+        let alive: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
+                .bind(victim)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        if !alive {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let err = store.check().await.unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+    store.check().await.unwrap();
+}
