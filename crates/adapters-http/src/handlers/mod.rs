@@ -1,0 +1,27 @@
+//! The handlers, and [`api`]: the one list of routes that both the router and the OpenAPI
+//! document are built from. Handlers are thin: extract, convert the DTO into a command, call one
+//! service method, answer a typed response.
+
+pub(crate) mod meta;
+mod spaces;
+mod tokens;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::openapi::ApiDoc;
+use crate::AppState;
+
+/// Every route with its documentation. Only routes registered here exist.
+pub(crate) fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(meta::healthz))
+        .routes(routes!(meta::readyz))
+        .routes(routes!(meta::openapi_json))
+        .routes(routes!(tokens::whoami))
+        .routes(routes!(spaces::create_space, spaces::list_spaces))
+        .routes(routes!(spaces::get_space))
+        .routes(routes!(tokens::create_token, tokens::list_tokens))
+        .routes(routes!(tokens::get_token, tokens::revoke_token))
+}

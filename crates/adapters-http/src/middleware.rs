@@ -1,0 +1,168 @@
+//! The middleware every route runs behind, outermost first:
+//!
+//! 1. the `authorization` and `x-undb-api-token` headers marked sensitive, so no layer below
+//!    can print them;
+//! 2. request tracing: one span per request with the method and the route template (never the
+//!    query string, never a header);
+//! 3. `Cache-Control: no-store` on every response, since token metadata and secrets must not
+//!    sit in a cache;
+//! 4. the request timeout (503 `timeout`);
+//! 5. the token-in-query guard (400 `token_in_query`), before anything reads the request;
+//! 6. the 64 KiB body limit (413 `payload_too_large`): by `Content-Length` up front, and while
+//!    reading for bodies without one.
+
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Query, Request, State};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH};
+use axum::http::{HeaderName, HeaderValue, Uri};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::error::{find_token_prefix, ApiError, ErrorCode};
+use crate::extract::payload_too_large;
+use crate::{AppState, HttpConfig, BODY_LIMIT_BYTES, TOKEN_HEADER};
+
+/// Wraps every route (and the fallbacks) of `router` in the middleware stack.
+pub(crate) fn wrap(router: Router<AppState>, config: HttpConfig) -> Router<AppState> {
+    let stack = ServiceBuilder::new()
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            AUTHORIZATION,
+            HeaderName::from_static(TOKEN_HEADER),
+        ]))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(make_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(Level::ERROR)),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(from_fn_with_state(config.request_timeout, enforce_timeout))
+        .layer(from_fn(reject_token_in_query))
+        .layer(from_fn(reject_oversized_body))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES));
+    router.layer(stack)
+}
+
+/// The request span: method and route template only. The raw path and query are left out on
+/// purpose: whatever a caller puts there (a token, by mistake) must not reach the logs.
+fn make_span(req: &Request) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("<unmatched>", MatchedPath::as_str);
+    tracing::info_span!("request", method = %req.method(), route)
+}
+
+async fn enforce_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            ErrorCode::Timeout,
+            format!(
+                "The request took longer than {} ms and was abandoned; try again.",
+                limit.as_millis()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+const TOKEN_IN_QUERY_DETAIL: &str = "Tokens must not be sent in the query string, where they \
+    end up in logs and browser history. Send the token in the `x-undb-api-token` header or as \
+    `Authorization: Bearer <token>`; if a real token was sent this way, consider revoking it.";
+
+async fn reject_token_in_query(req: Request, next: Next) -> Response {
+    if query_carries_token(req.uri()) {
+        return ApiError::new(ErrorCode::TokenInQuery, TOKEN_IN_QUERY_DETAIL).into_response();
+    }
+    next.run(req).await
+}
+
+/// Whether a query string carries a token: a parameter named like a token (`token`,
+/// `api_token`, `access_token`, `apiToken`, `x-undb-api-token`, ...), or a name or value holding
+/// a token prefix (`tgc_`, `tga_`, `tgi_`), checked both raw and percent-decoded.
+fn query_carries_token(uri: &Uri) -> bool {
+    let Some(query) = uri.query() else {
+        return false;
+    };
+    if find_token_prefix(query).is_some() {
+        return true;
+    }
+    let Ok(Query(pairs)) = Query::<Vec<(String, String)>>::try_from_uri(uri) else {
+        return false;
+    };
+    pairs.iter().any(|(name, value)| {
+        is_token_parameter(name)
+            || find_token_prefix(name).is_some()
+            || find_token_prefix(value).is_some()
+    })
+}
+
+/// Parameter names that mean "here is my token", compared without case, `-` or `_`.
+fn is_token_parameter(name: &str) -> bool {
+    let normalized: String = name
+        .chars()
+        .filter(|c| *c != '-' && *c != '_')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    matches!(
+        normalized.as_str(),
+        "token" | "apitoken" | "accesstoken" | "xundbapitoken" | "authorization" | "bearer"
+    )
+}
+
+async fn reject_oversized_body(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > BODY_LIMIT_BYTES as u64) {
+        return payload_too_large().into_response();
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(query: &str) -> Uri {
+        format!("/v1/spaces?{query}")
+            .parse()
+            .unwrap_or_else(|_| panic!("{query} is a valid query"))
+    }
+
+    #[test]
+    fn token_parameters_are_recognised_by_name_and_by_value() {
+        for query in [
+            "token=abc",
+            "api_token=abc",
+            "access_token=abc",
+            "apiToken=abc",
+            "x-undb-api-token=abc",
+            "X-UNDB-API-TOKEN=abc",
+            "limit=5&TOKEN=",
+            "q=tgc_abc",
+            "q=tga_abc",
+            "tgi_abc",
+            "q=%74gc%5Fabc",
+            "%74oken=abc",
+        ] {
+            assert!(query_carries_token(&uri(query)), "{query}");
+        }
+        for query in ["limit=5", "cursor=c1abc&level=admin", "", "tokens_total=1"] {
+            assert!(!query_carries_token(&uri(query)), "{query}");
+        }
+    }
+}

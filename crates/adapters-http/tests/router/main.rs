@@ -1,0 +1,14 @@
+//! The router tested in-process with `tower::ServiceExt::oneshot`, on the whole application core
+//! wired on in-memory adapters (`tollgate_app::testing::TestCore`). Real-socket tests of the
+//! binary live in the workspace's `tests/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod errors;
+mod logs;
+mod meta;
+mod openapi;
+mod spaces;
+mod support;
+mod tokens;

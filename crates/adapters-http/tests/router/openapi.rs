@@ -1,0 +1,167 @@
+//! The OpenAPI document matches the router: every route is documented, nothing else is, and
+//! every error response is problem+json.
+
+use std::collections::BTreeSet;
+
+use axum::http::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::support::{Req, TestApp};
+
+/// SPEC's route table.
+const ROUTES: [(&str, &str); 10] = [
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/openapi.json"),
+    ("get", "/v1/whoami"),
+    ("post", "/v1/spaces"),
+    ("get", "/v1/spaces"),
+    ("get", "/v1/spaces/{space_id}"),
+    ("post", "/v1/spaces/{space_id}/tokens"),
+    ("get", "/v1/spaces/{space_id}/tokens"),
+    ("get", "/v1/spaces/{space_id}/tokens/{token_id}"),
+];
+const REVOKE: (&str, &str) = ("delete", "/v1/spaces/{space_id}/tokens/{token_id}");
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+async fn document(app: &TestApp) -> Value {
+    let res = app.send(Req::get("/openapi.json")).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(
+        res.header(axum::http::header::CONTENT_TYPE),
+        Some("application/json")
+    );
+    res.json()
+}
+
+fn documented_operations(doc: &Value) -> BTreeSet<(String, String)> {
+    doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|key| METHODS.contains(&key.as_str()))
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect()
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{space_id}", "0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f10")
+        .replace("{token_id}", "0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f11")
+}
+
+fn is_router_miss(res: &crate::support::Res) -> bool {
+    let code = serde_json::from_slice::<Value>(&res.body)
+        .ok()
+        .and_then(|b| b["code"].as_str().map(str::to_owned));
+    matches!(code.as_deref(), Some("not_found" | "method_not_allowed"))
+}
+
+#[tokio::test]
+async fn the_document_lists_exactly_the_routes_the_router_serves() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    let documented = documented_operations(&doc);
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .chain([&REVOKE])
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(documented, expected);
+
+    // Every documented operation is served...
+    for (method, path) in &documented {
+        let method: Method = method.to_uppercase().parse().unwrap();
+        let res = app.send(Req::new(method.clone(), &concrete(path))).await;
+        assert!(
+            !is_router_miss(&res),
+            "{method} {path} is documented but not routed"
+        );
+    }
+    // ...and on a documented path, every undocumented method is refused by the router.
+    let paths: BTreeSet<&String> = documented.iter().map(|(_, p)| p).collect();
+    for path in paths {
+        for method in ["get", "put", "post", "delete", "patch"] {
+            if documented.contains(&(method.to_owned(), path.clone())) {
+                continue;
+            }
+            let res = app
+                .send(Req::new(
+                    method.to_uppercase().parse().unwrap(),
+                    &concrete(path),
+                ))
+                .await;
+            assert_eq!(
+                res.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path} is routed but not documented"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1_with_both_token_schemes() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["api_token"]["type"], "apiKey");
+    assert_eq!(schemes["api_token"]["in"], "header");
+    assert_eq!(schemes["api_token"]["name"], "x-undb-api-token");
+    assert_eq!(schemes["bearer"]["type"], "http");
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(doc, serde_json::to_value(tollgate_http::openapi()).unwrap());
+}
+
+#[tokio::test]
+async fn every_v1_operation_needs_a_token_and_documents_its_errors_as_problem_json() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    for (method, path) in documented_operations(&doc) {
+        let op = &doc["paths"][&path][&method];
+        let responses = op["responses"].as_object().unwrap();
+        assert!(
+            responses.keys().any(|s| s.starts_with('2')),
+            "{method} {path} documents no success"
+        );
+        assert!(
+            responses.contains_key("400"),
+            "{method} {path}: token_in_query"
+        );
+        for (status, response) in responses {
+            if status.starts_with('4') || status.starts_with('5') {
+                assert_eq!(
+                    response["content"]["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+        if path.starts_with("/v1/") {
+            assert!(responses.contains_key("401"), "{method} {path}");
+            let security = op["security"].as_array().unwrap();
+            assert_eq!(security.len(), 2, "{method} {path}");
+        }
+    }
+    let problem = &doc["components"]["schemas"]["Problem"]["properties"];
+    for member in ["type", "title", "status", "detail", "code"] {
+        assert!(problem.get(member).is_some(), "Problem.{member}");
+    }
+}
+
+#[test]
+fn every_error_code_is_in_the_consumer_guide_with_its_status() {
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md"))
+        .expect("docs/api.md exists");
+    for code in tollgate_http::ErrorCode::ALL {
+        let row = format!("| {} | `{}` |", code.status().as_u16(), code.as_str());
+        assert!(guide.contains(&row), "docs/api.md lacks the row {row}");
+    }
+}
