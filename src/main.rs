@@ -1,1 +1,33 @@
-fn main() {}
+//! The `tollgate` binary: the composition root. It reads configuration, picks the adapters
+//! (Postgres when `DATABASE_URL` is set, the in-memory store otherwise), wires the services and
+//! serves the REST API. Nothing else lives here.
+
+mod config;
+mod serve;
+
+use std::io::Write;
+
+use clap::Parser;
+use tollgate_app::adapters::OsRandomSource;
+use tollgate_app::mint_token_string;
+use tollgate_domain::TokenKind;
+
+use crate::config::{Cli, Command, TokenCommand};
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Migrate(args) => serve::migrate(&args),
+        Command::Token {
+            command: TokenCommand::Mint { instance_admin: _ },
+        } => {
+            // Printing the token is the whole point of this command; it goes to stdout alone so
+            // that `export TOLLGATE_BOOTSTRAP_TOKEN=$(tollgate token mint --instance-admin)` works.
+            let token = mint_token_string(&OsRandomSource, TokenKind::InstanceAdmin);
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "{}", token.expose())?;
+            Ok(())
+        }
+    }
+}

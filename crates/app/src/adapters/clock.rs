@@ -6,14 +6,22 @@ use time::{Duration, OffsetDateTime};
 
 use crate::ports::Clock;
 
-/// The operating system's clock, in UTC.
+/// The operating system's clock, in UTC, to the microsecond: the precision every store keeps,
+/// so a value read back equals the value written.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        truncate_to_micros(OffsetDateTime::now_utc())
     }
+}
+
+/// `at` without its sub-microsecond part.
+#[must_use]
+pub fn truncate_to_micros(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(at.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(at)
 }
 
 /// A clock that stands still until told to move. Safe to share between threads.
@@ -48,5 +56,20 @@ impl Default for ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_clock_keeps_microseconds_only() {
+        assert_eq!(SystemClock.now().nanosecond() % 1_000, 0);
+        let at = OffsetDateTime::UNIX_EPOCH + Duration::nanoseconds(1_234_567);
+        assert_eq!(
+            truncate_to_micros(at),
+            OffsetDateTime::UNIX_EPOCH + Duration::microseconds(1_234)
+        );
     }
 }

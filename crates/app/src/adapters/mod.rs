@@ -7,6 +7,6 @@ mod memory;
 mod random;
 
 pub use argon2_hasher::{Argon2Hasher, Argon2Params};
-pub use clock::{ManualClock, SystemClock};
+pub use clock::{truncate_to_micros, ManualClock, SystemClock};
 pub use memory::{InMemorySpaceRepository, InMemoryStore, InMemoryTokenRepository};
 pub use random::{OsRandomSource, SequentialRandomSource};

@@ -29,7 +29,9 @@ pub trait TokenRepository: Send + Sync {
     /// with the same id exists already.
     ///
     /// # Errors
-    /// [`StoreError`] if the store fails (including when the token's space does not exist).
+    /// [`StoreError`] if the store fails. Stores with referential integrity (Postgres) also fail
+    /// for a space that does not exist; the services check the space first, so callers never
+    /// depend on it.
     async fn insert(&self, token: &ApiToken) -> Result<bool, StoreError>;
 
     /// The token with this id, revoked or not, or `None`.

@@ -10,6 +10,7 @@ use tollgate_domain::{
 };
 
 use super::verify_cache::{self, VerifyCache, VerifyCacheConfig};
+use crate::adapters::truncate_to_micros;
 use crate::error::StoreError;
 use crate::pagination::{Page, PageRequest};
 use crate::ports::{
@@ -379,7 +380,9 @@ impl TokenService {
         ) {
             return Err(CreateTokenError::Forbidden(cmd.level));
         }
-        if cmd.expires_at.is_some_and(|at| at <= self.clock.now()) {
+        // Stores keep microseconds: truncate first so that what is checked is what is stored.
+        let expires_at = cmd.expires_at.map(truncate_to_micros);
+        if expires_at.is_some_and(|at| at <= self.clock.now()) {
             return Err(CreateTokenError::ExpiryNotInFuture);
         }
         if self.spaces.get(space_id).await?.is_none() {
@@ -390,7 +393,7 @@ impl TokenService {
             level: cmd.level,
         };
         let issued = self
-            .issue(scope, cmd.name, actor.as_creator(), cmd.expires_at)
+            .issue(scope, cmd.name, actor.as_creator(), expires_at)
             .await?;
         tracing::info!(token_id = %issued.token.id, "token created");
         Ok(issued)

@@ -1,0 +1,126 @@
+//! Command line and environment: every setting of `tollgate`, with its environment variable.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Space-scoped API tokens: issue, list, verify and revoke.
+#[derive(Debug, Parser)]
+#[command(name = "tollgate", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the REST API.
+    Serve(ServeArgs),
+    /// Run the Postgres migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Work with token strings offline.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a fresh, well-formed token (no server needed), e.g. for TOLLGATE_BOOTSTRAP_TOKEN.
+    Mint {
+        /// Mint an instance admin token (`tgi_...`), the only kind that can be minted offline.
+        #[arg(long, required = true)]
+        instance_admin: bool,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Postgres connection URL. Unset: the in-memory store, which keeps nothing.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Largest number of Postgres connections in the pool.
+    #[arg(long, env = "TOLLGATE_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+    /// How long a request waits for a Postgres connection before answering 503, in seconds.
+    #[arg(long, env = "TOLLGATE_DB_ACQUIRE_TIMEOUT_SECONDS", default_value_t = 3)]
+    pub db_acquire_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TOLLGATE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// An instance admin token to register at start (idempotent). Prefer the environment
+    /// variable: command lines are visible to other users of the machine.
+    #[arg(long, env = "TOLLGATE_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    pub bootstrap_token: Option<String>,
+    /// Log filter, in tracing's EnvFilter syntax (e.g. `info`, `tollgate=debug`).
+    #[arg(long, env = "TOLLGATE_LOG", default_value = "info")]
+    pub log: String,
+    /// Longest time a request may take before it is answered 503, in seconds.
+    #[arg(long, env = "TOLLGATE_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub request_timeout_seconds: u64,
+    /// argon2id memory cost for new token hashes, in KiB (OWASP: 19456).
+    #[arg(long, env = "TOLLGATE_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations for new token hashes (OWASP: 2).
+    #[arg(long, env = "TOLLGATE_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+    /// argon2id lanes for new token hashes (OWASP: 1).
+    #[arg(long, env = "TOLLGATE_ARGON2_PARALLELISM", default_value_t = 1)]
+    pub argon2_parallelism: u32,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+/// Bounds of the verification cache (docs/performance.md).
+#[derive(Debug, Clone, Args)]
+pub struct CacheArgs {
+    /// Most verified tokens cached; 0 turns the cache off (argon2 on every request).
+    #[arg(
+        long,
+        env = "TOLLGATE_VERIFY_CACHE_CAPACITY",
+        default_value_t = 100_000
+    )]
+    pub verify_cache_capacity: u64,
+    /// Longest time a verified token is trusted without asking the store again, in seconds.
+    #[arg(long, env = "TOLLGATE_VERIFY_CACHE_TTL_SECONDS", default_value_t = 300)]
+    pub verify_cache_ttl_seconds: u64,
+    /// Most unknown token ids remembered; 0 turns the negative cache off.
+    #[arg(
+        long,
+        env = "TOLLGATE_NEGATIVE_CACHE_CAPACITY",
+        default_value_t = 100_000
+    )]
+    pub negative_cache_capacity: u64,
+    /// How long an unknown token id is remembered, in seconds.
+    #[arg(
+        long,
+        env = "TOLLGATE_NEGATIVE_CACHE_TTL_SECONDS",
+        default_value_t = 30
+    )]
+    pub negative_cache_ttl_seconds: u64,
+    /// Most argon2 verifications at once (default: the number of cores).
+    #[arg(long, env = "TOLLGATE_MAX_CONCURRENT_HASHES")]
+    pub max_concurrent_hashes: Option<usize>,
+}
+
+impl CacheArgs {
+    pub fn config(&self) -> tollgate_app::VerifyCacheConfig {
+        let defaults = tollgate_app::VerifyCacheConfig::default();
+        tollgate_app::VerifyCacheConfig {
+            capacity: self.verify_cache_capacity,
+            ttl: std::time::Duration::from_secs(self.verify_cache_ttl_seconds),
+            negative_capacity: self.negative_cache_capacity,
+            negative_ttl: std::time::Duration::from_secs(self.negative_cache_ttl_seconds),
+            max_concurrent_hashes: self
+                .max_concurrent_hashes
+                .unwrap_or(defaults.max_concurrent_hashes),
+        }
+    }
+}

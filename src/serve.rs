@@ -1,0 +1,192 @@
+//! Wiring: builds the store, the services and the router from the configuration, bootstraps
+//! the instance admin token, and serves until SIGINT or SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tollgate_app::adapters::{
+    Argon2Hasher, Argon2Params, InMemoryStore, OsRandomSource, SystemClock,
+};
+use tollgate_app::ports::{SpaceRepository, StoreHealth, TokenRepository};
+use tollgate_app::{BootstrapOutcome, SpaceService, TokenService};
+use tollgate_pg::{PgOptions, PgStore};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{DatabaseArgs, ServeArgs};
+
+/// `tollgate serve`.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing(&args.log)?;
+    runtime()?.block_on(serve(args))
+}
+
+/// `tollgate migrate`.
+pub fn migrate(args: &DatabaseArgs) -> anyhow::Result<()> {
+    init_tracing("info")?;
+    runtime()?.block_on(async {
+        let store = connect(args)
+            .await?
+            .context("tollgate migrate needs DATABASE_URL")?;
+        store
+            .migrate()
+            .await
+            .context("failed to run the migrations")?;
+        tracing::info!("migrations are up to date");
+        Ok(())
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the tokio runtime")
+}
+
+fn init_tracing(filter: &str) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(filter)
+        .with_context(|| format!("TOLLGATE_LOG is not a valid log filter: {filter:?}"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    Ok(())
+}
+
+async fn connect(args: &DatabaseArgs) -> anyhow::Result<Option<PgStore>> {
+    let Some(url) = &args.database_url else {
+        return Ok(None);
+    };
+    let options = PgOptions {
+        max_connections: args.db_max_connections,
+        acquire_timeout: Duration::from_secs(args.db_acquire_timeout_seconds),
+    };
+    let store = PgStore::connect(url, options)
+        .await
+        .context("failed to connect to Postgres (DATABASE_URL)")?;
+    Ok(Some(store))
+}
+
+struct Store {
+    spaces: Arc<dyn SpaceRepository>,
+    tokens: Arc<dyn TokenRepository>,
+    health: Arc<dyn StoreHealth>,
+}
+
+async fn store(args: &DatabaseArgs) -> anyhow::Result<Store> {
+    if let Some(pg) = connect(args).await? {
+        pg.migrate().await.context("failed to run the migrations")?;
+        tracing::info!("store: Postgres (migrations up to date)");
+        let pg = Arc::new(pg);
+        return Ok(Store {
+            spaces: pg.clone(),
+            tokens: pg.clone(),
+            health: pg,
+        });
+    }
+    tracing::warn!("store: IN MEMORY. Nothing is kept: every space and token is lost when tollgate stops. Set DATABASE_URL to use Postgres.");
+    let memory = InMemoryStore::new();
+    Ok(Store {
+        spaces: memory.spaces.clone(),
+        tokens: memory.tokens.clone(),
+        health: Arc::new(memory),
+    })
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let params = Argon2Params {
+        memory_kib: args.argon2_memory_kib,
+        iterations: args.argon2_iterations,
+        parallelism: args.argon2_parallelism,
+    };
+    let hasher = Arc::new(Argon2Hasher::new(params).context("invalid argon2 parameters")?);
+    let store = store(&args.database).await?;
+    let (clock, random) = (Arc::new(SystemClock), Arc::new(OsRandomSource));
+    let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
+    let tokens = TokenService::new(store.spaces, store.tokens, hasher, clock, random)
+        .with_verify_cache(args.cache.config());
+    bootstrap(&tokens, args.bootstrap_token.as_deref()).await?;
+
+    let state = tollgate_http::AppState {
+        spaces,
+        tokens,
+        health: store.health,
+    };
+    let config = tollgate_http::HttpConfig {
+        request_timeout: Duration::from_secs(args.request_timeout_seconds),
+    };
+    let router = tollgate_http::router_with(state, config);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("failed to listen on {} (TOLLGATE_LISTEN)", args.listen))?;
+    let address = listener
+        .local_addr()
+        .context("failed to read the bound address")?;
+    tracing::info!(%address, "listening");
+    // A stable line for people and for the end-to-end tests, whatever the log filter.
+    eprintln!("tollgate listening on http://{address}");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn bootstrap(tokens: &TokenService, bootstrap_token: Option<&str>) -> anyhow::Result<()> {
+    if let Some(token) = bootstrap_token {
+        let outcome = tokens
+            .register_instance_admin(token)
+            .await
+            .context("TOLLGATE_BOOTSTRAP_TOKEN could not be registered")?;
+        match outcome {
+            BootstrapOutcome::Registered => {
+                tracing::info!("bootstrap instance admin token registered")
+            }
+            BootstrapOutcome::AlreadyRegistered => {
+                tracing::info!("bootstrap instance admin token already registered")
+            }
+        }
+        return Ok(());
+    }
+    if let Some(issued) = tokens
+        .ensure_instance_admin()
+        .await
+        .context("failed to create the first instance admin token")?
+    {
+        // Shown once, on standard error, never through the log pipeline.
+        eprintln!(
+            "\n  No instance admin token existed, so tollgate created one. It is shown this once:\n\n    {}\n\n  Keep it secret. Next time, set TOLLGATE_BOOTSTRAP_TOKEN (see `tollgate token mint --instance-admin`).\n",
+            issued.secret().expose()
+        );
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}

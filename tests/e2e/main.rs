@@ -1,0 +1,10 @@
+//! End-to-end tests: the real `tollgate` binary over real HTTP, each scenario run against the
+//! in-memory store and against a fresh Postgres database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod bad_input;
+mod cli;
+mod persistence;
+mod story;
