@@ -142,10 +142,10 @@ async fn bootstrap(tokens: &TokenService, bootstrap_token: Option<&str>) -> anyh
             .context("TOLLGATE_BOOTSTRAP_TOKEN could not be registered")?;
         match outcome {
             BootstrapOutcome::Registered => {
-                tracing::info!("bootstrap instance admin token registered")
+                tracing::info!("bootstrap instance admin token registered");
             }
             BootstrapOutcome::AlreadyRegistered => {
-                tracing::info!("bootstrap instance admin token already registered")
+                tracing::info!("bootstrap instance admin token already registered");
             }
         }
         return Ok(());

@@ -166,7 +166,7 @@ async fn a_token_of_another_space_gets_404_for_everything_in_it(store: Store) {
     let nowhere = uuid::Uuid::now_v7();
     for space in [b.clone(), nowhere.to_string()] {
         let expect = |reply: crate::support::Reply| {
-            reply.assert_problem(StatusCode::NOT_FOUND, "space_not_found")
+            reply.assert_problem(StatusCode::NOT_FOUND, "space_not_found");
         };
         expect(app.get(&format!("/v1/spaces/{space}"), &admin_a).await);
         expect(

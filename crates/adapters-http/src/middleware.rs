@@ -14,8 +14,8 @@
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Query, Request, State};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH};
-use axum::http::{HeaderName, HeaderValue, Uri};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONNECTION, CONTENT_LENGTH};
+use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -127,10 +127,19 @@ async fn reject_oversized_body(req: Request, next: Next) -> Response {
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > BODY_LIMIT_BYTES as u64) {
-        return payload_too_large().into_response();
+    let mut response = if declared.is_some_and(|len| len > BODY_LIMIT_BYTES as u64) {
+        payload_too_large().into_response()
+    } else {
+        next.run(req).await
+    };
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body is never read, so the connection cannot carry another request:
+        // say so, or a keep-alive client may send its next request into a closing socket.
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
     }
-    next.run(req).await
+    response
 }
 
 #[cfg(test)]
