@@ -66,7 +66,11 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing(store: Store) {
         )
         .await;
     too_big.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
-    assert_eq!(too_big.header("connection"), "close", "the unread body ends the connection");
+    assert_eq!(
+        too_big.header("connection"),
+        "close",
+        "the unread body ends the connection"
+    );
     app.get("/v1/spaces/not-a-uuid", &app.admin)
         .await
         .assert_problem(StatusCode::BAD_REQUEST, "invalid_id");
