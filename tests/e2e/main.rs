@@ -6,5 +6,6 @@ mod support;
 
 mod bad_input;
 mod cli;
+mod outage;
 mod persistence;
 mod story;

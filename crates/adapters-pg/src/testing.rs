@@ -263,3 +263,117 @@ mod tests {
         assert_eq!(created_at(&v4), None);
     }
 }
+
+/// What a [`TcpProxy`] does with the connections it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyMode {
+    /// Forwards bytes both ways.
+    Forward,
+    /// Accepts, then closes at once, as a server that is shutting down does.
+    HangUp,
+}
+
+/// A TCP proxy on 127.0.0.1 in front of the test server, to stage outages: stopping it cuts
+/// every connection and refuses new ones; starting it again on the same port ends the outage.
+#[derive(Debug)]
+pub struct TcpProxy {
+    port: u16,
+    target: std::net::SocketAddr,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TcpProxy {
+    /// A forwarding proxy to `target` on a free port.
+    ///
+    /// # Panics
+    /// If no port can be bound on 127.0.0.1.
+    pub async fn start(target: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("cannot bind the proxy: {e}"));
+        let port = listener.local_addr().map_or(0, |a| a.port());
+        Self {
+            port,
+            target,
+            task: Some(proxy(listener, target, ProxyMode::Forward)),
+        }
+    }
+
+    /// The port it listens on.
+    #[must_use]
+    pub const fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Closes the listener (new connections are refused) and every proxied connection.
+    pub async fn stop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Listens again on the same port, in `mode`.
+    ///
+    /// # Panics
+    /// If the port was taken meanwhile.
+    pub async fn restart(&mut self, mode: ProxyMode) {
+        self.stop().await;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap_or_else(|e| panic!("cannot bind the proxy again: {e}"));
+        self.task = Some(proxy(listener, self.target, mode));
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+fn proxy(
+    listener: tokio::net::TcpListener,
+    target: std::net::SocketAddr,
+    mode: ProxyMode,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        // Dropped with this task when it is aborted, which aborts every connection's task.
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                continue;
+            };
+            while connections.try_join_next().is_some() {}
+            match mode {
+                ProxyMode::HangUp => drop(inbound),
+                ProxyMode::Forward => {
+                    connections.spawn(async move {
+                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                }
+            }
+        }
+    })
+}
+
+/// The test server's address, from the admin URL.
+///
+/// # Panics
+/// If the admin URL does not name a TCP host.
+pub async fn postgres_address() -> std::net::SocketAddr {
+    let admin: PgConnectOptions = TestDatabase::admin_url()
+        .parse()
+        .unwrap_or_else(|e| panic!("{ADMIN_URL_ENV} is not a Postgres URL: {e}"));
+    let mut addresses = tokio::net::lookup_host((admin.get_host(), admin.get_port()))
+        .await
+        .unwrap_or_else(|e| panic!("cannot resolve the test server: {e}"));
+    addresses
+        .next()
+        .unwrap_or_else(|| panic!("the test server must be reached over TCP"))
+}

@@ -6,95 +6,16 @@
 //! them at once, as a server that is shutting down does; starting it again on the same port
 //! ends the outage.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::ConnectOptions;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
 use tollgate_app::ports::{SpaceRepository, StoreHealth, TokenQuery, TokenRepository};
 use tollgate_app::testing::fixtures::{epoch, space, space_id, token, token_id};
 use tollgate_app::StoreError;
 use tollgate_domain::TokenLevel;
-use tollgate_pg::testing::TestDatabase;
+use tollgate_pg::testing::{postgres_address, ProxyMode, TcpProxy, TestDatabase};
 use tollgate_pg::{PgOptions, PgStore};
-
-#[derive(Clone, Copy)]
-enum Mode {
-    /// Forwards bytes both ways.
-    Forward,
-    /// Accepts, then closes at once.
-    HangUp,
-}
-
-struct Proxy {
-    port: u16,
-    target: SocketAddr,
-    task: Option<JoinHandle<()>>,
-}
-
-impl Proxy {
-    async fn start(target: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        Self {
-            port,
-            target,
-            task: Some(serve(listener, target, Mode::Forward)),
-        }
-    }
-
-    /// Closes the listener (new connections are refused) and every proxied connection.
-    async fn stop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-            let _ = task.await;
-        }
-    }
-
-    /// Listens again on the same port.
-    async fn restart(&mut self, mode: Mode) {
-        self.stop().await;
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
-        self.task = Some(serve(listener, self.target, mode));
-    }
-}
-
-fn serve(listener: TcpListener, target: SocketAddr, mode: Mode) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        // Dropped with this task when it is aborted, which aborts every connection's task.
-        let mut connections = JoinSet::new();
-        loop {
-            let Ok((mut inbound, _)) = listener.accept().await else {
-                continue;
-            };
-            while connections.try_join_next().is_some() {}
-            match mode {
-                Mode::HangUp => drop(inbound),
-                Mode::Forward => {
-                    connections.spawn(async move {
-                        if let Ok(mut outbound) = TcpStream::connect(target).await {
-                            let _ =
-                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                        }
-                    });
-                }
-            }
-        }
-    })
-}
-
-/// The real server's address, from the admin URL.
-async fn postgres_address() -> SocketAddr {
-    let admin: sqlx::postgres::PgConnectOptions = TestDatabase::admin_url().parse().unwrap();
-    let mut addresses = tokio::net::lookup_host((admin.get_host(), admin.get_port()))
-        .await
-        .unwrap();
-    addresses
-        .next()
-        .expect("the test server is reached over TCP")
-}
 
 /// Calls every method of the store once, concurrently; `round` keeps written ids apart.
 async fn every_method(store: &PgStore, round: u128) -> Vec<(&'static str, Result<(), StoreError>)> {
@@ -170,11 +91,11 @@ async fn every_method_is_unavailable_while_postgres_is_down_and_the_same_store_r
             .unwrap()
     );
 
-    let mut proxy = Proxy::start(postgres_address().await).await;
+    let mut proxy = TcpProxy::start(postgres_address().await).await;
     let url = db
         .connect_options()
         .host("127.0.0.1")
-        .port(proxy.port)
+        .port(proxy.port())
         .to_url_lossy()
         .to_string();
     let options = PgOptions {
@@ -197,15 +118,15 @@ async fn every_method_is_unavailable_while_postgres_is_down_and_the_same_store_r
     );
 
     // Back.
-    proxy.restart(Mode::Forward).await;
+    proxy.restart(ProxyMode::Forward).await;
     assert_recovers(&store, 3, Duration::from_secs(20)).await;
 
     // Down again, as a server shutting down: connections accepted, then closed.
-    proxy.restart(Mode::HangUp).await;
+    proxy.restart(ProxyMode::HangUp).await;
     assert_all_unavailable(every_method(&store, 4).await, "while hanging up");
 
     // Back again; what was written before the outages is all there.
-    proxy.restart(Mode::Forward).await;
+    proxy.restart(ProxyMode::Forward).await;
     assert_recovers(&store, 5, Duration::from_secs(20)).await;
     let revoked = TokenRepository::get(&store, token_id(1)).await.unwrap();
     assert_eq!(revoked.and_then(|t| t.revoked_at), Some(epoch()));
