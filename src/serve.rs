@@ -10,7 +10,7 @@ use tollgate_app::adapters::{
 };
 use tollgate_app::ports::{SpaceRepository, StoreHealth, TokenRepository};
 use tollgate_app::{BootstrapOutcome, SpaceService, TokenService};
-use tollgate_pg::{PgOptions, PgStore};
+use tollgate_pg::{PgOptions, PgRevocationFeed, PgStore};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{DatabaseArgs, ServeArgs};
@@ -72,6 +72,8 @@ struct Store {
     spaces: Arc<dyn SpaceRepository>,
     tokens: Arc<dyn TokenRepository>,
     health: Arc<dyn StoreHealth>,
+    /// Other nodes' revocations; none for the in-memory store, which no other node shares.
+    revocations: Option<PgRevocationFeed>,
 }
 
 async fn store(args: &DatabaseArgs) -> anyhow::Result<Store> {
@@ -79,10 +81,12 @@ async fn store(args: &DatabaseArgs) -> anyhow::Result<Store> {
         pg.migrate().await.context("failed to run the migrations")?;
         tracing::info!("store: Postgres (migrations up to date)");
         let pg = Arc::new(pg);
+        let revocations = Some(PgRevocationFeed::new(pg.pool().clone()));
         return Ok(Store {
             spaces: pg.clone(),
             tokens: pg.clone(),
             health: pg,
+            revocations,
         });
     }
     tracing::warn!("store: IN MEMORY. Nothing is kept: every space and token is lost when tollgate stops. Set DATABASE_URL to use Postgres.");
@@ -91,6 +95,7 @@ async fn store(args: &DatabaseArgs) -> anyhow::Result<Store> {
         spaces: memory.spaces.clone(),
         tokens: memory.tokens.clone(),
         health: Arc::new(memory),
+        revocations: None,
     })
 }
 
@@ -107,6 +112,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let tokens = TokenService::new(store.spaces, store.tokens, hasher, clock, random)
         .with_verify_cache(args.cache.config());
     bootstrap(&tokens, args.bootstrap_token.as_deref()).await?;
+    if let Some(feed) = store.revocations {
+        let follower = tokens.clone();
+        tokio::spawn(async move { follower.follow_revocations(feed).await });
+    }
 
     let state = tollgate_http::AppState {
         spaces,

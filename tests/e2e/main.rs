@@ -6,6 +6,7 @@ mod support;
 
 mod bad_input;
 mod cli;
+mod cluster;
 mod outage;
 mod persistence;
 mod story;

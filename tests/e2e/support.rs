@@ -132,6 +132,14 @@ fn start(env: &[(String, String)]) -> (Child, String, Arc<Mutex<Vec<String>>>) {
 }
 
 impl App {
+    /// The `DATABASE_URL` the server runs on, if any.
+    pub fn database_url(&self) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == "DATABASE_URL")
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Everything the server wrote to standard error so far.
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap().join("\n")

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+mod revocations;
 mod rows;
 mod spaces;
 mod store;
@@ -12,4 +13,5 @@ mod tokens;
 mod query_plan_tests;
 
 pub use error::{ConnectError, MigrateError};
+pub use revocations::{PgRevocationFeed, REVOCATION_CHANNEL};
 pub use store::{PgOptions, PgStore, MIGRATOR};

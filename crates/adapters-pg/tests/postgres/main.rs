@@ -8,5 +8,6 @@ mod connect;
 mod constraints;
 mod contract;
 mod corrupt_rows;
+mod revocations;
 mod timestamps;
 mod unavailable;

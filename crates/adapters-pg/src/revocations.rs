@@ -1,0 +1,91 @@
+//! [`PgRevocationFeed`]: other nodes' revocations, through Postgres `LISTEN/NOTIFY`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use tollgate_app::ports::{RevocationEvent, RevocationFeed};
+use tollgate_domain::TokenId;
+
+/// The channel migration `0002_revocation_notify.sql` notifies on, with the token id as payload.
+pub const REVOCATION_CHANNEL: &str = "tollgate_token_revoked";
+
+/// Listens for revocations on a dedicated connection of its own. When that connection is lost
+/// it reports [`RevocationEvent::Lost`], reconnects (retrying every `retry` while Postgres is
+/// down), and reports `Lost` once more when listening again, since revocations made in the gap
+/// were missed.
+pub struct PgRevocationFeed {
+    pool: PgPool,
+    listener: Option<PgListener>,
+    retry: Duration,
+}
+
+impl std::fmt::Debug for PgRevocationFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgRevocationFeed")
+            .field("listening", &self.listener.is_some())
+            .finish()
+    }
+}
+
+impl PgRevocationFeed {
+    /// A feed using the connection settings of `pool` (its connection is not one of the pool's).
+    #[must_use]
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            listener: None,
+            retry: Duration::from_secs(1),
+        }
+    }
+
+    /// The same feed, retrying a lost connection every `retry`.
+    #[must_use]
+    pub const fn with_retry(mut self, retry: Duration) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    async fn listen(&self) -> Result<PgListener, sqlx::Error> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(REVOCATION_CHANNEL).await?;
+        Ok(listener)
+    }
+}
+
+#[async_trait]
+impl RevocationFeed for PgRevocationFeed {
+    async fn next(&mut self) -> RevocationEvent {
+        loop {
+            let Some(listener) = self.listener.as_mut() else {
+                match self.listen().await {
+                    Ok(listener) => {
+                        tracing::info!(channel = REVOCATION_CHANNEL, "listening for revocations");
+                        self.listener = Some(listener);
+                        // Whatever was revoked before this point may have been missed.
+                        return RevocationEvent::Lost;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot listen for revocations; retrying");
+                        tokio::time::sleep(self.retry).await;
+                        continue;
+                    }
+                }
+            };
+            match listener.try_recv().await {
+                Ok(Some(notification)) => match notification.payload().parse() {
+                    Ok(uuid) => return RevocationEvent::Revoked(TokenId::from_uuid(uuid)),
+                    Err(_) => {
+                        tracing::warn!("ignoring a revocation notification that is not a token id")
+                    }
+                },
+                Ok(None) | Err(_) => {
+                    tracing::warn!("the revocation listener lost its connection");
+                    self.listener = None;
+                    return RevocationEvent::Lost;
+                }
+            }
+        }
+    }
+}
