@@ -77,7 +77,7 @@ impl RevocationFeed for PgRevocationFeed {
                 Ok(Some(notification)) => match notification.payload().parse() {
                     Ok(uuid) => return RevocationEvent::Revoked(TokenId::from_uuid(uuid)),
                     Err(_) => {
-                        tracing::warn!("ignoring a revocation notification that is not a token id")
+                        tracing::warn!("ignoring a revocation notification that is not a token id");
                     }
                 },
                 Ok(None) | Err(_) => {
