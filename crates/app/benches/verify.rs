@@ -46,6 +46,7 @@ fn fixture(cache: VerifyCacheConfig) -> Fixture {
     let tokens = TokenService::new(
         store.spaces.clone(),
         store.tokens,
+        store.events,
         Arc::new(Argon2Hasher::owasp()),
         clock,
         random,

@@ -21,6 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tokens = TokenService::new(
         store.spaces.clone(),
         store.tokens.clone(),
+        store.events.clone(),
         Arc::new(Argon2Hasher::owasp()),
         clock,
         random,

@@ -1,14 +1,14 @@
 //! The repository contract suite against the in-memory adapters.
 
-use std::sync::Arc;
-
-use tollgate_app::adapters::{InMemorySpaceRepository, InMemoryTokenRepository};
+use tollgate_app::adapters::InMemoryStore;
 use tollgate_app::testing::contract::Repositories;
 
 async fn fresh() -> Repositories {
+    let store = InMemoryStore::new();
     Repositories {
-        spaces: Arc::new(InMemorySpaceRepository::new()),
-        tokens: Arc::new(InMemoryTokenRepository::new()),
+        spaces: store.spaces,
+        tokens: store.tokens,
+        events: store.events,
     }
 }
 

@@ -62,6 +62,11 @@ uuid_id!(
     TokenId
 );
 
+uuid_id!(
+    /// The id of an audit event (UUID v7, so ids sort by time).
+    EventId
+);
+
 /// A string that is not a UUID was given where an id was expected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid UUID")]

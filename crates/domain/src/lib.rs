@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 pub mod actor;
+pub mod audit;
 mod base62;
 pub mod ids;
+pub mod lifecycle;
 mod name;
 pub mod permission;
 pub mod policy;
@@ -11,14 +13,16 @@ pub mod token;
 pub mod token_format;
 
 pub use actor::{Actor, MemberRole, MemberRoleError};
-pub use ids::{InvalidId, SpaceId, TokenId, UserId, UserIdError};
+pub use audit::{AuditAction, AuditActionError, AuditEvent};
+pub use ids::{EventId, InvalidId, SpaceId, TokenId, UserId, UserIdError};
+pub use lifecycle::{GracePeriod, GracePeriodError, LifetimeError, LifetimePolicy};
 pub use name::NameError;
 pub use permission::Permission;
 pub use policy::{allows, can_see, create_permission, permissions_in_own_space, Resource};
 pub use space::{Space, SpaceName};
 pub use token::{
     ApiToken, CreatedBy, CreatedByError, InvalidScope, SecretHash, TokenLevel, TokenLevelError,
-    TokenName, TokenScope, TokenStatus,
+    TokenName, TokenScope, TokenStatus, TokenStatusError,
 };
 pub use token_format::{
     hint, ParsedToken, TokenFormatError, TokenKind, TokenSecret, TokenString, TOKEN_LEN,

@@ -160,6 +160,9 @@ mod tests {
             expires_at: None,
             last_used_at: None,
             revoked_at: None,
+            replaces: None,
+            replaced_by: None,
+            rotated_at: None,
             secret_hash: SecretHash::new(String::new()),
         }
     }

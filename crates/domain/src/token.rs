@@ -231,8 +231,11 @@ pub enum TokenStatus {
     Active,
     /// Past its `expires_at`.
     Expired,
-    /// Revoked; revocation wins over expiry.
+    /// Revoked; revocation wins over everything else.
     Revoked,
+    /// Replaced by a newer token. It keeps working until its `expires_at`, which rotation set
+    /// to the end of the grace period, and then fails like a revoked token.
+    Rotated,
 }
 
 impl TokenStatus {
@@ -243,9 +246,29 @@ impl TokenStatus {
             Self::Active => "active",
             Self::Expired => "expired",
             Self::Revoked => "revoked",
+            Self::Rotated => "rotated",
         }
     }
+
+    /// Every status, in order.
+    pub const ALL: [Self; 4] = [Self::Active, Self::Expired, Self::Revoked, Self::Rotated];
 }
+
+impl FromStr for TokenStatus {
+    type Err = TokenStatusError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or(TokenStatusError)
+    }
+}
+
+/// A status name other than `active`, `expired`, `revoked` or `rotated`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("token status must be `active`, `expired`, `revoked` or `rotated`")]
+pub struct TokenStatusError;
 
 /// A stored API token: its metadata and the hash of its secret. The secret itself is not here.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,6 +289,12 @@ pub struct ApiToken {
     pub last_used_at: Option<OffsetDateTime>,
     /// When it was revoked.
     pub revoked_at: Option<OffsetDateTime>,
+    /// The token this one replaced by rotation.
+    pub replaces: Option<TokenId>,
+    /// The token that replaced this one by rotation.
+    pub replaced_by: Option<TokenId>,
+    /// When this token was rotated (its `expires_at` then became the end of the grace period).
+    pub rotated_at: Option<OffsetDateTime>,
     /// argon2id hash of the secret.
     pub secret_hash: SecretHash,
 }
@@ -300,6 +329,8 @@ impl ApiToken {
     pub fn status_at(&self, now: OffsetDateTime) -> TokenStatus {
         if self.revoked_at.is_some() {
             TokenStatus::Revoked
+        } else if self.replaced_by.is_some() {
+            TokenStatus::Rotated
         } else if self.is_expired_at(now) {
             TokenStatus::Expired
         } else {
@@ -329,6 +360,9 @@ mod tests {
             expires_at: expires_in.map(|d| now + d),
             last_used_at: None,
             revoked_at: revoked.then_some(now),
+            replaces: None,
+            replaced_by: None,
+            rotated_at: None,
             secret_hash: SecretHash::new("$argon2id$v=19$secret-looking".into()),
         }
     }
@@ -349,6 +383,25 @@ mod tests {
             token(Some(Duration::ZERO), true).status_at(now),
             TokenStatus::Revoked
         );
+    }
+
+    #[test]
+    fn a_rotated_token_is_rotated_until_revoked() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        let mut t = token(Some(Duration::hours(1)), false);
+        t.replaced_by = Some(TokenId::from_uuid(Uuid::from_u128(8)));
+        assert_eq!(t.status_at(now), TokenStatus::Rotated);
+        assert_eq!(t.status_at(now + Duration::days(1)), TokenStatus::Rotated);
+        t.revoked_at = Some(now);
+        assert_eq!(t.status_at(now), TokenStatus::Revoked);
+    }
+
+    #[test]
+    fn statuses_parse_only_their_wire_names() {
+        for status in TokenStatus::ALL {
+            assert_eq!(status.as_str().parse(), Ok(status));
+        }
+        assert_eq!("Active".parse::<TokenStatus>(), Err(TokenStatusError));
     }
 
     #[test]

@@ -7,10 +7,15 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tollgate_domain::{ApiToken, Space, SpaceId, TokenId, TokenScope};
+use tollgate_domain::{
+    ApiToken, AuditEvent, EventId, Space, SpaceId, TokenId, TokenScope, TokenStatus,
+};
 
 use crate::error::StoreError;
-use crate::ports::{SpaceRepository, StoreHealth, TokenQuery, TokenRepository};
+use crate::ports::{
+    AuditRepository, RotateOutcome, Rotation, SpaceRepository, StoreHealth, TokenQuery,
+    TokenRepository,
+};
 
 fn after<K: Ord + Copy>(key: Option<K>) -> (Bound<K>, Bound<K>) {
     (
@@ -67,28 +72,89 @@ impl SpaceRepository for InMemorySpaceRepository {
     }
 }
 
-/// Tokens in memory.
+/// Audit events in memory.
 #[derive(Debug, Default)]
-pub struct InMemoryTokenRepository {
-    tokens: RwLock<BTreeMap<TokenId, ApiToken>>,
+pub struct InMemoryAuditRepository {
+    events: RwLock<BTreeMap<EventId, AuditEvent>>,
 }
 
-impl InMemoryTokenRepository {
+impl InMemoryAuditRepository {
     /// An empty repository.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<EventId, AuditEvent>> {
+        self.events.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl AuditRepository for InMemoryAuditRepository {
+    async fn record(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.write().insert(event.id, event.clone());
+        Ok(())
+    }
+
+    async fn list(
+        &self,
+        space_id: SpaceId,
+        before: Option<EventId>,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let events = self.events.read().unwrap_or_else(PoisonError::into_inner);
+        let upper = before.map_or(Bound::Unbounded, Bound::Excluded);
+        Ok(events
+            .range((Bound::Unbounded, upper))
+            .rev()
+            .map(|(_, e)| e)
+            .filter(|e| e.space_id == Some(space_id))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}
+
+/// Tokens in memory, recording their creations, rotations and revocations in an
+/// [`InMemoryAuditRepository`]. Each method holds the token lock for its whole change, and the
+/// event lock inside it, so a reader never sees half of one.
+#[derive(Debug, Default)]
+pub struct InMemoryTokenRepository {
+    tokens: RwLock<BTreeMap<TokenId, ApiToken>>,
+    audit: Arc<InMemoryAuditRepository>,
+}
+
+impl InMemoryTokenRepository {
+    /// An empty repository with an audit log of its own.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty repository recording its events in `audit`.
+    #[must_use]
+    pub fn with_audit(audit: Arc<InMemoryAuditRepository>) -> Self {
+        Self {
+            tokens: RwLock::default(),
+            audit,
+        }
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<TokenId, ApiToken>> {
+        self.tokens.write().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 #[async_trait]
 impl TokenRepository for InMemoryTokenRepository {
-    async fn insert(&self, token: &ApiToken) -> Result<bool, StoreError> {
-        let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
+    async fn insert(&self, token: &ApiToken, event: &AuditEvent) -> Result<bool, StoreError> {
+        let mut tokens = self.write();
         if tokens.contains_key(&token.id) {
             return Ok(false);
         }
         tokens.insert(token.id, token.clone());
+        self.audit.write().insert(event.id, event.clone());
         Ok(true)
     }
 
@@ -108,7 +174,7 @@ impl TokenRepository for InMemoryTokenRepository {
             .map(|(_, t)| t)
             .filter(|t| t.space_id() == Some(query.space_id))
             .filter(|t| query.level.is_none_or(|level| t.level() == level))
-            .filter(|t| query.include_revoked || t.revoked_at.is_none())
+            .filter(|t| query.statuses.contains(t.status_at(query.now)))
             .take(query.limit)
             .cloned()
             .collect())
@@ -118,12 +184,56 @@ impl TokenRepository for InMemoryTokenRepository {
         &self,
         id: TokenId,
         at: OffsetDateTime,
+        event: &AuditEvent,
     ) -> Result<Option<ApiToken>, StoreError> {
-        let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
-        Ok(tokens.get_mut(&id).map(|token| {
-            token.revoked_at.get_or_insert(at);
-            token.clone()
-        }))
+        let mut tokens = self.write();
+        let Some(token) = tokens.get_mut(&id) else {
+            return Ok(None);
+        };
+        if token.revoked_at.is_none() {
+            token.revoked_at = Some(at);
+            self.audit.write().insert(event.id, event.clone());
+        }
+        Ok(Some(token.clone()))
+    }
+
+    async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
+        let mut tokens = self.write();
+        let Some(old) = tokens.get_mut(&rotation.old_id) else {
+            return Ok(RotateOutcome::NotFound);
+        };
+        if old.status_at(rotation.now) != TokenStatus::Active {
+            return Ok(RotateOutcome::NotActive(old.clone()));
+        }
+        if tokens.contains_key(&rotation.new_token.id) {
+            return Err(StoreError::Failed(
+                "a token with the new token's id exists".into(),
+            ));
+        }
+        let Some(old) = tokens.get_mut(&rotation.old_id) else {
+            return Ok(RotateOutcome::NotFound);
+        };
+        old.replaced_by = Some(rotation.new_token.id);
+        old.rotated_at = Some(rotation.now);
+        old.expires_at = Some(old.expires_at.map_or(rotation.old_expires_at, |at| {
+            at.min(rotation.old_expires_at)
+        }));
+        let rotated = old.clone();
+        tokens.insert(rotation.new_token.id, rotation.new_token.clone());
+        self.audit
+            .write()
+            .insert(rotation.event.id, rotation.event.clone());
+        Ok(RotateOutcome::Rotated(rotated))
+    }
+
+    async fn record_last_used(&self, uses: &[(TokenId, OffsetDateTime)]) -> Result<(), StoreError> {
+        let mut tokens = self.write();
+        for (id, at) in uses {
+            if let Some(token) = tokens.get_mut(id) {
+                token.last_used_at = Some(token.last_used_at.map_or(*at, |last| last.max(*at)));
+            }
+        }
+        Ok(())
     }
 
     async fn any_instance_admin(&self) -> Result<bool, StoreError> {
@@ -132,20 +242,33 @@ impl TokenRepository for InMemoryTokenRepository {
     }
 }
 
-/// Both in-memory repositories, for wiring a whole core in one line.
-#[derive(Debug, Clone, Default)]
+/// The three in-memory repositories over one store, for wiring a whole core in one line.
+#[derive(Debug, Clone)]
 pub struct InMemoryStore {
     /// The spaces.
     pub spaces: Arc<InMemorySpaceRepository>,
-    /// The tokens.
+    /// The tokens, recording their events in `events`.
     pub tokens: Arc<InMemoryTokenRepository>,
+    /// The audit events.
+    pub events: Arc<InMemoryAuditRepository>,
 }
 
 impl InMemoryStore {
     /// An empty store.
     #[must_use]
     pub fn new() -> Self {
-        Self::default()
+        let events = Arc::new(InMemoryAuditRepository::new());
+        Self {
+            spaces: Arc::new(InMemorySpaceRepository::new()),
+            tokens: Arc::new(InMemoryTokenRepository::with_audit(events.clone())),
+            events,
+        }
+    }
+}
+
+impl Default for InMemoryStore {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

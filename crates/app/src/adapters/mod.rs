@@ -8,5 +8,7 @@ mod random;
 
 pub use argon2_hasher::{Argon2Hasher, Argon2Params};
 pub use clock::{truncate_to_micros, ManualClock, SystemClock};
-pub use memory::{InMemorySpaceRepository, InMemoryStore, InMemoryTokenRepository};
+pub use memory::{
+    InMemoryAuditRepository, InMemorySpaceRepository, InMemoryStore, InMemoryTokenRepository,
+};
 pub use random::{OsRandomSource, SequentialRandomSource};

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tollgate_domain::{SpaceId, TokenId, TokenSecret};
+use tollgate_domain::{EventId, SpaceId, TokenId, TokenSecret};
 use uuid::Uuid;
 
 use crate::ports::RandomSource;
@@ -18,6 +18,10 @@ impl RandomSource for OsRandomSource {
 
     fn token_id(&self) -> TokenId {
         TokenId::from_uuid(Uuid::now_v7())
+    }
+
+    fn event_id(&self) -> EventId {
+        EventId::from_uuid(Uuid::now_v7())
     }
 
     fn secret(&self) -> TokenSecret {
@@ -63,6 +67,10 @@ impl RandomSource for SequentialRandomSource {
 
     fn token_id(&self) -> TokenId {
         TokenId::from_uuid(Uuid::from_u128(u128::from(self.next())))
+    }
+
+    fn event_id(&self) -> EventId {
+        EventId::from_uuid(Uuid::from_u128(u128::from(self.next())))
     }
 
     fn secret(&self) -> TokenSecret {

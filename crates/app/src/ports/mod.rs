@@ -1,6 +1,7 @@
 //! Ports: what the application core needs from the outside world, one trait per capability.
 //! Services hold them as `Arc<dyn Port>`; adapters implement them.
 
+mod audit_repository;
 mod clock;
 mod random_source;
 mod revocation_feed;
@@ -9,14 +10,17 @@ mod space_repository;
 mod store_health;
 mod token_repository;
 
+pub use audit_repository::AuditRepository;
 pub use clock::Clock;
 pub use random_source::RandomSource;
 pub use revocation_feed::{RevocationEvent, RevocationFeed};
 pub use secret_hasher::{HashError, SecretHasher};
 pub use space_repository::SpaceRepository;
 pub use store_health::StoreHealth;
-pub use token_repository::{TokenQuery, TokenRepository};
+pub use token_repository::{RotateOutcome, Rotation, StatusFilter, TokenQuery, TokenRepository};
 
+#[cfg(test)]
+pub use audit_repository::MockAuditRepository;
 #[cfg(test)]
 pub use clock::MockClock;
 #[cfg(test)]

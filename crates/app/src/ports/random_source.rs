@@ -1,6 +1,6 @@
 //! The source of ids and secrets, as a port so tests can be deterministic.
 
-use tollgate_domain::{SpaceId, TokenId, TokenSecret};
+use tollgate_domain::{EventId, SpaceId, TokenId, TokenSecret};
 
 /// Makes fresh ids and token secrets.
 #[cfg_attr(test, mockall::automock)]
@@ -9,6 +9,8 @@ pub trait RandomSource: Send + Sync {
     fn space_id(&self) -> SpaceId;
     /// A new token id. MUST not repeat (production: UUID v7).
     fn token_id(&self) -> TokenId;
+    /// A new audit event id. MUST not repeat and SHOULD sort by time (production: UUID v7).
+    fn event_id(&self) -> EventId;
     /// A new secret. In production MUST come from the operating system's CSPRNG.
     fn secret(&self) -> TokenSecret;
 }

@@ -2,9 +2,60 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tollgate_domain::{ApiToken, SpaceId, TokenId, TokenLevel};
+use tollgate_domain::{ApiToken, AuditEvent, SpaceId, TokenId, TokenLevel, TokenStatus};
 
 use crate::error::StoreError;
+
+/// A set of token statuses, for listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StatusFilter(u8);
+
+impl Default for StatusFilter {
+    /// Active tokens only.
+    fn default() -> Self {
+        Self::ACTIVE
+    }
+}
+
+impl StatusFilter {
+    /// Active tokens only: what lists show unless asked otherwise.
+    pub const ACTIVE: Self = Self::of(&[TokenStatus::Active]);
+    /// Every status.
+    pub const ALL: Self = Self::of(&TokenStatus::ALL);
+
+    /// The set of these statuses.
+    #[must_use]
+    pub const fn of(statuses: &[TokenStatus]) -> Self {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < statuses.len() {
+            bits |= Self::bit(statuses[i]);
+            i += 1;
+        }
+        Self(bits)
+    }
+
+    const fn bit(status: TokenStatus) -> u8 {
+        match status {
+            TokenStatus::Active => 1,
+            TokenStatus::Expired => 2,
+            TokenStatus::Revoked => 4,
+            TokenStatus::Rotated => 8,
+        }
+    }
+
+    /// Whether `status` is in the set.
+    #[must_use]
+    pub const fn contains(self, status: TokenStatus) -> bool {
+        self.0 & Self::bit(status) != 0
+    }
+
+    /// Whether the set is empty.
+    #[must_use]
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
 
 /// Which tokens of a space to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,28 +64,57 @@ pub struct TokenQuery {
     pub space_id: SpaceId,
     /// Only tokens of this level, or of every level for `None`.
     pub level: Option<TokenLevel>,
-    /// Whether revoked tokens are listed too.
-    pub include_revoked: bool,
+    /// Only tokens whose status at `now` is in this set.
+    pub statuses: StatusFilter,
+    /// The moment statuses are judged at (expiry depends on it).
+    pub now: OffsetDateTime,
     /// Only tokens with ids greater than this one (keyset pagination).
     pub after: Option<TokenId>,
     /// At most this many tokens.
     pub limit: usize,
 }
 
-/// Stores API tokens.
+/// A rotation, applied whole or not at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The token being replaced.
+    pub old_id: TokenId,
+    /// Its replacement, with `replaces` set to `old_id`.
+    pub new_token: ApiToken,
+    /// When the old token stops working (the end of the grace period); its `expires_at`
+    /// becomes the earlier of this and its own.
+    pub old_expires_at: OffsetDateTime,
+    /// The moment of the rotation, also the old token's `rotated_at`.
+    pub now: OffsetDateTime,
+    /// The `token.rotated` event to record with it.
+    pub event: AuditEvent,
+}
+
+/// What [`TokenRepository::rotate`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// Done: the old token as stored afterwards.
+    Rotated(ApiToken),
+    /// Nothing changed: the old token is revoked, expired or already rotated (as stored).
+    NotActive(ApiToken),
+    /// No token has that id.
+    NotFound,
+}
+
+/// Stores API tokens, and the audit events of the changes it makes.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait TokenRepository: Send + Sync {
-    /// Stores a new token, whole or not at all. Returns `false`, changing nothing, when a token
-    /// with the same id exists already.
+    /// Stores a new token and its `token.created` event, both or neither. Returns `false`,
+    /// changing nothing, when a token with the same id exists already.
     ///
     /// # Errors
     /// [`StoreError`] if the store fails. Stores with referential integrity (Postgres) also fail
     /// for a space that does not exist; the services check the space first, so callers never
     /// depend on it.
-    async fn insert(&self, token: &ApiToken) -> Result<bool, StoreError>;
+    async fn insert(&self, token: &ApiToken, event: &AuditEvent) -> Result<bool, StoreError>;
 
-    /// The token with this id, revoked or not, or `None`.
+    /// The token with this id, whatever its status, or `None`.
     ///
     /// # Errors
     /// [`StoreError`] if the store fails or holds a row that breaks a domain rule.
@@ -47,17 +127,55 @@ pub trait TokenRepository: Send + Sync {
     async fn list(&self, query: &TokenQuery) -> Result<Vec<ApiToken>, StoreError>;
 
     /// Marks the token revoked at `at` unless it is already revoked (the first revocation time
-    /// is kept). Returns the token as stored afterwards, or `None` if no token has this id. MUST
-    /// be atomic: a revocation is never lost to a concurrent write.
+    /// is kept), recording `event` only when it changed the token. Returns the token as stored
+    /// afterwards, or `None` if no token has this id. MUST be atomic: a revocation is never lost
+    /// to a concurrent write.
     ///
     /// # Errors
     /// [`StoreError`] if the store fails.
-    async fn revoke(&self, id: TokenId, at: OffsetDateTime)
-        -> Result<Option<ApiToken>, StoreError>;
+    async fn revoke(
+        &self,
+        id: TokenId,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<Option<ApiToken>, StoreError>;
 
-    /// Whether any instance admin token exists, revoked or not.
+    /// Replaces an active token: marks it rotated (`replaced_by`, `rotated_at`, `expires_at` no
+    /// later than `old_expires_at`), stores the new token and records the event, all or nothing.
+    /// Of two concurrent rotations of one token, exactly one succeeds.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store fails; nothing was changed.
+    async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError>;
+
+    /// Records successful uses: each token's `last_used_at` becomes the later of its own and the
+    /// given time. Unknown ids are ignored. One call is one write, however many tokens.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store fails.
+    async fn record_last_used(&self, uses: &[(TokenId, OffsetDateTime)]) -> Result<(), StoreError>;
+
+    /// Whether any instance admin token exists, whatever its status.
     ///
     /// # Errors
     /// [`StoreError`] if the store fails.
     async fn any_instance_admin(&self) -> Result<bool, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_filters_hold_exactly_their_statuses() {
+        assert!(StatusFilter::ACTIVE.contains(TokenStatus::Active));
+        assert!(!StatusFilter::ACTIVE.contains(TokenStatus::Rotated));
+        let some = StatusFilter::of(&[TokenStatus::Revoked, TokenStatus::Expired]);
+        assert!(some.contains(TokenStatus::Revoked) && some.contains(TokenStatus::Expired));
+        assert!(!some.contains(TokenStatus::Active));
+        assert!(TokenStatus::ALL
+            .into_iter()
+            .all(|s| StatusFilter::ALL.contains(s)));
+        assert!(StatusFilter::of(&[]).is_empty());
+    }
 }

@@ -39,6 +39,7 @@ async fn core() -> Core {
     let tokens = TokenService::new(
         store.spaces.clone(),
         store.tokens.clone(),
+        store.events.clone(),
         hasher(),
         clock.clone(),
         random,
@@ -351,6 +352,7 @@ async fn token_lists_page_and_leave_revoked_tokens_out() {
     let mut seen = Vec::new();
     let mut query = ListTokens {
         level: None,
+        statuses: crate::ports::StatusFilter::ACTIVE,
         page: PageRequest {
             limit: PageLimit::new(2).unwrap(),
             cursor: None,
@@ -586,6 +588,7 @@ fn service(
     TokenService::new(
         spaces,
         Arc::new(tokens),
+        Arc::new(crate::adapters::InMemoryAuditRepository::new()),
         Arc::new(hasher),
         clock,
         Arc::new(OsRandomSource),
@@ -610,7 +613,7 @@ async fn a_failing_token_store_makes_create_fail_and_writes_nothing_else() {
     tokens
         .expect_insert()
         .times(1)
-        .returning(|_| Err(StoreError::Unavailable("connection refused".into())));
+        .returning(|_, _| Err(StoreError::Unavailable("connection refused".into())));
     let svc = service(
         space_repo_with(space).await,
         tokens,
@@ -671,6 +674,9 @@ fn stored(
         expires_at,
         last_used_at: None,
         revoked_at,
+        replaces: None,
+        replaced_by: None,
+        rotated_at: None,
         secret_hash: SecretHash::new("$argon2id$stored".into()),
     };
     let string = TokenString::new(token.scope.kind(), id, &secret);
@@ -825,7 +831,7 @@ async fn a_failing_store_on_revoke_is_reported_not_swallowed() {
     tokens
         .expect_revoke()
         .times(1)
-        .returning(|_, _| Err(down()));
+        .returning(|_, _, _| Err(down()));
     let svc = service(
         space_repo_with(space).await,
         tokens,
@@ -1078,6 +1084,7 @@ async fn argon2_runs_at_most_the_permitted_number_of_times_at_once() {
     let svc = TokenService::new(
         space_repo_with(space).await,
         Arc::new(tokens),
+        Arc::new(crate::adapters::InMemoryAuditRepository::new()),
         hasher.clone(),
         Arc::new(ManualClock::default()),
         Arc::new(OsRandomSource),

@@ -3,19 +3,25 @@
 use std::fmt;
 use std::sync::Arc;
 
+use std::time::Duration as StdDuration;
+
+use moka::sync::Cache;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    allows, can_see, create_permission, Actor, ApiToken, CreatedBy, ParsedToken, Permission,
-    Resource, SpaceId, TokenId, TokenKind, TokenLevel, TokenName, TokenScope, TokenString,
+    allows, can_see, create_permission, Actor, ApiToken, AuditAction, AuditEvent, CreatedBy,
+    EventId, GracePeriod, LifetimeError, LifetimePolicy, ParsedToken, Permission, Resource,
+    SpaceId, TokenId, TokenKind, TokenLevel, TokenName, TokenScope, TokenStatus, TokenString,
 };
 
+use super::last_used::LastUsed;
 use super::verify_cache::{self, VerifyCache, VerifyCacheConfig};
 use crate::adapters::truncate_to_micros;
 use crate::error::StoreError;
 use crate::pagination::{Page, PageRequest};
 use crate::ports::{
-    Clock, HashError, RandomSource, RevocationEvent, RevocationFeed, SecretHasher, SpaceRepository,
-    TokenQuery, TokenRepository,
+    AuditRepository, Clock, HashError, RandomSource, RevocationEvent, RevocationFeed,
+    RotateOutcome, Rotation, SecretHasher, SpaceRepository, StatusFilter, TokenQuery,
+    TokenRepository,
 };
 
 /// The command to issue a token in a space.
@@ -65,6 +71,8 @@ impl fmt::Debug for IssuedToken {
 pub struct ListTokens {
     /// Only this level, or every level the actor may see for `None`.
     pub level: Option<TokenLevel>,
+    /// Only tokens in these statuses (active ones unless asked otherwise).
+    pub statuses: StatusFilter,
     /// The page.
     pub page: PageRequest,
 }
@@ -90,6 +98,12 @@ pub enum CreateTokenError {
     /// `expires_at` is not in the future.
     #[error("expires_at must be in the future")]
     ExpiryNotInFuture,
+    /// `expires_at` is beyond the instance's maximum token lifetime.
+    #[error("expires_at must be at most {max_days} days from now")]
+    ExpiryBeyondMaximum {
+        /// The maximum lifetime, in days.
+        max_days: i64,
+    },
     /// The hasher failed.
     #[error(transparent)]
     Hash(#[from] HashError),
@@ -143,6 +157,50 @@ pub enum RevokeTokenError {
     Store(#[from] StoreError),
 }
 
+/// Why a token could not be rotated. Nothing changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateTokenError {
+    /// No such space, or not the actor's.
+    #[error("space not found")]
+    SpaceNotFound,
+    /// No such token in the space, or one the actor may not know of.
+    #[error("token not found")]
+    NotFound,
+    /// The actor may not create tokens of this level here.
+    #[error("rotating a {0} token needs {perm}", perm = create_permission(*.0))]
+    Forbidden(TokenLevel),
+    /// The token is revoked, expired or already rotated.
+    #[error("only an active token can be rotated; this one is {}", .0.as_str())]
+    NotActive(TokenStatus),
+    /// The hasher failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why audit events could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum ListEventsError {
+    /// No such space, or not the actor's.
+    #[error("space not found")]
+    SpaceNotFound,
+    /// The actor lacks READ_ADMIN_API_TOKEN in the space.
+    #[error("reading audit events needs READ_ADMIN_API_TOKEN")]
+    Forbidden,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The command to rotate a token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RotateToken {
+    /// How long the old token keeps working next to the new one.
+    pub grace_period: GracePeriod,
+}
+
 /// Why a presented token string was not accepted. `Invalid` is deliberately one opaque case
 /// for malformed, unknown, revoked, expired and wrong-secret tokens; the reason is logged.
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +223,15 @@ enum IssueError {
 }
 
 impl From<IssueError> for CreateTokenError {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::Hash(e) => Self::Hash(e),
+            IssueError::Store(e) => Self::Store(e),
+        }
+    }
+}
+
+impl From<IssueError> for RotateTokenError {
     fn from(e: IssueError) -> Self {
         match e {
             IssueError::Hash(e) => Self::Hash(e),
@@ -221,43 +288,59 @@ pub fn mint_token_string(random: &dyn RandomSource, kind: TokenKind) -> TokenStr
 /// The name given to instance admin tokens that tollgate registers or creates at start.
 const BOOTSTRAP_TOKEN_NAME: &str = "bootstrap";
 
+/// How often at most one token's rejected uses are recorded as events: a flood of a revoked
+/// token must not become a flood of writes.
+const REJECTION_EVENT_INTERVAL: StdDuration = StdDuration::from_secs(60);
+
 /// The token use cases.
 #[derive(Clone)]
 pub struct TokenService {
     spaces: Arc<dyn SpaceRepository>,
     tokens: Arc<dyn TokenRepository>,
+    events: Arc<dyn AuditRepository>,
     hasher: Arc<dyn SecretHasher>,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
+    lifetime: LifetimePolicy,
     cache: Arc<VerifyCache>,
+    last_used: Arc<LastUsed>,
+    recent_rejections: Cache<TokenId, ()>,
 }
 
 impl fmt::Debug for TokenService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenService")
+            .field("lifetime", &self.lifetime)
             .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
 }
 
 impl TokenService {
-    /// A service over these ports.
+    /// A service over these ports, with no lifetime limits and the default verification cache.
     #[must_use]
     pub fn new(
         spaces: Arc<dyn SpaceRepository>,
         tokens: Arc<dyn TokenRepository>,
+        events: Arc<dyn AuditRepository>,
         hasher: Arc<dyn SecretHasher>,
         clock: Arc<dyn Clock>,
         random: Arc<dyn RandomSource>,
     ) -> Self {
-        let cache = Arc::new(VerifyCache::new(VerifyCacheConfig::default()));
         Self {
             spaces,
             tokens,
+            events,
             hasher,
             clock,
             random,
-            cache,
+            lifetime: LifetimePolicy::UNLIMITED,
+            cache: Arc::new(VerifyCache::new(VerifyCacheConfig::default())),
+            last_used: Arc::new(LastUsed::default()),
+            recent_rejections: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(REJECTION_EVENT_INTERVAL)
+                .build(),
         }
     }
 
@@ -265,6 +348,13 @@ impl TokenService {
     #[must_use]
     pub fn with_verify_cache(mut self, config: VerifyCacheConfig) -> Self {
         self.cache = Arc::new(VerifyCache::new(config));
+        self
+    }
+
+    /// The same service with these token lifetime rules.
+    #[must_use]
+    pub const fn with_lifetime_policy(mut self, policy: LifetimePolicy) -> Self {
+        self.lifetime = policy;
         self
     }
 
@@ -304,6 +394,43 @@ impl TokenService {
         self.cache.len()
     }
 
+    /// Where `token` is in its life now, by this service's clock.
+    #[must_use]
+    pub fn status_of(&self, token: &ApiToken) -> TokenStatus {
+        token.status_at(self.clock.now())
+    }
+
+    /// Writes the `last_used_at` of every token verified since the last flush, in one store
+    /// call. Call it every `TOLLGATE_LAST_USED_FLUSH_SECONDS` and once at shutdown. On failure
+    /// the uses are kept for the next flush.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store fails.
+    pub async fn flush_last_used(&self) -> Result<usize, StoreError> {
+        let uses = self.last_used.take();
+        if uses.is_empty() {
+            return Ok(0);
+        }
+        match self.tokens.record_last_used(&uses).await {
+            Ok(()) => Ok(uses.len()),
+            Err(error) => {
+                self.last_used.restore(uses);
+                Err(error)
+            }
+        }
+    }
+
+    fn event(&self, action: AuditAction, actor: CreatedBy, token: &ApiToken) -> AuditEvent {
+        AuditEvent {
+            id: self.random.event_id(),
+            at: self.clock.now(),
+            action,
+            actor,
+            token_id: token.id,
+            space_id: token.space_id(),
+        }
+    }
+
     /// Whether the actor can reach `space_id` at all: its own space (or any, for an instance
     /// admin), and one that exists. Everything else looks exactly like a missing space.
     async fn space_exists_for(&self, actor: &Actor, space_id: SpaceId) -> Result<bool, StoreError> {
@@ -327,13 +454,15 @@ impl TokenService {
             .filter(|t| t.space_id() == Some(space_id) && can_see(actor, t)))
     }
 
-    async fn issue(
+    /// A new token (id, secret, hash) with these attributes, not yet stored.
+    async fn mint(
         &self,
         scope: TokenScope,
         name: TokenName,
         created_by: CreatedBy,
         expires_at: Option<OffsetDateTime>,
-    ) -> Result<IssuedToken, IssueError> {
+        replaces: Option<TokenId>,
+    ) -> Result<IssuedToken, HashError> {
         let id = self.random.token_id();
         let secret = self.random.secret();
         let secret_hash = self.hasher.hash(&secret).await?;
@@ -346,20 +475,38 @@ impl TokenService {
             expires_at,
             last_used_at: None,
             revoked_at: None,
+            replaces,
+            replaced_by: None,
+            rotated_at: None,
             secret_hash,
         };
-        if !self.tokens.insert(&token).await? {
-            return Err(IssueError::Store(StoreError::Failed(
-                "token id collision".into(),
-            )));
-        }
         let secret = TokenString::new(scope.kind(), id, &secret);
         Ok(IssuedToken { token, secret })
     }
 
+    async fn issue(
+        &self,
+        scope: TokenScope,
+        name: TokenName,
+        created_by: CreatedBy,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<IssuedToken, IssueError> {
+        let issued = self
+            .mint(scope, name, created_by.clone(), expires_at, None)
+            .await?;
+        let event = self.event(AuditAction::TokenCreated, created_by, &issued.token);
+        if !self.tokens.insert(&issued.token, &event).await? {
+            return Err(IssueError::Store(StoreError::Failed(
+                "token id collision".into(),
+            )));
+        }
+        Ok(issued)
+    }
+
     /// Issues a token in `space_id`. Needs CREATE_API_TOKEN there, or CREATE_ADMIN_API_TOKEN for
     /// an admin-level token (which no token holds: only instance admins and owner or admin
-    /// members mint admin tokens).
+    /// members mint admin tokens). The lifetime policy gives it its `expires_at` when none is
+    /// asked for, and refuses one beyond the maximum.
     ///
     /// # Errors
     /// [`CreateTokenError`]; on any error nothing is stored.
@@ -381,10 +528,14 @@ impl TokenService {
             return Err(CreateTokenError::Forbidden(cmd.level));
         }
         // Stores keep microseconds: truncate first so that what is checked is what is stored.
-        let expires_at = cmd.expires_at.map(truncate_to_micros);
-        if expires_at.is_some_and(|at| at <= self.clock.now()) {
-            return Err(CreateTokenError::ExpiryNotInFuture);
-        }
+        let requested = cmd.expires_at.map(truncate_to_micros);
+        let expires_at = match self.lifetime.resolve(requested, self.clock.now()) {
+            Ok(at) => at,
+            Err(LifetimeError::BeyondMaximum { max_days }) => {
+                return Err(CreateTokenError::ExpiryBeyondMaximum { max_days })
+            }
+            Err(_) => return Err(CreateTokenError::ExpiryNotInFuture),
+        };
         if self.spaces.get(space_id).await?.is_none() {
             return Err(CreateTokenError::SpaceNotFound);
         }
@@ -399,9 +550,80 @@ impl TokenService {
         Ok(issued)
     }
 
-    /// Lists the tokens of `space_id` the actor may see, revoked ones left out. An actor
-    /// without READ_ADMIN_API_TOKEN sees client tokens only, and asking for admin tokens gives it
-    /// an empty list rather than a hint that they exist.
+    /// Replaces an active token with a new one (new id and secret; same name, level and space)
+    /// that records which token it replaces. The old token keeps working for the grace period,
+    /// then fails like a revoked one. Needs the permission to create a token of that level.
+    ///
+    /// The new token keeps the old one's lifetime length if it had one (capped by the maximum),
+    /// and otherwise gets the policy's default.
+    ///
+    /// # Errors
+    /// [`RotateTokenError`]; on any error nothing changed.
+    #[tracing::instrument(skip_all, fields(space_id = %space_id, token_id = %token_id))]
+    pub async fn rotate(
+        &self,
+        actor: &Actor,
+        space_id: SpaceId,
+        token_id: TokenId,
+        cmd: RotateToken,
+    ) -> Result<IssuedToken, RotateTokenError> {
+        if !self.space_exists_for(actor, space_id).await? {
+            return Err(RotateTokenError::SpaceNotFound);
+        }
+        let old = self
+            .visible_token(actor, space_id, token_id)
+            .await?
+            .ok_or(RotateTokenError::NotFound)?;
+        if !allows(
+            actor,
+            create_permission(old.level()),
+            Resource::Space(space_id),
+        ) {
+            return Err(RotateTokenError::Forbidden(old.level()));
+        }
+        let now = self.clock.now();
+        match old.status_at(now) {
+            TokenStatus::Active => {}
+            status => return Err(RotateTokenError::NotActive(status)),
+        }
+        let lifetime = old.expires_at.map(|at| at - old.created_at);
+        let expires_at = match (lifetime, self.lifetime.max()) {
+            (Some(lifetime), Some(max)) => Some(now + lifetime.min(max)),
+            (Some(lifetime), None) => Some(now + lifetime),
+            (None, _) => self.lifetime.resolve(None, now).unwrap_or(None),
+        };
+        let issued = self
+            .mint(
+                old.scope,
+                old.name.clone(),
+                actor.as_creator(),
+                expires_at,
+                Some(old.id),
+            )
+            .await?;
+        let rotation = Rotation {
+            old_id: old.id,
+            old_expires_at: now + cmd.grace_period.duration(),
+            now,
+            event: self.event(AuditAction::TokenRotated, actor.as_creator(), &old),
+            new_token: issued.token.clone(),
+        };
+        match self.tokens.rotate(&rotation).await? {
+            RotateOutcome::Rotated(_) => {}
+            RotateOutcome::NotActive(current) => {
+                return Err(RotateTokenError::NotActive(current.status_at(now)))
+            }
+            RotateOutcome::NotFound => return Err(RotateTokenError::NotFound),
+        }
+        // Its expiry changed: the next use must read it from the store.
+        self.cache.forget(old.id);
+        tracing::info!(new_token_id = %issued.token.id, "token rotated");
+        Ok(issued)
+    }
+
+    /// Lists the tokens of `space_id` the actor may see, active ones unless `query.statuses`
+    /// asks for others. An actor without READ_ADMIN_API_TOKEN sees client tokens only, and
+    /// asking for admin tokens gives it an empty list rather than a hint that they exist.
     ///
     /// # Errors
     /// [`ListTokensError`].
@@ -434,7 +656,8 @@ impl TokenService {
             .list(&TokenQuery {
                 space_id,
                 level,
-                include_revoked: false,
+                statuses: query.statuses,
+                now: self.clock.now(),
                 after: query.page.cursor.map(|c| TokenId::from_uuid(c.last_id())),
                 limit: limit + 1,
             })
@@ -444,7 +667,7 @@ impl TokenService {
         }))
     }
 
-    /// Reads one token's metadata (revoked ones too).
+    /// Reads one token's metadata, whatever its status.
     ///
     /// # Errors
     /// [`GetTokenError`]; a token the actor may not know of is `NotFound`.
@@ -485,9 +708,10 @@ impl TokenService {
         if !allows(actor, Permission::RevokeApiToken, Resource::Token(&token)) {
             return Err(RevokeTokenError::Forbidden);
         }
+        let event = self.event(AuditAction::TokenRevoked, actor.as_creator(), &token);
         let revoked = self
             .tokens
-            .revoke(token_id, self.clock.now())
+            .revoke(token_id, self.clock.now(), &event)
             .await?
             .ok_or(RevokeTokenError::NotFound)?;
         // Before the caller hears of success: from here on, no use of this token succeeds here.
@@ -496,9 +720,54 @@ impl TokenService {
         Ok(revoked)
     }
 
+    /// Lists the audit events of `space_id`, newest first. Needs READ_ADMIN_API_TOKEN there.
+    ///
+    /// # Errors
+    /// [`ListEventsError`].
+    #[tracing::instrument(skip_all, fields(space_id = %space_id))]
+    pub async fn list_events(
+        &self,
+        actor: &Actor,
+        space_id: SpaceId,
+        page: PageRequest,
+    ) -> Result<Page<AuditEvent>, ListEventsError> {
+        if !self.space_exists_for(actor, space_id).await? {
+            return Err(ListEventsError::SpaceNotFound);
+        }
+        if !allows(
+            actor,
+            Permission::ReadAdminApiToken,
+            Resource::Space(space_id),
+        ) {
+            return Err(ListEventsError::Forbidden);
+        }
+        let before = page.cursor.map(|c| EventId::from_uuid(c.last_id()));
+        let limit = page.limit.get() as usize;
+        let events = self.events.list(space_id, before, limit + 1).await?;
+        Ok(Page::from_overfetch(events, page.limit, |e| e.id.as_uuid()))
+    }
+
+    /// Records that a revoked or expired token was presented, at most once per token per
+    /// [`REJECTION_EVENT_INTERVAL`]. A failure to record is logged, never the caller's problem.
+    async fn record_rejection(&self, token: &ApiToken) {
+        if self.recent_rejections.contains_key(&token.id) {
+            return;
+        }
+        self.recent_rejections.insert(token.id, ());
+        let event = self.event(
+            AuditAction::TokenRejected,
+            CreatedBy::Token(token.id),
+            token,
+        );
+        if let Err(error) = self.events.record(&event).await {
+            tracing::warn!(token_id = %token.id, error = &error as &dyn std::error::Error, "could not record a rejected use");
+        }
+    }
+
     /// Verifies a presented token string: format and checksum (no store access for junk),
-    /// lookup by id, revoked, expired, then argon2id. Every failure is the same
+    /// the cache, lookup by id, revoked, expired, then argon2id. Every failure is the same
     /// [`VerifyTokenError::Invalid`]; the reason is logged with the token id, never the token.
+    /// A success is noted for `last_used_at` (written by [`Self::flush_last_used`]).
     ///
     /// # Errors
     /// [`VerifyTokenError::Invalid`], or [`VerifyTokenError::Store`] when the store is down.
@@ -512,12 +781,15 @@ impl TokenService {
             tracing::debug!(token_id = %id, reason, "token rejected");
             VerifyTokenError::Invalid
         };
+        let now = self.clock.now();
         let digest = verify_cache::digest(presented);
         if let Some(hit) = self.cache.get(id, &digest) {
-            if hit.token.is_expired_at(self.clock.now()) {
+            if hit.token.is_expired_at(now) {
                 self.cache.forget(id);
+                self.record_rejection(&hit.token).await;
                 return Err(reject("expired"));
             }
+            self.last_used.note(id, now);
             return Ok(VerifiedToken::clone(&hit));
         }
         if self.cache.is_known_unknown(id) {
@@ -531,33 +803,39 @@ impl TokenService {
         if token.scope.kind() != parsed.kind() {
             return Err(reject("kind does not match the stored token"));
         }
-        if token.revoked_at.is_some() {
-            return Err(reject("revoked"));
+        if token.revoked_at.is_some() || token.is_expired_at(now) {
+            // No argon2 for a dead token: the event is throttled per token instead, so a flood
+            // of it costs one write a minute, not one hash a request.
+            self.record_rejection(&token).await;
+            return Err(reject(if token.revoked_at.is_some() {
+                "revoked"
+            } else {
+                "expired"
+            }));
         }
-        if token.is_expired_at(self.clock.now()) {
-            return Err(reject("expired"));
+        if !self.secret_matches(&parsed, &token).await {
+            return Err(reject("wrong secret"));
         }
+        self.last_used.note(id, now);
+        let verified = Arc::new(VerifiedToken {
+            actor: Actor::for_token(&token),
+            token,
+        });
+        self.cache.insert(epoch, digest, Arc::clone(&verified));
+        Ok(Arc::unwrap_or_clone(verified))
+    }
+
+    async fn secret_matches(&self, parsed: &ParsedToken, token: &ApiToken) -> bool {
         let matches = {
             let _permit = self.cache.hash_permit().await;
             self.hasher
                 .verify(parsed.secret(), &token.secret_hash)
                 .await
         };
-        match matches {
-            Ok(true) => {
-                let verified = Arc::new(VerifiedToken {
-                    actor: Actor::for_token(&token),
-                    token,
-                });
-                self.cache.insert(epoch, digest, Arc::clone(&verified));
-                Ok(Arc::unwrap_or_clone(verified))
-            }
-            Ok(false) => Err(reject("wrong secret")),
-            Err(error) => {
-                tracing::error!(token_id = %id, error = &error as &dyn std::error::Error, "stored hash could not be checked");
-                Err(VerifyTokenError::Invalid)
-            }
-        }
+        matches.unwrap_or_else(|error| {
+            tracing::error!(token_id = %token.id, error = &error as &dyn std::error::Error, "stored hash could not be checked");
+            false
+        })
     }
 
     /// Registers `presented` as an instance admin token, once: registering the same token
@@ -577,16 +855,19 @@ impl TokenService {
         let token = ApiToken {
             id: parsed.id(),
             scope: TokenScope::Instance,
-            name: TokenName::parse(BOOTSTRAP_TOKEN_NAME)
-                .unwrap_or_else(|_| unreachable!("a valid constant name")),
+            name: bootstrap_name(),
             created_at: self.clock.now(),
             created_by: CreatedBy::System,
             expires_at: None,
             last_used_at: None,
             revoked_at: None,
+            replaces: None,
+            replaced_by: None,
+            rotated_at: None,
             secret_hash: self.hasher.hash(parsed.secret()).await?,
         };
-        if self.tokens.insert(&token).await? {
+        let event = self.event(AuditAction::TokenCreated, CreatedBy::System, &token);
+        if self.tokens.insert(&token, &event).await? {
             self.cache.forget(token.id);
             tracing::info!(token_id = %token.id, "bootstrap instance admin token registered");
             return Ok(BootstrapOutcome::Registered);
@@ -616,11 +897,18 @@ impl TokenService {
         if self.tokens.any_instance_admin().await? {
             return Ok(None);
         }
-        let name = TokenName::parse(BOOTSTRAP_TOKEN_NAME)
-            .unwrap_or_else(|_| unreachable!("a valid constant name"));
-        Ok(Some(
-            self.issue(TokenScope::Instance, name, CreatedBy::System, None)
-                .await?,
-        ))
+        let issued = self
+            .issue(
+                TokenScope::Instance,
+                bootstrap_name(),
+                CreatedBy::System,
+                None,
+            )
+            .await?;
+        Ok(Some(issued))
     }
+}
+
+fn bootstrap_name() -> TokenName {
+    TokenName::parse(BOOTSTRAP_TOKEN_NAME).unwrap_or_else(|_| unreachable!("a valid constant name"))
 }

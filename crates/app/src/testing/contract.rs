@@ -1,5 +1,6 @@
-//! The repository contract: the behaviour every [`SpaceRepository`] and [`TokenRepository`]
-//! must have, written once. Each case takes a fresh, empty pair of repositories.
+//! The repository contract: the behaviour every [`SpaceRepository`], [`TokenRepository`] and
+//! [`AuditRepository`] must have, written once. Each case takes a fresh, empty set of
+//! repositories over one store.
 //!
 //! An adapter crate runs the whole suite with one line in a test file:
 //!
@@ -13,18 +14,27 @@
 use std::sync::Arc;
 
 use time::Duration;
-use tollgate_domain::{CreatedBy, TokenLevel, TokenScope, UserId};
+use tollgate_domain::{
+    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, TokenLevel, TokenScope, TokenStatus,
+    UserId,
+};
+use uuid::Uuid;
 
-use super::fixtures::{epoch, instance_token, space, space_id, token, token_id};
-use crate::ports::{SpaceRepository, TokenQuery, TokenRepository};
+use super::fixtures::{epoch, event, instance_token, space, space_id, token, token_id};
+use crate::ports::{
+    AuditRepository, RotateOutcome, Rotation, SpaceRepository, StatusFilter, TokenQuery,
+    TokenRepository,
+};
 
-/// A fresh, empty pair of repositories over one store.
+/// A fresh, empty set of repositories over one store.
 #[derive(Clone)]
 pub struct Repositories {
     /// The spaces.
     pub spaces: Arc<dyn SpaceRepository>,
-    /// The tokens.
+    /// The tokens (recording their events in `events`' store).
     pub tokens: Arc<dyn TokenRepository>,
+    /// The audit events.
+    pub events: Arc<dyn AuditRepository>,
 }
 
 impl std::fmt::Debug for Repositories {
@@ -46,10 +56,32 @@ fn query(space: u128) -> TokenQuery {
     TokenQuery {
         space_id: space_id(space),
         level: None,
-        include_revoked: false,
+        statuses: StatusFilter::ACTIVE,
+        now: epoch(),
         after: None,
         limit: 100,
     }
+}
+
+/// Event ids for the contract's own events, apart from the token ids.
+fn event_number(token: &ApiToken, salt: u128) -> u128 {
+    (1 << 64) + token.id.as_uuid().as_u128() * 16 + salt
+}
+
+async fn insert(r: &Repositories, t: &ApiToken) -> bool {
+    let created = event(event_number(t, 0), AuditAction::TokenCreated, t);
+    ok!(r.tokens.insert(t, &created).await)
+}
+
+async fn revoke(r: &Repositories, id: u128, at: time::OffsetDateTime) -> Option<ApiToken> {
+    let target = token(id, space_id(1), TokenLevel::Client);
+    let revoked = event(event_number(&target, 1), AuditAction::TokenRevoked, &target);
+    let revoked = AuditEvent { at, ..revoked };
+    ok!(r.tokens.revoke(token_id(id), at, &revoked).await)
+}
+
+fn ids(tokens: Vec<ApiToken>) -> Vec<tollgate_domain::TokenId> {
+    tokens.into_iter().map(|t| t.id).collect()
 }
 
 /// A stored space reads back equal; an unknown id reads as `None`.
@@ -96,72 +128,104 @@ pub async fn token_reads_back_with_every_field(r: Repositories) {
     full.last_used_at = Some(epoch() + Duration::hours(1));
     let mut by_token = token(8, space_id(1), TokenLevel::Client);
     by_token.created_by = CreatedBy::Token(token_id(7));
+    by_token.replaces = Some(token_id(7));
     let instance = instance_token(9);
     for t in [&full, &by_token, &instance] {
-        assert!(ok!(r.tokens.insert(t).await));
+        assert!(insert(&r, t).await);
         assert_eq!(ok!(r.tokens.get(t.id).await).as_ref(), Some(t));
     }
     assert_eq!(ok!(r.tokens.get(token_id(10)).await), None);
 }
 
-/// Inserting a token id twice returns `false` and changes nothing.
+/// Inserting a token id twice returns `false` and changes nothing, not even the audit log.
 pub async fn inserting_a_token_id_twice_changes_nothing(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
     let first = token(1, space_id(1), TokenLevel::Client);
-    assert!(ok!(r.tokens.insert(&first).await));
+    assert!(insert(&r, &first).await);
     let twin = token(1, space_id(1), TokenLevel::Admin);
-    assert!(!ok!(r.tokens.insert(&twin).await));
+    let twin_event = event(999, AuditAction::TokenCreated, &twin);
+    assert!(!ok!(r.tokens.insert(&twin, &twin_event).await));
     assert_eq!(ok!(r.tokens.get(token_id(1)).await), Some(first));
+    let logged = ok!(r.events.list(space_id(1), None, 10).await);
+    assert_eq!(logged.len(), 1, "{logged:?}");
 }
 
-/// Lists hold only the space's tokens, of the asked level, revoked ones only on request.
-pub async fn token_list_filters_by_space_level_and_revocation(r: Repositories) {
+/// Lists hold only the space's tokens, of the asked level and statuses.
+pub async fn token_list_filters_by_space_level_and_status(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
     ok!(r.spaces.insert(&space(2)).await);
+    let mut expired = token(6, space_id(1), TokenLevel::Client);
+    expired.expires_at = Some(epoch());
+    let mut later = token(7, space_id(1), TokenLevel::Client);
+    later.expires_at = Some(epoch() + Duration::seconds(1));
+    let mut rotated = token(8, space_id(1), TokenLevel::Client);
+    rotated.replaced_by = Some(token_id(1));
+    rotated.rotated_at = Some(epoch());
     for t in [
         token(1, space_id(1), TokenLevel::Client),
         token(2, space_id(1), TokenLevel::Admin),
         token(3, space_id(2), TokenLevel::Client),
         token(4, space_id(1), TokenLevel::Client),
         instance_token(5),
+        expired,
+        later,
+        rotated,
     ] {
-        assert!(ok!(r.tokens.insert(&t).await));
+        assert!(insert(&r, &t).await);
     }
-    ok!(r.tokens.revoke(token_id(4), epoch()).await);
-    let ids = |v: Vec<tollgate_domain::ApiToken>| v.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    revoke(&r, 4, epoch()).await;
+    let list = |q: TokenQuery| {
+        let r = r.clone();
+        async move { ids(ok!(r.tokens.list(&q).await)) }
+    };
+    assert_eq!(list(query(1)).await, [1, 2, 7].map(token_id));
     assert_eq!(
-        ids(ok!(r.tokens.list(&query(1)).await)),
-        [1, 2].map(token_id)
+        list(TokenQuery {
+            level: Some(TokenLevel::Client),
+            ..query(1)
+        })
+        .await,
+        [1, 7].map(token_id)
     );
-    let clients = TokenQuery {
-        level: Some(TokenLevel::Client),
+    assert_eq!(
+        list(TokenQuery {
+            level: Some(TokenLevel::Admin),
+            ..query(1)
+        })
+        .await,
+        [2].map(token_id)
+    );
+    let only = |s: &[TokenStatus]| TokenQuery {
+        statuses: StatusFilter::of(s),
         ..query(1)
     };
-    assert_eq!(ids(ok!(r.tokens.list(&clients).await)), [1].map(token_id));
-    let admins = TokenQuery {
-        level: Some(TokenLevel::Admin),
+    assert_eq!(list(only(&[TokenStatus::Revoked])).await, [4].map(token_id));
+    assert_eq!(list(only(&[TokenStatus::Expired])).await, [6].map(token_id));
+    assert_eq!(list(only(&[TokenStatus::Rotated])).await, [8].map(token_id));
+    assert_eq!(
+        list(TokenQuery {
+            statuses: StatusFilter::ALL,
+            ..query(1)
+        })
+        .await,
+        [1, 2, 4, 6, 7, 8].map(token_id)
+    );
+    // A second later, token 7 has expired too.
+    let later_query = TokenQuery {
+        now: epoch() + Duration::seconds(1),
         ..query(1)
     };
-    assert_eq!(ids(ok!(r.tokens.list(&admins).await)), [2].map(token_id));
-    let all = TokenQuery {
-        include_revoked: true,
-        ..query(1)
-    };
-    assert_eq!(ids(ok!(r.tokens.list(&all).await)), [1, 2, 4].map(token_id));
-    assert_eq!(ids(ok!(r.tokens.list(&query(2)).await)), [3].map(token_id));
-    assert!(ok!(r.tokens.list(&query(3)).await).is_empty());
+    assert_eq!(list(later_query).await, [1, 2].map(token_id));
+    assert_eq!(list(query(2)).await, [3].map(token_id));
+    assert!(list(query(3)).await.is_empty());
 }
 
 /// Token lists page by ascending id.
 pub async fn token_list_pages_by_ascending_id(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
     for n in [5, 3, 1, 4, 2] {
-        assert!(ok!(r
-            .tokens
-            .insert(&token(n, space_id(1), TokenLevel::Client))
-            .await));
+        assert!(insert(&r, &token(n, space_id(1), TokenLevel::Client)).await);
     }
-    let ids = |v: Vec<tollgate_domain::ApiToken>| v.into_iter().map(|t| t.id).collect::<Vec<_>>();
     let first = TokenQuery {
         limit: 2,
         ..query(1)
@@ -179,25 +243,21 @@ pub async fn token_list_pages_by_ascending_id(r: Repositories) {
     assert_eq!(ids(ok!(r.tokens.list(&last).await)), [5].map(token_id));
 }
 
-/// Revoking sets `revoked_at` once; a second revocation keeps the first time; an unknown id
-/// gives `None`.
-pub async fn revocation_keeps_the_first_time(r: Repositories) {
+/// Revoking sets `revoked_at` once and records one event; a second revocation keeps the first
+/// time and records nothing; an unknown id gives `None`.
+pub async fn revocation_keeps_the_first_time_and_logs_once(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
-    assert!(ok!(r
-        .tokens
-        .insert(&token(1, space_id(1), TokenLevel::Client))
-        .await));
-    let first = ok!(r
-        .tokens
-        .revoke(token_id(1), epoch() + Duration::minutes(1))
-        .await);
+    assert!(insert(&r, &token(1, space_id(1), TokenLevel::Client)).await);
+    let first = revoke(&r, 1, epoch() + Duration::minutes(1)).await;
     assert_eq!(
         first.and_then(|t| t.revoked_at),
         Some(epoch() + Duration::minutes(1))
     );
+    let target = token(1, space_id(1), TokenLevel::Client);
+    let again_event = event(event_number(&target, 2), AuditAction::TokenRevoked, &target);
     let again = ok!(r
         .tokens
-        .revoke(token_id(1), epoch() + Duration::minutes(2))
+        .revoke(token_id(1), epoch() + Duration::minutes(2), &again_event)
         .await);
     assert_eq!(
         again.and_then(|t| t.revoked_at),
@@ -208,7 +268,15 @@ pub async fn revocation_keeps_the_first_time(r: Repositories) {
         stored.and_then(|t| t.revoked_at),
         Some(epoch() + Duration::minutes(1))
     );
-    assert_eq!(ok!(r.tokens.revoke(token_id(2), epoch()).await), None);
+    assert_eq!(revoke(&r, 2, epoch()).await, None);
+    let actions: Vec<AuditAction> = ok!(r.events.list(space_id(1), None, 10).await)
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [AuditAction::TokenRevoked, AuditAction::TokenCreated]
+    );
 }
 
 /// Concurrent inserts and revocations on one space all land: none is lost.
@@ -216,25 +284,21 @@ pub async fn concurrent_inserts_and_revocations_are_never_lost(r: Repositories) 
     ok!(r.spaces.insert(&space(1)).await);
     let n: u128 = 40;
     let inserts = (1..=n).map(|i| {
-        let tokens = r.tokens.clone();
-        async move {
-            tokens
-                .insert(&token(i, space_id(1), TokenLevel::Client))
-                .await
-        }
+        let r = r.clone();
+        async move { insert(&r, &token(i, space_id(1), TokenLevel::Client)).await }
     });
     for inserted in futures::future::join_all(inserts).await {
-        assert!(ok!(inserted));
+        assert!(inserted);
     }
     let revokes = (1..=n).filter(|i| i % 2 == 0).map(|i| {
-        let tokens = r.tokens.clone();
-        async move { tokens.revoke(token_id(i), epoch()).await }
+        let r = r.clone();
+        async move { revoke(&r, i, epoch()).await }
     });
     for revoked in futures::future::join_all(revokes).await {
-        assert!(ok!(revoked).is_some_and(|t| t.revoked_at.is_some()));
+        assert!(revoked.is_some_and(|t| t.revoked_at.is_some()));
     }
     let all = TokenQuery {
-        include_revoked: true,
+        statuses: StatusFilter::ALL,
         limit: 1000,
         ..query(1)
     };
@@ -246,17 +310,193 @@ pub async fn concurrent_inserts_and_revocations_are_never_lost(r: Repositories) 
     }
 }
 
+fn rotation(old: u128, new: u128, grace_end: time::OffsetDateTime) -> Rotation {
+    let mut new_token = token(new, space_id(1), TokenLevel::Client);
+    new_token.replaces = Some(token_id(old));
+    let old_token = token(old, space_id(1), TokenLevel::Client);
+    Rotation {
+        old_id: token_id(old),
+        event: event(
+            event_number(&old_token, 3) + new,
+            AuditAction::TokenRotated,
+            &old_token,
+        ),
+        new_token,
+        old_expires_at: grace_end,
+        now: epoch(),
+    }
+}
+
+/// Rotation marks the old token, stores the new one and logs the event, all at once; a token
+/// that is not active is left alone.
+pub async fn rotation_replaces_an_active_token_whole(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    let mut long_lived = token(1, space_id(1), TokenLevel::Client);
+    long_lived.expires_at = Some(epoch() + Duration::days(30));
+    assert!(insert(&r, &long_lived).await);
+    let grace_end = epoch() + Duration::hours(1);
+    let RotateOutcome::Rotated(old) = ok!(r.tokens.rotate(&rotation(1, 2, grace_end)).await) else {
+        panic!("an active token rotates");
+    };
+    assert_eq!(old.replaced_by, Some(token_id(2)));
+    assert_eq!(old.rotated_at, Some(epoch()));
+    assert_eq!(
+        old.expires_at,
+        Some(grace_end),
+        "the grace end comes before its own expiry"
+    );
+    assert_eq!(ok!(r.tokens.get(token_id(1)).await), Some(old));
+    let new = ok!(r.tokens.get(token_id(2)).await);
+    assert_eq!(new.and_then(|t| t.replaces), Some(token_id(1)));
+    let actions: Vec<AuditAction> = ok!(r.events.list(space_id(1), None, 10).await)
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [AuditAction::TokenRotated, AuditAction::TokenCreated]
+    );
+
+    // Rotated already, revoked, expired, unknown: nothing changes.
+    assert!(matches!(
+        ok!(r.tokens.rotate(&rotation(1, 3, grace_end)).await),
+        RotateOutcome::NotActive(_)
+    ));
+    assert!(insert(&r, &token(4, space_id(1), TokenLevel::Client)).await);
+    revoke(&r, 4, epoch()).await;
+    assert!(matches!(
+        ok!(r.tokens.rotate(&rotation(4, 5, grace_end)).await),
+        RotateOutcome::NotActive(_)
+    ));
+    let mut expired = token(6, space_id(1), TokenLevel::Client);
+    expired.expires_at = Some(epoch());
+    assert!(insert(&r, &expired).await);
+    assert!(matches!(
+        ok!(r.tokens.rotate(&rotation(6, 7, grace_end)).await),
+        RotateOutcome::NotActive(_)
+    ));
+    assert_eq!(
+        ok!(r.tokens.rotate(&rotation(8, 9, grace_end)).await),
+        RotateOutcome::NotFound
+    );
+    for never in [3, 5, 7, 9] {
+        assert_eq!(
+            ok!(r.tokens.get(token_id(never)).await),
+            None,
+            "token {never} must not exist"
+        );
+    }
+    // A grace period ending after the token's own expiry keeps the earlier one.
+    let mut short = token(10, space_id(1), TokenLevel::Client);
+    short.expires_at = Some(epoch() + Duration::minutes(5));
+    assert!(insert(&r, &short).await);
+    let RotateOutcome::Rotated(old) = ok!(r.tokens.rotate(&rotation(10, 11, grace_end)).await)
+    else {
+        panic!("an active token rotates");
+    };
+    assert_eq!(old.expires_at, Some(epoch() + Duration::minutes(5)));
+}
+
+/// Of concurrent rotations of one token, exactly one wins.
+pub async fn concurrent_rotations_of_one_token_let_exactly_one_win(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    assert!(insert(&r, &token(1, space_id(1), TokenLevel::Client)).await);
+    let attempts = (2..12).map(|new| {
+        let r = r.clone();
+        async move { ok!(r.tokens.rotate(&rotation(1, new, epoch())).await) }
+    });
+    let outcomes = futures::future::join_all(attempts).await;
+    let winners = outcomes
+        .iter()
+        .filter(|o| matches!(o, RotateOutcome::Rotated(_)))
+        .count();
+    assert_eq!(winners, 1, "{outcomes:?}");
+    let listed = ok!(r
+        .tokens
+        .list(&TokenQuery {
+            statuses: StatusFilter::ALL,
+            ..query(1)
+        })
+        .await);
+    assert_eq!(listed.len(), 2, "the old token and one replacement");
+}
+
+/// `record_last_used` keeps the latest time per token and ignores unknown ids.
+pub async fn last_used_keeps_the_latest_time(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    assert!(insert(&r, &token(1, space_id(1), TokenLevel::Client)).await);
+    assert!(insert(&r, &token(2, space_id(1), TokenLevel::Client)).await);
+    let t = |s: i64| epoch() + Duration::seconds(s);
+    ok!(r
+        .tokens
+        .record_last_used(&[
+            (token_id(1), t(10)),
+            (token_id(2), t(5)),
+            (token_id(3), t(5))
+        ])
+        .await);
+    ok!(r.tokens.record_last_used(&[(token_id(1), t(7))]).await);
+    ok!(r.tokens.record_last_used(&[]).await);
+    let last = |id| {
+        let r = r.clone();
+        async move { ok!(r.tokens.get(token_id(id)).await).and_then(|t| t.last_used_at) }
+    };
+    assert_eq!(last(1).await, Some(t(10)));
+    assert_eq!(last(2).await, Some(t(5)));
+}
+
+/// Events list per space, newest first, before a cursor, up to a limit, and read back whole.
+pub async fn audit_events_list_newest_first_per_space(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    ok!(r.spaces.insert(&space(2)).await);
+    let mine = token(1, space_id(1), TokenLevel::Client);
+    let theirs = token(2, space_id(2), TokenLevel::Client);
+    for n in 1..=5 {
+        let mut e = event(n, AuditAction::TokenRejected, &mine);
+        e.actor = CreatedBy::Token(mine.id);
+        ok!(r.events.record(&e).await);
+    }
+    ok!(r
+        .events
+        .record(&event(6, AuditAction::TokenCreated, &theirs))
+        .await);
+    let numbers = |events: Vec<AuditEvent>| {
+        events
+            .into_iter()
+            .map(|e| e.id.as_uuid().as_u128())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        numbers(ok!(r.events.list(space_id(1), None, 10).await)),
+        [5, 4, 3, 2, 1]
+    );
+    assert_eq!(
+        numbers(ok!(r.events.list(space_id(1), None, 2).await)),
+        [5, 4]
+    );
+    let before = Some(EventId::from_uuid(Uuid::from_u128(4)));
+    assert_eq!(
+        numbers(ok!(r.events.list(space_id(1), before, 2).await)),
+        [3, 2]
+    );
+    assert_eq!(
+        numbers(ok!(r.events.list(space_id(2), None, 10).await)),
+        [6]
+    );
+    let read = ok!(r.events.list(space_id(1), None, 1).await);
+    let mut expected = event(5, AuditAction::TokenRejected, &mine);
+    expected.actor = CreatedBy::Token(mine.id);
+    assert_eq!(read, vec![expected]);
+}
+
 /// `any_instance_admin` sees instance tokens, revoked or not, and nothing else.
 pub async fn any_instance_admin_counts_instance_tokens_only(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
     assert!(!ok!(r.tokens.any_instance_admin().await));
-    assert!(ok!(r
-        .tokens
-        .insert(&token(1, space_id(1), TokenLevel::Admin))
-        .await));
+    assert!(insert(&r, &token(1, space_id(1), TokenLevel::Admin)).await);
     assert!(!ok!(r.tokens.any_instance_admin().await));
-    assert!(ok!(r.tokens.insert(&instance_token(2)).await));
-    ok!(r.tokens.revoke(token_id(2), epoch()).await);
+    assert!(insert(&r, &instance_token(2)).await);
+    revoke(&r, 2, epoch()).await;
     assert!(ok!(r.tokens.any_instance_admin().await));
     let stored = ok!(r.tokens.get(token_id(2)).await);
     assert_eq!(stored.map(|t| t.scope), Some(TokenScope::Instance));
@@ -273,10 +513,14 @@ macro_rules! repository_contract_tests {
             spaces_list_in_id_order_after_a_cursor,
             token_reads_back_with_every_field,
             inserting_a_token_id_twice_changes_nothing,
-            token_list_filters_by_space_level_and_revocation,
+            token_list_filters_by_space_level_and_status,
             token_list_pages_by_ascending_id,
-            revocation_keeps_the_first_time,
+            revocation_keeps_the_first_time_and_logs_once,
             concurrent_inserts_and_revocations_are_never_lost,
+            rotation_replaces_an_active_token_whole,
+            concurrent_rotations_of_one_token_let_exactly_one_win,
+            last_used_keeps_the_latest_time,
+            audit_events_list_newest_first_per_space,
             any_instance_admin_counts_instance_tokens_only,
         );
     };

@@ -3,8 +3,8 @@
 
 use time::{Duration, OffsetDateTime};
 use tollgate_domain::{
-    ApiToken, CreatedBy, SecretHash, Space, SpaceId, SpaceName, TokenId, TokenLevel, TokenName,
-    TokenScope,
+    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, SecretHash, Space, SpaceId, SpaceName,
+    TokenId, TokenLevel, TokenName, TokenScope,
 };
 use uuid::Uuid;
 
@@ -53,6 +53,9 @@ pub fn token(n: u128, space: SpaceId, level: TokenLevel) -> ApiToken {
         expires_at: None,
         last_used_at: None,
         revoked_at: None,
+        replaces: None,
+        replaced_by: None,
+        rotated_at: None,
         secret_hash: SecretHash::new(format!(
             "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$placeholder{n}"
         )),
@@ -65,5 +68,18 @@ pub fn instance_token(n: u128) -> ApiToken {
     ApiToken {
         scope: TokenScope::Instance,
         ..token(n, space_id(0), TokenLevel::Admin)
+    }
+}
+
+/// Event `n` (its id is `n`, its time `n` seconds after [`epoch`]) of `action` on `token`.
+#[must_use]
+pub fn event(n: u128, action: AuditAction, token: &ApiToken) -> AuditEvent {
+    AuditEvent {
+        id: EventId::from_uuid(Uuid::from_u128(n)),
+        at: epoch() + Duration::seconds(i64::try_from(n).unwrap_or(0)),
+        action,
+        actor: CreatedBy::System,
+        token_id: token.id,
+        space_id: token.space_id(),
     }
 }

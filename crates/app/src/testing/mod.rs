@@ -39,6 +39,7 @@ impl TestCore {
             tokens: TokenService::new(
                 store.spaces.clone(),
                 store.tokens.clone(),
+                store.events.clone(),
                 hasher,
                 clock.clone(),
                 random,

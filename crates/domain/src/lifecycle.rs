@@ -1,0 +1,209 @@
+//! Rules of a token's life: how long it may live, and how long a rotated token keeps working.
+
+use time::{Duration, OffsetDateTime};
+
+/// How long a rotated token keeps working next to its replacement: 0 to 7 days, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct GracePeriod(u32);
+
+/// A grace period over seven days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "grace_period_seconds must be between 0 and {}",
+    GracePeriod::MAX_SECONDS
+)]
+pub struct GracePeriodError;
+
+impl GracePeriod {
+    /// Seven days.
+    pub const MAX_SECONDS: u64 = 604_800;
+
+    /// Validates a grace period in seconds.
+    ///
+    /// # Errors
+    /// [`GracePeriodError`] above [`Self::MAX_SECONDS`].
+    pub fn from_seconds(seconds: u64) -> Result<Self, GracePeriodError> {
+        if seconds > Self::MAX_SECONDS {
+            return Err(GracePeriodError);
+        }
+        u32::try_from(seconds)
+            .map(Self)
+            .map_err(|_| GracePeriodError)
+    }
+
+    /// The period as a duration.
+    #[must_use]
+    pub fn duration(self) -> Duration {
+        Duration::seconds(i64::from(self.0))
+    }
+}
+
+/// The instance's token lifetime rules, as GitLab has them: an optional maximum, and an
+/// optional default for tokens created without `expires_at` (the maximum, where only a maximum
+/// is set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LifetimePolicy {
+    max: Option<Duration>,
+    default: Option<Duration>,
+}
+
+/// Why a lifetime policy or a requested expiry was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LifetimeError {
+    /// A lifetime of zero days or less was configured.
+    #[error("token lifetimes must be at least one day")]
+    NotPositive,
+    /// The configured default is longer than the configured maximum.
+    #[error("the default token lifetime must not exceed the maximum")]
+    DefaultOverMaximum,
+    /// The requested `expires_at` is beyond the maximum lifetime.
+    #[error("expires_at must be at most {max_days} days from now")]
+    BeyondMaximum {
+        /// The maximum, in days.
+        max_days: i64,
+    },
+    /// The requested `expires_at` is not in the future.
+    #[error("expires_at must be in the future")]
+    NotInFuture,
+}
+
+impl LifetimePolicy {
+    /// No maximum, no default: tokens live until revoked unless they ask for an expiry.
+    pub const UNLIMITED: Self = Self {
+        max: None,
+        default: None,
+    };
+
+    /// A policy from whole days.
+    ///
+    /// # Errors
+    /// [`LifetimeError::NotPositive`] for zero or negative days,
+    /// [`LifetimeError::DefaultOverMaximum`] for a default longer than the maximum.
+    pub fn from_days(
+        max_days: Option<u32>,
+        default_days: Option<u32>,
+    ) -> Result<Self, LifetimeError> {
+        if max_days == Some(0) || default_days == Some(0) {
+            return Err(LifetimeError::NotPositive);
+        }
+        if let (Some(max), Some(default)) = (max_days, default_days) {
+            if default > max {
+                return Err(LifetimeError::DefaultOverMaximum);
+            }
+        }
+        let days = |d: u32| Duration::days(i64::from(d));
+        Ok(Self {
+            max: max_days.map(days),
+            default: default_days.map(days),
+        })
+    }
+
+    /// The maximum lifetime, if any.
+    #[must_use]
+    pub const fn max(&self) -> Option<Duration> {
+        self.max
+    }
+
+    /// The `expires_at` a token created at `now` gets when it asks for `requested`.
+    ///
+    /// # Errors
+    /// [`LifetimeError::NotInFuture`] or [`LifetimeError::BeyondMaximum`].
+    pub fn resolve(
+        &self,
+        requested: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<Option<OffsetDateTime>, LifetimeError> {
+        match requested {
+            Some(at) if at <= now => Err(LifetimeError::NotInFuture),
+            Some(at) => match self.max {
+                Some(max) if at > now + max => Err(LifetimeError::BeyondMaximum {
+                    max_days: max.whole_days(),
+                }),
+                _ => Ok(Some(at)),
+            },
+            None => Ok(self.default.or(self.max).map(|lifetime| now + lifetime)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
+    }
+
+    #[test]
+    fn grace_periods_go_from_zero_to_seven_days() {
+        assert_eq!(
+            GracePeriod::from_seconds(0).map(GracePeriod::duration),
+            Ok(Duration::ZERO)
+        );
+        assert!(GracePeriod::from_seconds(604_800).is_ok());
+        assert_eq!(GracePeriod::from_seconds(604_801), Err(GracePeriodError));
+        assert_eq!(GracePeriod::from_seconds(u64::MAX), Err(GracePeriodError));
+    }
+
+    #[test]
+    fn lifetimes_follow_the_gitlab_rules() {
+        let days = Duration::days;
+        let cases: &[(
+            Option<u32>,
+            Option<u32>,
+            Option<OffsetDateTime>,
+            Result<Option<OffsetDateTime>, LifetimeError>,
+        )] = &[
+            (None, None, None, Ok(None)),
+            (
+                None,
+                None,
+                Some(now() + days(999)),
+                Ok(Some(now() + days(999))),
+            ),
+            (Some(30), None, None, Ok(Some(now() + days(30)))),
+            (Some(30), Some(7), None, Ok(Some(now() + days(7)))),
+            (None, Some(7), None, Ok(Some(now() + days(7)))),
+            (
+                Some(30),
+                None,
+                Some(now() + days(30)),
+                Ok(Some(now() + days(30))),
+            ),
+            (
+                Some(30),
+                None,
+                Some(now() + days(30) + Duration::seconds(1)),
+                Err(LifetimeError::BeyondMaximum { max_days: 30 }),
+            ),
+            (None, None, Some(now()), Err(LifetimeError::NotInFuture)),
+            (
+                Some(30),
+                None,
+                Some(now() - days(1)),
+                Err(LifetimeError::NotInFuture),
+            ),
+        ];
+        for (max, default, requested, expected) in cases {
+            let policy =
+                LifetimePolicy::from_days(*max, *default).unwrap_or_else(|_| unreachable!());
+            assert_eq!(
+                &policy.resolve(*requested, now()),
+                expected,
+                "max {max:?} default {default:?} requested {requested:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn impossible_policies_are_refused() {
+        assert_eq!(
+            LifetimePolicy::from_days(Some(0), None),
+            Err(LifetimeError::NotPositive)
+        );
+        assert_eq!(
+            LifetimePolicy::from_days(Some(7), Some(30)),
+            Err(LifetimeError::DefaultOverMaximum)
+        );
+    }
+}
