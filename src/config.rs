@@ -76,6 +76,23 @@ pub struct ServeArgs {
     pub argon2_parallelism: u32,
     #[command(flatten)]
     pub cache: CacheArgs,
+    #[command(flatten)]
+    pub lifecycle: LifecycleArgs,
+}
+
+/// Token lifetimes and last-used bookkeeping (docs/operations.md).
+#[derive(Debug, Clone, Args)]
+pub struct LifecycleArgs {
+    /// Longest a token may live, in days; unset: no maximum. Tokens created without
+    /// `expires_at` get the default lifetime, or this maximum where only it is set.
+    #[arg(long, env = "TOLLGATE_MAX_TOKEN_LIFETIME_DAYS")]
+    pub max_token_lifetime_days: Option<u32>,
+    /// Lifetime of a token created without `expires_at`, in days; unset: none.
+    #[arg(long, env = "TOLLGATE_DEFAULT_TOKEN_LIFETIME_DAYS")]
+    pub default_token_lifetime_days: Option<u32>,
+    /// How often `last_used_at` is written, in seconds: at most one write per token per interval.
+    #[arg(long, env = "TOLLGATE_LAST_USED_FLUSH_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub last_used_flush_seconds: u64,
 }
 
 /// Bounds of the verification cache (docs/performance.md).

@@ -1,6 +1,7 @@
 //! Wiring: builds the store, the services and the router from the configuration, bootstraps
 //! the instance admin token, and serves until SIGINT or SIGTERM.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,8 +9,9 @@ use anyhow::Context;
 use tollgate_app::adapters::{
     Argon2Hasher, Argon2Params, InMemoryStore, OsRandomSource, SystemClock,
 };
-use tollgate_app::ports::{SpaceRepository, StoreHealth, TokenRepository};
+use tollgate_app::ports::{AuditRepository, SpaceRepository, StoreHealth, TokenRepository};
 use tollgate_app::{BootstrapOutcome, SpaceService, TokenService};
+use tollgate_domain::LifetimePolicy;
 use tollgate_pg::{PgOptions, PgRevocationFeed, PgStore};
 use tracing_subscriber::EnvFilter;
 
@@ -71,6 +73,7 @@ async fn connect(args: &DatabaseArgs) -> anyhow::Result<Option<PgStore>> {
 struct Store {
     spaces: Arc<dyn SpaceRepository>,
     tokens: Arc<dyn TokenRepository>,
+    events: Arc<dyn AuditRepository>,
     health: Arc<dyn StoreHealth>,
     /// Other nodes' revocations; none for the in-memory store, which no other node shares.
     revocations: Option<PgRevocationFeed>,
@@ -85,6 +88,7 @@ async fn store(args: &DatabaseArgs) -> anyhow::Result<Store> {
         return Ok(Store {
             spaces: pg.clone(),
             tokens: pg.clone(),
+            events: pg.clone(),
             health: pg,
             revocations,
         });
@@ -94,6 +98,7 @@ async fn store(args: &DatabaseArgs) -> anyhow::Result<Store> {
     Ok(Store {
         spaces: memory.spaces.clone(),
         tokens: memory.tokens.clone(),
+        events: memory.events.clone(),
         health: Arc::new(memory),
         revocations: None,
     })
@@ -106,24 +111,42 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         parallelism: args.argon2_parallelism,
     };
     let hasher = Arc::new(Argon2Hasher::new(params).context("invalid argon2 parameters")?);
+    let lifetimes = LifetimePolicy::from_days(
+        args.lifecycle.max_token_lifetime_days,
+        args.lifecycle.default_token_lifetime_days,
+    )
+    .context("TOLLGATE_MAX_TOKEN_LIFETIME_DAYS / TOLLGATE_DEFAULT_TOKEN_LIFETIME_DAYS")?;
     let store = store(&args.database).await?;
     let (clock, random) = (Arc::new(SystemClock), Arc::new(OsRandomSource));
     let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
-    let tokens = TokenService::new(store.spaces, store.tokens, hasher, clock, random)
-        .with_verify_cache(args.cache.config());
+    let tokens = TokenService::new(
+        store.spaces,
+        store.tokens,
+        store.events,
+        hasher,
+        clock,
+        random,
+    )
+    .with_verify_cache(args.cache.config())
+    .with_lifetime_policy(lifetimes);
     bootstrap(&tokens, args.bootstrap_token.as_deref()).await?;
     if let Some(feed) = store.revocations {
         let follower = tokens.clone();
         tokio::spawn(async move { follower.follow_revocations(feed).await });
     }
+    let flusher = tokio::spawn(flush_last_used_every(
+        tokens.clone(),
+        Duration::from_secs(args.lifecycle.last_used_flush_seconds),
+    ));
 
     let state = tollgate_http::AppState {
         spaces,
-        tokens,
+        tokens: tokens.clone(),
         health: store.health,
     };
     let config = tollgate_http::HttpConfig {
         request_timeout: Duration::from_secs(args.request_timeout_seconds),
+        ..tollgate_http::HttpConfig::default()
     };
     let router = tollgate_http::router_with(state, config);
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -135,12 +158,40 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%address, "listening");
     // A stable line for people and for the end-to-end tests, whatever the log filter.
     eprintln!("tollgate listening on http://{address}");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
+    // Requests are done: write the last uses before the process ends.
+    flusher.abort();
+    match tokens.flush_last_used().await {
+        Ok(written) => tracing::info!(written, "last uses flushed"),
+        Err(error) => tracing::warn!(
+            error = &error as &dyn std::error::Error,
+            "could not flush the last uses"
+        ),
+    }
+    served.context("server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Writes `last_used_at` every `interval`: at most one write per token per interval.
+async fn flush_last_used_every(tokens: TokenService, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        if let Err(error) = tokens.flush_last_used().await {
+            tracing::warn!(
+                error = &error as &dyn std::error::Error,
+                "could not write last uses; keeping them for the next flush"
+            );
+        }
+    }
 }
 
 async fn bootstrap(tokens: &TokenService, bootstrap_token: Option<&str>) -> anyhow::Result<()> {

@@ -7,6 +7,8 @@ mod support;
 mod bad_input;
 mod cli;
 mod cluster;
+mod lifecycle;
 mod outage;
 mod persistence;
+mod secrets;
 mod story;
