@@ -11,12 +11,18 @@ use std::fmt;
 
 use tollgate_app::{BoxError, StoreError};
 
-/// Names of the constraints the adapter maps to specific errors (`migrations/0001_init.sql`).
+/// Names of the constraints the adapter maps to specific errors (`migrations/`).
 pub(crate) mod constraint {
     /// A space with this id exists already.
     pub(crate) const SPACES_PKEY: &str = "spaces_pkey";
+    /// A token with this id exists already (where the write is not `ON CONFLICT DO NOTHING`).
+    pub(crate) const TOKENS_PKEY: &str = "api_tokens_pkey";
     /// A token names a space that does not exist.
     pub(crate) const TOKENS_SPACE_FKEY: &str = "api_tokens_space_id_fkey";
+    /// An audit event with this id exists already.
+    pub(crate) const EVENTS_PKEY: &str = "audit_events_pkey";
+    /// An audit event names a space that does not exist.
+    pub(crate) const EVENTS_SPACE_FKEY: &str = "audit_events_space_id_fkey";
 }
 
 /// A Postgres error without its detail, hint or context lines (see the module documentation).

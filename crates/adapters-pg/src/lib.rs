@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod audit;
 mod error;
 mod revocations;
 mod rows;
@@ -8,6 +9,7 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
+mod values;
 
 #[cfg(all(test, feature = "testing"))]
 mod query_plan_tests;

@@ -1,5 +1,6 @@
 //! The adapter's own statements, as Postgres plans them over tens of thousands of rows, use
-//! the indexes: lookups by id, keyset pages of a space, `any_instance_admin`. Each statement is
+//! the indexes: lookups and writes by id, a batch of uses, keyset pages of a space's tokens and
+//! events, `any_instance_admin`. Each statement is
 //! planned both as a custom plan and as the generic plan Postgres switches to for a prepared
 //! statement run often, which is the plan the hot path ends up with.
 //!
@@ -8,17 +9,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sqlx::{Executor, Row};
-use tollgate_app::ports::TokenQuery;
-use tollgate_domain::{SpaceId, TokenId, TokenLevel};
+use time::OffsetDateTime;
+use tollgate_app::ports::{StatusFilter, TokenQuery};
+use tollgate_domain::{SpaceId, TokenId, TokenLevel, TokenStatus};
 use uuid::Uuid;
 
 use crate::testing::TestDatabase;
-use crate::{spaces, tokens};
+use crate::{audit, spaces, tokens};
 
 const SPACES: u32 = 2_000;
 const TOKENS: u32 = 40_000;
 /// Tokens of space 1; the others share the rest.
 const BIG_SPACE_TOKENS: u32 = 20_000;
+/// Audit events, spread over the spaces as the tokens are.
+const EVENTS: u32 = 40_000;
 
 /// The id of seeded space `n` (1-based), as SQL builds it.
 fn space(n: u32) -> Uuid {
@@ -33,16 +37,27 @@ async fn seeded() -> TestDatabase {
         SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(s), 12, '0'))::uuid, 'space ' || s, now()
         FROM generate_series(1, {SPACES}) s;
 
-        INSERT INTO api_tokens (id, space_id, level, name, created_at, created_by, revoked_at,
-                                secret_hash)
-        SELECT gen_random_uuid(),
+        -- A third revoked; of the rest, one in seven rotated (pointing at itself: only the
+        -- shape matters here), and one in five expired a day ago.
+        INSERT INTO api_tokens (id, space_id, level, name, created_at, created_by, expires_at,
+                                revoked_at, replaced_by, rotated_at, secret_hash)
+        SELECT id,
                ('00000000-0000-7000-8000-'
                 || lpad(to_hex(CASE WHEN n <= {BIG_SPACE_TOKENS} THEN 1 ELSE 2 + n % ({SPACES} - 1) END), 12, '0'))::uuid,
                CASE WHEN n % 10 = 0 THEN 'admin' ELSE 'client' END,
                'token ' || n, now(), 'system',
+               CASE WHEN n % 5 = 1 THEN now() - interval '1 day' END,
                CASE WHEN n % 3 = 0 THEN now() END,
+               CASE WHEN n % 3 <> 0 AND n % 7 = 0 THEN id END,
+               CASE WHEN n % 3 <> 0 AND n % 7 = 0 THEN now() END,
                '$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA'
-        FROM generate_series(1, {TOKENS}) n;
+        FROM (SELECT gen_random_uuid() AS id, n FROM generate_series(1, {TOKENS}) n) seeded;
+
+        INSERT INTO audit_events (id, at, action, actor, token_id, space_id)
+        SELECT gen_random_uuid(), now(), 'token.created', 'system', gen_random_uuid(),
+               ('00000000-0000-7000-8000-'
+                || lpad(to_hex(CASE WHEN n <= {EVENTS} / 2 THEN 1 ELSE 2 + n % ({SPACES} - 1) END), 12, '0'))::uuid
+        FROM generate_series(1, {EVENTS}) n;
 
         INSERT INTO api_tokens (id, space_id, level, name, created_at, created_by, secret_hash)
         VALUES (gen_random_uuid(), NULL, 'admin', 'bootstrap', now(), 'system',
@@ -50,6 +65,7 @@ async fn seeded() -> TestDatabase {
 
         ANALYZE spaces;
         ANALYZE api_tokens;
+        ANALYZE audit_events;
         "
     );
     db.pool().execute(sqlx::raw_sql(&seed)).await.unwrap();
@@ -104,19 +120,57 @@ async fn assert_plan(
     }
 }
 
+fn literals(ids: &[Uuid], cast: &str) -> String {
+    let list: Vec<String> = ids.iter().map(|id| literal(*id)).collect();
+    format!("ARRAY[{}]::{cast}", list.join(", "))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lookups_by_id_and_keyset_pages_use_the_indexes() {
+async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
     let db = seeded().await;
     let big = space(1);
     let small = space(42);
-    let big_token: Uuid = sqlx::query_scalar(
-        "SELECT id FROM api_tokens WHERE space_id = $1 ORDER BY id OFFSET 100 LIMIT 1",
+    let big_tokens: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM api_tokens WHERE space_id = $1 ORDER BY id LIMIT 200")
+            .bind(big)
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    let big_token = big_tokens[100];
+    let big_event: Uuid = sqlx::query_scalar(
+        "SELECT id FROM audit_events WHERE space_id = $1 ORDER BY id DESC OFFSET 100 LIMIT 1",
     )
     .bind(big)
     .fetch_one(db.pool())
     .await
     .unwrap();
     let limit = "51".to_owned();
+    let now = "now()".to_owned();
+    let event = |token: Uuid, action: &str| {
+        vec![
+            literal(Uuid::now_v7()),
+            now.clone(),
+            format!("'{action}'"),
+            "'system'".to_owned(),
+            literal(token),
+            literal(big),
+        ]
+    };
+    let new_token = [
+        literal(Uuid::now_v7()),
+        literal(big),
+        "'client'".to_owned(),
+        "'rotated'".to_owned(),
+        now.clone(),
+        "'system'".to_owned(),
+        "NULL".to_owned(),
+        "NULL".to_owned(),
+        "NULL".to_owned(),
+        literal(big_token),
+        "NULL".to_owned(),
+        "NULL".to_owned(),
+        "'$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA'".to_owned(),
+    ];
 
     let by_id = [
         (
@@ -146,7 +200,38 @@ async fn lookups_by_id_and_keyset_pages_use_the_indexes() {
         (
             "revoke token",
             tokens::REVOKE,
-            vec![literal(big_token), "now()".to_owned()],
+            [
+                vec![literal(big_token), now.clone()],
+                event(big_token, "token.revoked"),
+            ]
+            .concat(),
+            "api_tokens_pkey",
+        ),
+        (
+            "lock a token to rotate",
+            tokens::LOCK,
+            vec![literal(big_token)],
+            "api_tokens_pkey",
+        ),
+        (
+            "rotate token",
+            tokens::ROTATE,
+            [
+                new_token.to_vec(),
+                vec![now.clone(), now.clone(), literal(big_token)],
+                event(big_token, "token.rotated"),
+            ]
+            .concat(),
+            "api_tokens_pkey",
+        ),
+        (
+            // A flush's batch; one much larger than a small table may rightly be hash-joined.
+            "record last used",
+            tokens::RECORD_LAST_USED,
+            vec![
+                literals(&big_tokens[..50], "uuid[]"),
+                "array_fill(now(), ARRAY[50])".to_owned(),
+            ],
             "api_tokens_pkey",
         ),
         (
@@ -163,7 +248,8 @@ async fn lookups_by_id_and_keyset_pages_use_the_indexes() {
     let first_active = |space_id: Uuid| TokenQuery {
         space_id: SpaceId::from_uuid(space_id),
         level: None,
-        include_revoked: false,
+        statuses: StatusFilter::ACTIVE,
+        now: OffsetDateTime::now_utc(),
         after: None,
         limit: 51,
     };
@@ -171,8 +257,8 @@ async fn lookups_by_id_and_keyset_pages_use_the_indexes() {
         (
             "first page of active tokens",
             first_active(big),
-            vec![literal(big), limit.clone()],
-            "api_tokens_active_space_id_id_idx",
+            vec![literal(big), now.clone(), limit.clone()],
+            "api_tokens_live_space_id_id_idx",
         ),
         (
             "next page of active client tokens",
@@ -183,25 +269,63 @@ async fn lookups_by_id_and_keyset_pages_use_the_indexes() {
             },
             vec![
                 literal(big),
+                now.clone(),
                 "'client'".to_owned(),
                 literal(big_token),
                 limit.clone(),
             ],
-            "api_tokens_active_space_id_id_idx",
+            "api_tokens_live_space_id_id_idx",
         ),
         (
             "next page of all tokens",
             TokenQuery {
-                include_revoked: true,
+                statuses: StatusFilter::ALL,
                 after: Some(TokenId::from_uuid(big_token)),
                 ..first_active(big)
             },
             vec![literal(big), literal(big_token), limit.clone()],
             "api_tokens_space_id_id_idx",
         ),
+        (
+            "first page of revoked tokens",
+            TokenQuery {
+                statuses: StatusFilter::of(&[TokenStatus::Revoked]),
+                ..first_active(big)
+            },
+            vec![literal(big), limit.clone()],
+            "api_tokens_space_id_id_idx",
+        ),
     ];
-    for (what, query, args, index) in pages {
-        let sql = tokens::list_statement(&query).sql().to_owned();
+    let events = [
+        (
+            "first page of events",
+            audit::LIST_FIRST,
+            vec![literal(big), limit.clone()],
+            "audit_events_space_id_id_idx",
+        ),
+        (
+            "next page of events",
+            audit::LIST_BEFORE,
+            vec![literal(big), literal(big_event), limit.clone()],
+            "audit_events_space_id_id_idx",
+        ),
+    ];
+    let pages = pages
+        .into_iter()
+        .map(|(what, query, args, index)| {
+            (
+                what,
+                tokens::list_statement(&query).sql().to_owned(),
+                args,
+                index,
+            )
+        })
+        .chain(
+            events
+                .into_iter()
+                .map(|(what, sql, args, index)| (what, sql.to_owned(), args, index)),
+        );
+    for (what, sql, args, index) in pages {
         // In the big space, in order; in a small one Postgres may as well sort a dozen rows.
         assert_plan(
             &db,

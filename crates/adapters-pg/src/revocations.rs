@@ -1,4 +1,5 @@
-//! [`PgRevocationFeed`]: other nodes' revocations, through Postgres `LISTEN/NOTIFY`.
+//! [`PgRevocationFeed`]: other nodes' revocations and rotations, through Postgres
+//! `LISTEN/NOTIFY`.
 
 use std::time::Duration;
 
@@ -8,10 +9,14 @@ use sqlx::PgPool;
 use tollgate_app::ports::{RevocationEvent, RevocationFeed};
 use tollgate_domain::TokenId;
 
-/// The channel migration `0002_revocation_notify.sql` notifies on, with the token id as payload.
+/// The channel the schema's triggers notify on, with a token id as payload, meaning "forget
+/// this token": it was revoked, rotated, its expiry changed, or it was deleted
+/// (`migrations/0002_revocation_notify.sql`, `0003_lifecycle.sql`). Each is reported as
+/// [`RevocationEvent::Revoked`]: a node drops the token from its verification cache either way.
 pub const REVOCATION_CHANNEL: &str = "tollgate_token_revoked";
 
-/// Listens for revocations on a dedicated connection of its own. When that connection is lost
+/// Listens for revocations (and the other changes of [`REVOCATION_CHANNEL`]) on a dedicated
+/// connection of its own. When that connection is lost
 /// it reports [`RevocationEvent::Lost`], reconnects (retrying every `retry` while Postgres is
 /// down), and reports `Lost` once more when listening again, since revocations made in the gap
 /// were missed.

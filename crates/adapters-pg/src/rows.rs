@@ -1,7 +1,8 @@
 //! Rows as Postgres returns them, and their conversion into domain values through the domain's
-//! own constructors. A row that breaks a domain rule (edited by hand, or written by a buggy
-//! build) becomes [`StoreError::Corrupt`] naming the row and the rule, never a panic, and never
-//! quoting the secret hash.
+//! own constructors (`TokenName::parse`, `CreatedBy::from_str`, `AuditAction::from_str`, ...).
+//! A row that breaks a domain rule (edited by hand, or written by a buggy build) becomes
+//! [`StoreError::Corrupt`] naming the row and the rule, never a panic, and never quoting the
+//! secret hash.
 
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgTypeInfo, PgValueFormat, PgValueRef};
@@ -9,8 +10,8 @@ use sqlx::{Decode, Postgres, Type};
 use time::OffsetDateTime;
 use tollgate_app::StoreError;
 use tollgate_domain::{
-    ApiToken, CreatedBy, SecretHash, Space, SpaceId, SpaceName, TokenId, TokenLevel, TokenName,
-    TokenScope,
+    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, SecretHash, Space, SpaceId, SpaceName,
+    TokenId, TokenLevel, TokenName, TokenScope,
 };
 use uuid::Uuid;
 
@@ -26,10 +27,18 @@ pub(crate) use space_columns;
 macro_rules! token_columns {
     () => {
         "id, space_id, level, name, created_at, created_by, expires_at, last_used_at, \
-         revoked_at, secret_hash"
+         revoked_at, replaces, replaced_by, rotated_at, secret_hash"
     };
 }
 pub(crate) use token_columns;
+
+/// The columns of `audit_events` that [`EventRow`] reads, in a form `concat!` accepts.
+macro_rules! event_columns {
+    () => {
+        "id, at, action, actor, token_id, space_id"
+    };
+}
+pub(crate) use event_columns;
 
 /// A `timestamptz` as Postgres stores it: microseconds since 2000-01-01 UTC.
 ///
@@ -118,6 +127,9 @@ pub(crate) struct TokenRow {
     pub(crate) expires_at: Option<PgTimestamp>,
     pub(crate) last_used_at: Option<PgTimestamp>,
     pub(crate) revoked_at: Option<PgTimestamp>,
+    pub(crate) replaces: Option<Uuid>,
+    pub(crate) replaced_by: Option<Uuid>,
+    pub(crate) rotated_at: Option<PgTimestamp>,
     pub(crate) secret_hash: String,
 }
 
@@ -146,6 +158,10 @@ impl TryFrom<TokenRow> for ApiToken {
             return Err(corrupt(&"name must be stored trimmed"));
         }
         let created_by: CreatedBy = row.created_by.parse().map_err(|e| corrupt(&e))?;
+        // The schema's `api_tokens_rotation_complete`: a rotation sets both.
+        if row.replaced_by.is_some() != row.rotated_at.is_some() {
+            return Err(corrupt(&"replaced_by and rotated_at must be set together"));
+        }
         Ok(Self {
             id,
             scope,
@@ -155,7 +171,54 @@ impl TryFrom<TokenRow> for ApiToken {
             expires_at: optional_timestamp("expires_at", row.expires_at)?,
             last_used_at: optional_timestamp("last_used_at", row.last_used_at)?,
             revoked_at: optional_timestamp("revoked_at", row.revoked_at)?,
+            replaces: row.replaces.map(TokenId::from_uuid),
+            replaced_by: row.replaced_by.map(TokenId::from_uuid),
+            rotated_at: optional_timestamp("rotated_at", row.rotated_at)?,
             secret_hash: SecretHash::new(row.secret_hash),
+        })
+    }
+}
+
+/// A row of `audit_events`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    pub(crate) id: Uuid,
+    pub(crate) at: PgTimestamp,
+    pub(crate) action: String,
+    pub(crate) actor: String,
+    pub(crate) token_id: Uuid,
+    pub(crate) space_id: Option<Uuid>,
+}
+
+impl TryFrom<EventRow> for AuditEvent {
+    type Error = StoreError;
+
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        let id = EventId::from_uuid(row.id);
+        let corrupt = |rule: &dyn std::fmt::Display| {
+            StoreError::Corrupt(format!(
+                "audit_events row {id} breaks a domain rule: {rule}"
+            ))
+        };
+        let action: AuditAction = row
+            .action
+            .parse()
+            .map_err(|e| corrupt(&format_args!("action: {e}")))?;
+        let actor: CreatedBy = row
+            .actor
+            .parse()
+            .map_err(|e| corrupt(&format_args!("actor: {e}")))?;
+        let at = row
+            .at
+            .to_datetime()
+            .ok_or_else(|| corrupt(&"at is out of the supported range"))?;
+        Ok(Self {
+            id,
+            at,
+            action,
+            actor,
+            token_id: TokenId::from_uuid(row.token_id),
+            space_id: row.space_id.map(SpaceId::from_uuid),
         })
     }
 }
@@ -190,6 +253,9 @@ mod tests {
             expires_at: None,
             last_used_at: None,
             revoked_at: None,
+            replaces: None,
+            replaced_by: None,
+            rotated_at: None,
             secret_hash: HASH.into(),
         }
     }
@@ -225,6 +291,82 @@ mod tests {
         assert_eq!(token.level(), TokenLevel::Client);
         assert_eq!(token.name.as_str(), "ci");
         assert_eq!(token.secret_hash.as_str(), HASH);
+    }
+
+    #[test]
+    fn a_rotated_row_keeps_its_links_and_rotation_time() {
+        let rotated = TokenRow {
+            replaces: Some(Uuid::from_u128(6)),
+            replaced_by: Some(Uuid::from_u128(8)),
+            rotated_at: Some(micros(pg_epoch_plus(60))),
+            ..row()
+        };
+        let token = ApiToken::try_from(rotated).unwrap();
+        assert_eq!(token.replaces, Some(TokenId::from_uuid(Uuid::from_u128(6))));
+        assert_eq!(
+            token.replaced_by,
+            Some(TokenId::from_uuid(Uuid::from_u128(8)))
+        );
+        assert_eq!(token.rotated_at, Some(pg_epoch_plus(60)));
+    }
+
+    fn event_row() -> EventRow {
+        EventRow {
+            id: Uuid::from_u128(9),
+            at: PgTimestamp(0),
+            action: "token.rotated".into(),
+            actor: "user:u-42".into(),
+            token_id: Uuid::from_u128(7),
+            space_id: Some(Uuid::from_u128(1)),
+        }
+    }
+
+    #[test]
+    fn a_valid_event_row_becomes_an_event() {
+        let event = AuditEvent::try_from(event_row()).unwrap();
+        assert_eq!(event.action, AuditAction::TokenRotated);
+        assert_eq!(event.actor.to_string(), "user:u-42");
+        assert_eq!(event.at, pg_epoch_plus(0));
+        assert_eq!(event.token_id, TokenId::from_uuid(Uuid::from_u128(7)));
+        assert_eq!(event.space_id, Some(SpaceId::from_uuid(Uuid::from_u128(1))));
+    }
+
+    #[test]
+    fn event_rows_that_break_a_domain_rule_are_corrupt_naming_the_row_and_the_rule() {
+        for (bad, rule) in [
+            (
+                EventRow {
+                    action: "token.deleted".into(),
+                    ..event_row()
+                },
+                "action: unknown audit action",
+            ),
+            (
+                EventRow {
+                    actor: "robot".into(),
+                    ..event_row()
+                },
+                "actor: created_by must be",
+            ),
+            (
+                EventRow {
+                    at: PgTimestamp(i64::MIN),
+                    ..event_row()
+                },
+                "at is out of",
+            ),
+        ] {
+            match AuditEvent::try_from(bad) {
+                Err(StoreError::Corrupt(message)) => {
+                    assert!(
+                        message.contains("audit_events row 00000000-0000-0000-0000-000000000009"),
+                        "{message}"
+                    );
+                    assert!(message.contains(rule), "{message} should name {rule:?}");
+                }
+                other => panic!("expected Corrupt, got {other:?}"),
+            }
+        }
     }
 
     #[test]
@@ -313,6 +455,28 @@ mod tests {
                     ..row()
                 },
                 "revoked_at is out of",
+            ),
+            (
+                TokenRow {
+                    replaced_by: Some(Uuid::from_u128(8)),
+                    rotated_at: Some(PgTimestamp(i64::MAX)),
+                    ..row()
+                },
+                "rotated_at is out of",
+            ),
+            (
+                TokenRow {
+                    replaced_by: Some(Uuid::from_u128(8)),
+                    ..row()
+                },
+                "replaced_by and rotated_at must be set together",
+            ),
+            (
+                TokenRow {
+                    rotated_at: Some(PgTimestamp(0)),
+                    ..row()
+                },
+                "replaced_by and rotated_at must be set together",
             ),
         ];
         for (bad, rule) in cases {

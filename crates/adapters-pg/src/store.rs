@@ -38,11 +38,14 @@ impl Default for PgOptions {
 }
 
 /// The Postgres store: one pool behind [`SpaceRepository`](tollgate_app::ports::SpaceRepository),
-/// [`TokenRepository`](tollgate_app::ports::TokenRepository) and [`StoreHealth`].
+/// [`TokenRepository`](tollgate_app::ports::TokenRepository),
+/// [`AuditRepository`](tollgate_app::ports::AuditRepository) and [`StoreHealth`].
 ///
-/// Cheap to clone (the pool is shared). Every method runs one statement, atomic on its own, so
-/// none needs an explicit transaction. The pool reconnects by itself: after an outage the same
-/// store answers again once Postgres is back.
+/// Cheap to clone (the pool is shared). Every write is one statement, atomic on its own (a
+/// token and its audit event are written by the same statement), except a rotation, which
+/// locks the old token and then writes in one transaction begun and committed inside
+/// `rotate`. The pool reconnects by itself: after an outage the same store answers again once
+/// Postgres is back.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,

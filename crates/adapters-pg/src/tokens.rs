@@ -1,40 +1,204 @@
-//! [`TokenRepository`] on the `api_tokens` table.
+//! [`TokenRepository`] on the `api_tokens` table, recording each change's audit event in
+//! `audit_events` atomically with it.
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
-use tollgate_app::ports::{TokenQuery, TokenRepository};
+use tollgate_app::ports::{RotateOutcome, Rotation, StatusFilter, TokenQuery, TokenRepository};
 use tollgate_app::StoreError;
-use tollgate_domain::{ApiToken, TokenId};
+use tollgate_domain::{ApiToken, AuditEvent, TokenId, TokenStatus};
+use uuid::Uuid;
 
+use crate::audit::event_write_error;
 use crate::error::{constraint, store_error, violated_constraint};
-use crate::rows::{token_columns, TokenRow};
+use crate::rows::{event_columns, token_columns, TokenRow};
 use crate::spaces::sql_limit;
+use crate::values::{bind_event, bind_token};
 use crate::PgStore;
 
-pub(crate) const INSERT: &str = "INSERT INTO api_tokens \
-     (id, space_id, level, name, created_at, created_by, expires_at, last_used_at, revoked_at, \
-      secret_hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-     ON CONFLICT (id) DO NOTHING";
+/// A token and its `token.created` event in one statement, so both or neither are stored. When
+/// the id exists already, `inserted` is empty and so is the event insert: 0 rows affected.
+pub(crate) const INSERT: &str = concat!(
+    "WITH inserted AS (INSERT INTO api_tokens (",
+    token_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+     ON CONFLICT (id) DO NOTHING RETURNING id) \
+     INSERT INTO audit_events (",
+    event_columns!(),
+    ") SELECT $14::uuid, $15::timestamptz, $16::text, $17::text, $18::uuid, $19::uuid \
+     FROM inserted"
+);
 pub(crate) const GET: &str = concat!(
     "SELECT ",
     token_columns!(),
     " FROM api_tokens WHERE id = $1"
 );
-/// One statement: the row lock makes a concurrent revocation wait and then keep the first time.
+/// Sets `revoked_at` only where it is NULL and records the event only for a row that changed, in
+/// one statement. A concurrent revocation makes this one wait on the row lock, then re-check
+/// `revoked_at IS NULL` against the committed row (READ COMMITTED), so exactly one of them
+/// changes the row and logs. Returns no row when nothing changed; [`GET`], run next in a new
+/// snapshot, then reads the row as stored, the first revocation included.
 pub(crate) const REVOKE: &str = concat!(
-    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING ",
-    token_columns!()
+    "WITH revoked AS (UPDATE api_tokens SET revoked_at = $2 \
+     WHERE id = $1 AND revoked_at IS NULL RETURNING ",
+    token_columns!(),
+    "), logged AS (INSERT INTO audit_events (",
+    event_columns!(),
+    ") SELECT $3::uuid, $4::timestamptz, $5::text, $6::text, $7::uuid, $8::uuid FROM revoked) \
+     SELECT ",
+    token_columns!(),
+    " FROM revoked"
 );
+/// The first statement of a rotation's transaction: locks the old token for the rest of it, so
+/// that a concurrent rotation (or revocation) waits and then sees this one's outcome. `FOR NO
+/// KEY UPDATE` is the lock the rotation's own `UPDATE` takes anyway (it changes no key): it
+/// excludes concurrent rotations and revocations as well as `FOR UPDATE` would, without also
+/// blocking other transactions' foreign-key checks against this row.
+pub(crate) const LOCK: &str = concat!(
+    "SELECT ",
+    token_columns!(),
+    " FROM api_tokens WHERE id = $1 FOR NO KEY UPDATE"
+);
+/// The rest of a rotation, once the old token is locked and found active: the new token
+/// (`$1`..`$13`), the old one marked replaced by it at `$14` with its expiry brought no later
+/// than `$15`, and the event (`$17`..`$22`). The foreign keys between the two rows are checked
+/// at the end of the statement, when both exist.
+pub(crate) const ROTATE: &str = concat!(
+    "WITH created AS (INSERT INTO api_tokens (",
+    token_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)), \
+     rotated AS (UPDATE api_tokens SET replaced_by = $1, rotated_at = $14, \
+     expires_at = LEAST(COALESCE(expires_at, $15), $15) WHERE id = $16 RETURNING ",
+    token_columns!(),
+    "), logged AS (INSERT INTO audit_events (",
+    event_columns!(),
+    ") VALUES ($17, $18, $19, $20, $21, $22)) \
+     SELECT ",
+    token_columns!(),
+    " FROM rotated"
+);
+/// A whole batch of uses in one statement: `$1` the token ids (distinct, ascending), `$2` the
+/// times. The rows to change are locked in id order first, so two nodes flushing overlapping
+/// batches at once wait for each other instead of deadlocking; a row whose `last_used_at` is
+/// already as late is neither locked nor written. Unknown ids match no row.
+pub(crate) const RECORD_LAST_USED: &str = "\
+    WITH uses AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) AS u (id, at)), \
+    locked AS (SELECT t.id, uses.at FROM api_tokens t JOIN uses ON uses.id = t.id \
+    WHERE t.last_used_at IS NULL OR t.last_used_at < uses.at \
+    ORDER BY t.id FOR NO KEY UPDATE OF t) \
+    UPDATE api_tokens t SET last_used_at = GREATEST(t.last_used_at, locked.at) \
+    FROM locked WHERE t.id = locked.id";
 pub(crate) const ANY_INSTANCE_ADMIN: &str =
     "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE space_id IS NULL)";
 
-/// The listing statement for `query`. Each optional filter is left out of the SQL rather than
-/// written as `($n IS NULL OR ...)`, so that the generic plans Postgres caches for prepared
-/// statements still use the indexes (in particular the partial index on active tokens, which
-/// a plan may only use when `revoked_at IS NULL` is written literally). At most eight distinct
-/// statements exist, each prepared once per connection.
+/// Which tokens that are neither revoked nor rotated a status set keeps, by their expiry.
+#[derive(Clone, Copy)]
+enum Expiry {
+    /// Active and expired ones.
+    Any,
+    /// Active ones: `expires_at` NULL or after now.
+    Unexpired,
+    /// Expired ones: `expires_at` at or before now.
+    Expired,
+    /// None.
+    Nothing,
+}
+
+/// Appends to `sql` the condition that keeps exactly the tokens whose
+/// [`status_at(now)`](ApiToken::status_at) is in `statuses`, following its precedence: revoked
+/// (`revoked_at` set), else rotated (`replaced_by` set), else expired (`expires_at <= now`),
+/// else active. Each set has one fixed text (so each is prepared once per connection), with
+/// `revoked_at IS NULL` and `replaced_by IS NULL` written literally wherever the set allows, for
+/// the partial index on live tokens; `now` is bound only where expiry matters. The empty set
+/// keeps nothing (and [`TokenRepository::list`] answers it without a query).
+fn push_status_condition(
+    sql: &mut QueryBuilder<'static, Postgres>,
+    statuses: StatusFilter,
+    now: OffsetDateTime,
+) {
+    let revoked = statuses.contains(TokenStatus::Revoked);
+    let rotated = statuses.contains(TokenStatus::Rotated);
+    let expiry = match (
+        statuses.contains(TokenStatus::Active),
+        statuses.contains(TokenStatus::Expired),
+    ) {
+        (true, true) => Expiry::Any,
+        (true, false) => Expiry::Unexpired,
+        (false, true) => Expiry::Expired,
+        (false, false) => Expiry::Nothing,
+    };
+    // `head`, the expiry condition, `tail`: for the sets that keep live tokens of one expiry.
+    let mut with_expiry = |head: &str, tail: &str| {
+        sql.push(head);
+        if matches!(expiry, Expiry::Unexpired) {
+            sql.push("expires_at IS NULL OR expires_at > ");
+        } else {
+            sql.push("expires_at <= ");
+        }
+        sql.push_bind(now).push(tail);
+    };
+    match (revoked, rotated, expiry) {
+        // Every status: no condition. No status: nothing.
+        (true, true, Expiry::Any) => {}
+        (false, false, Expiry::Nothing) => {
+            sql.push(" AND FALSE");
+        }
+        // Live tokens only: the partial index's predicate, then the expiry.
+        (false, false, Expiry::Any) => {
+            sql.push(" AND revoked_at IS NULL AND replaced_by IS NULL");
+        }
+        (false, false, _) => {
+            with_expiry(" AND revoked_at IS NULL AND replaced_by IS NULL AND (", ")");
+        }
+        // Not revoked.
+        (false, true, Expiry::Any) => {
+            sql.push(" AND revoked_at IS NULL");
+        }
+        (false, true, Expiry::Nothing) => {
+            sql.push(" AND revoked_at IS NULL AND replaced_by IS NOT NULL");
+        }
+        (false, true, _) => {
+            with_expiry(
+                " AND revoked_at IS NULL AND (replaced_by IS NOT NULL OR ",
+                ")",
+            );
+        }
+        // Revoked, or live and in the expiry set.
+        (true, false, Expiry::Nothing) => {
+            sql.push(" AND revoked_at IS NOT NULL");
+        }
+        (true, false, Expiry::Any) => {
+            sql.push(" AND (revoked_at IS NOT NULL OR replaced_by IS NULL)");
+        }
+        (true, false, _) => {
+            with_expiry(
+                " AND (revoked_at IS NOT NULL OR (replaced_by IS NULL AND (",
+                ")))",
+            );
+        }
+        // Revoked or rotated, or live and in the expiry set.
+        (true, true, Expiry::Nothing) => {
+            sql.push(" AND (revoked_at IS NOT NULL OR replaced_by IS NOT NULL)");
+        }
+        (true, true, _) => {
+            with_expiry(
+                " AND (revoked_at IS NOT NULL OR replaced_by IS NOT NULL OR ",
+                ")",
+            );
+        }
+    }
+}
+
+/// The listing statement for `query`. Each optional filter is
+/// left out of the SQL rather than written as `($n IS NULL OR ...)`, so that the generic plans
+/// Postgres caches for prepared statements still use the indexes (in particular the partial
+/// index on live tokens, which a plan may only use when its predicate is written literally).
+/// Each of the 15 non-empty status sets has its own text (see [`push_status_condition`]), with
+/// or without a level and a cursor: at most 60 distinct statements, each prepared once per
+/// connection (sqlx caches 100), and in practice mostly the default (active) and the full
+/// listing.
 pub(crate) fn list_statement(query: &TokenQuery) -> QueryBuilder<'static, Postgres> {
     let mut sql = QueryBuilder::new(concat!(
         "SELECT ",
@@ -42,9 +206,7 @@ pub(crate) fn list_statement(query: &TokenQuery) -> QueryBuilder<'static, Postgr
         " FROM api_tokens WHERE space_id = "
     ));
     sql.push_bind(query.space_id.as_uuid());
-    if !query.include_revoked {
-        sql.push(" AND revoked_at IS NULL");
-    }
+    push_status_condition(&mut sql, query.statuses, query.now);
     if let Some(level) = query.level {
         sql.push(" AND level = ").push_bind(level.as_str());
     }
@@ -60,6 +222,40 @@ fn to_tokens(rows: Vec<TokenRow>) -> Result<Vec<ApiToken>, StoreError> {
     rows.into_iter().map(ApiToken::try_from).collect()
 }
 
+/// The error for a write that named a space that does not exist.
+fn missing_space(token: &ApiToken) -> StoreError {
+    let space = token
+        .space_id()
+        .map_or_else(|| "(none)".to_owned(), |id| id.to_string());
+    StoreError::Failed(format!("token {}: space {space} does not exist", token.id).into())
+}
+
+/// Classifies a failed write of `token` and `event`: the constraints a caller can meet become
+/// errors in the adapter's own words (never Postgres's `DETAIL`, which holds the row).
+fn write_error(err: sqlx::Error, token: &ApiToken, event: &AuditEvent) -> StoreError {
+    match violated_constraint(&err) {
+        Some(constraint::TOKENS_SPACE_FKEY) => missing_space(token),
+        Some(constraint::TOKENS_PKEY) => {
+            StoreError::Failed(format!("a token with id {} exists already", token.id).into())
+        }
+        _ => event_write_error(err, event),
+    }
+}
+
+/// `uses` as the two arrays [`RECORD_LAST_USED`] takes: one entry per token, with its latest
+/// time, in ascending id order (the order the statement locks rows in anyway; sorted input
+/// keeps its plan simple).
+fn last_used_arrays(uses: &[(TokenId, OffsetDateTime)]) -> (Vec<Uuid>, Vec<OffsetDateTime>) {
+    let mut latest: BTreeMap<Uuid, OffsetDateTime> = BTreeMap::new();
+    for &(id, at) in uses {
+        latest
+            .entry(id.as_uuid())
+            .and_modify(|t| *t = (*t).max(at))
+            .or_insert(at);
+    }
+    latest.into_iter().unzip()
+}
+
 #[async_trait]
 impl TokenRepository for PgStore {
     #[tracing::instrument(
@@ -68,31 +264,13 @@ impl TokenRepository for PgStore {
         skip_all,
         fields(token_id = %token.id, space_id = token.space_id().map(tracing::field::display))
     )]
-    async fn insert(&self, token: &ApiToken) -> Result<bool, StoreError> {
-        let inserted = sqlx::query(INSERT)
-            .bind(token.id.as_uuid())
-            .bind(token.space_id().map(|id| id.as_uuid()))
-            .bind(token.level().as_str())
-            .bind(token.name.as_str())
-            .bind(token.created_at)
-            .bind(token.created_by.to_string())
-            .bind(token.expires_at)
-            .bind(token.last_used_at)
-            .bind(token.revoked_at)
-            .bind(token.secret_hash.as_str())
+    async fn insert(&self, token: &ApiToken, event: &AuditEvent) -> Result<bool, StoreError> {
+        let inserted = bind_event(bind_token(sqlx::query(INSERT), token), event)
             .execute(self.pool())
             .await;
         match inserted {
             Ok(done) => Ok(done.rows_affected() == 1),
-            Err(e) if violated_constraint(&e) == Some(constraint::TOKENS_SPACE_FKEY) => {
-                let space = token
-                    .space_id()
-                    .map_or_else(|| "(none)".to_owned(), |id| id.to_string());
-                Err(StoreError::Failed(
-                    format!("token {}: space {space} does not exist", token.id).into(),
-                ))
-            }
-            Err(e) => Err(store_error(e)),
+            Err(e) => Err(write_error(e, token, event)),
         }
     }
 
@@ -114,12 +292,15 @@ impl TokenRepository for PgStore {
         fields(
             space_id = %query.space_id,
             token_level = query.level.map(|l| l.as_str()),
-            include_revoked = query.include_revoked,
+            statuses = ?query.statuses,
             after = query.after.map(tracing::field::display),
             limit = query.limit,
         )
     )]
     async fn list(&self, query: &TokenQuery) -> Result<Vec<ApiToken>, StoreError> {
+        if query.statuses.is_empty() {
+            return Ok(Vec::new());
+        }
         let rows = list_statement(query)
             .build_query_as::<TokenRow>()
             .fetch_all(self.pool())
@@ -133,15 +314,80 @@ impl TokenRepository for PgStore {
         &self,
         id: TokenId,
         at: OffsetDateTime,
+        event: &AuditEvent,
     ) -> Result<Option<ApiToken>, StoreError> {
-        sqlx::query_as::<_, TokenRow>(REVOKE)
-            .bind(id.as_uuid())
-            .bind(at)
-            .fetch_optional(self.pool())
+        let revoked = bind_event(
+            sqlx::query_as::<_, TokenRow>(REVOKE)
+                .bind(id.as_uuid())
+                .bind(at),
+            event,
+        )
+        .fetch_optional(self.pool())
+        .await;
+        match revoked {
+            Ok(Some(row)) => ApiToken::try_from(row).map(Some),
+            // Revoked already (or unknown): nothing changed, nothing was logged.
+            Ok(None) => self.get(id).await,
+            Err(e) => Err(event_write_error(e, event)),
+        }
+    }
+
+    #[tracing::instrument(
+        name = "pg.rotate_token",
+        level = "debug",
+        skip_all,
+        fields(token_id = %rotation.old_id, new_token_id = %rotation.new_token.id)
+    )]
+    async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
+        let mut tx = self.pool().begin().await.map_err(store_error)?;
+        let locked = sqlx::query_as::<_, TokenRow>(LOCK)
+            .bind(rotation.old_id.as_uuid())
+            .fetch_optional(&mut *tx)
             .await
-            .map_err(store_error)?
-            .map(ApiToken::try_from)
-            .transpose()
+            .map_err(store_error)?;
+        let Some(old) = locked.map(ApiToken::try_from).transpose()? else {
+            tx.rollback().await.map_err(store_error)?;
+            return Ok(RotateOutcome::NotFound);
+        };
+        // The domain's own judgement, on the row as locked: nobody can change it until commit.
+        if old.status_at(rotation.now) != TokenStatus::Active {
+            tx.rollback().await.map_err(store_error)?;
+            return Ok(RotateOutcome::NotActive(old));
+        }
+        let new_token = &rotation.new_token;
+        let rotated = bind_event(
+            bind_token(sqlx::query_as::<_, TokenRow>(ROTATE), new_token)
+                .bind(rotation.now)
+                .bind(rotation.old_expires_at)
+                .bind(rotation.old_id.as_uuid()),
+            &rotation.event,
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| write_error(e, new_token, &rotation.event))?;
+        let rotated = ApiToken::try_from(rotated)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(RotateOutcome::Rotated(rotated))
+    }
+
+    #[tracing::instrument(
+        name = "pg.record_last_used",
+        level = "debug",
+        skip_all,
+        fields(tokens = uses.len())
+    )]
+    async fn record_last_used(&self, uses: &[(TokenId, OffsetDateTime)]) -> Result<(), StoreError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let (ids, times) = last_used_arrays(uses);
+        sqlx::query(RECORD_LAST_USED)
+            .bind(ids)
+            .bind(times)
+            .execute(self.pool())
+            .await
+            .map(drop)
+            .map_err(store_error)
     }
 
     #[tracing::instrument(name = "pg.any_instance_admin", level = "debug", skip_all)]
@@ -150,5 +396,58 @@ impl TokenRepository for PgStore {
             .fetch_one(self.pool())
             .await
             .map_err(store_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+
+    use super::*;
+
+    fn id(n: u128) -> TokenId {
+        TokenId::from_uuid(Uuid::from_u128(n))
+    }
+
+    #[test]
+    fn last_used_batches_keep_one_latest_time_per_token_in_id_order() {
+        let t = |s: i64| OffsetDateTime::UNIX_EPOCH + Duration::seconds(s);
+        let (ids, times) = last_used_arrays(&[
+            (id(3), t(5)),
+            (id(1), t(9)),
+            (id(3), t(7)),
+            (id(3), t(6)),
+            (id(2), t(1)),
+        ]);
+        assert_eq!(ids, [1, 2, 3].map(Uuid::from_u128));
+        assert_eq!(times, [t(9), t(1), t(7)]);
+    }
+
+    #[test]
+    fn each_status_set_has_its_own_condition_and_binds_now_only_for_expiry() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut texts = std::collections::BTreeSet::new();
+        for bits in 0u8..16 {
+            let statuses: Vec<TokenStatus> = TokenStatus::ALL
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| bits & (1 << i) != 0)
+                .map(|(_, s)| s)
+                .collect();
+            let filter = StatusFilter::of(&statuses);
+            let mut sql = QueryBuilder::new("SELECT 1 WHERE TRUE");
+            push_status_condition(&mut sql, filter, now);
+            let text = sql.sql().to_owned();
+            let expiry_matters =
+                filter.contains(TokenStatus::Active) != filter.contains(TokenStatus::Expired);
+            assert_eq!(text.contains("$1"), expiry_matters, "{statuses:?}: {text}");
+            assert!(texts.insert(text), "{statuses:?} shares its SQL");
+        }
+        // Active only, the default: the partial index's predicate, literally.
+        let mut sql = QueryBuilder::new("");
+        push_status_condition(&mut sql, StatusFilter::ACTIVE, now);
+        assert!(sql
+            .sql()
+            .starts_with(" AND revoked_at IS NULL AND replaced_by IS NULL AND "));
     }
 }

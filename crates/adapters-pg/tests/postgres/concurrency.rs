@@ -1,17 +1,19 @@
 //! Many writers, revokers and readers on one space at once, on real threads and connections:
-//! nothing is lost, every revocation keeps the first time, and readers only ever see whole,
-//! ordered pages.
+//! nothing is lost, every revocation keeps the first time and is logged once, and readers only
+//! ever see whole, ordered pages.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use time::Duration;
 use tokio::task::JoinSet;
-use tollgate_app::ports::{SpaceRepository, TokenQuery, TokenRepository};
+use tollgate_app::ports::{SpaceRepository, StatusFilter, TokenQuery, TokenRepository};
 use tollgate_app::testing::fixtures::{epoch, space, space_id, token, token_id};
 use tollgate_domain::{TokenId, TokenLevel};
 use tollgate_pg::testing::TestDatabase;
 use tollgate_pg::{PgOptions, PgStore};
+
+use crate::support::{insert, revoke};
 
 const WRITERS: u128 = 8;
 const PER_WRITER: u128 = 50;
@@ -22,7 +24,12 @@ fn query(include_revoked: bool, after: Option<TokenId>, limit: usize) -> TokenQu
     TokenQuery {
         space_id: space_id(1),
         level: None,
-        include_revoked,
+        statuses: if include_revoked {
+            StatusFilter::ALL
+        } else {
+            StatusFilter::ACTIVE
+        },
+        now: epoch(),
         after,
         limit,
     }
@@ -70,7 +77,7 @@ async fn parallel_creates_revokes_and_reads_on_one_space_stay_consistent() {
         tasks.spawn(async move {
             for i in 0..PER_WRITER {
                 let t = token(1 + w * PER_WRITER + i, space_id(1), TokenLevel::Client);
-                assert!(TokenRepository::insert(&store, &t).await.unwrap());
+                assert!(insert(&store, &t).await.unwrap());
             }
         });
     }
@@ -102,7 +109,10 @@ async fn parallel_creates_revokes_and_reads_on_one_space_stay_consistent() {
         tasks.spawn(async move {
             let at = epoch() + Duration::minutes(r + 1);
             for n in ids {
-                let after = store.revoke(token_id(n), at).await.unwrap().unwrap();
+                let after = revoke(&store, token_id(n), space_id(1), at)
+                    .await
+                    .unwrap()
+                    .unwrap();
                 answers.lock().unwrap().push((n, after.revoked_at));
             }
         });
@@ -143,6 +153,22 @@ async fn parallel_creates_revokes_and_reads_on_one_space_stay_consistent() {
             );
         }
     }
+    // Each revocation logged once, whichever revoker won it; each creation once.
+    let logged: Vec<(String, i64)> =
+        sqlx::query_as("SELECT action, count(*) FROM audit_events GROUP BY action ORDER BY action")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        logged,
+        [
+            ("token.created".to_owned(), i64::try_from(TOKENS).unwrap()),
+            (
+                "token.revoked".to_owned(),
+                i64::try_from(revoked_ids.len()).unwrap()
+            ),
+        ]
+    );
     let active: BTreeSet<TokenId> = read_all(&store, false).await.into_iter().collect();
     let expected_active: BTreeSet<TokenId> =
         (1..=TOKENS).filter(|n| n % 3 != 0).map(token_id).collect();

@@ -6,11 +6,13 @@ use tollgate_app::testing::contract::Repositories;
 use tollgate_pg::testing::TestDatabase;
 
 async fn fresh() -> Repositories {
-    // The store keeps its database alive until the test drops it.
+    // The store keeps its database alive until the test drops it. One store is all three
+    // repositories: the token repository records its events where the audit repository reads.
     let store = TestDatabase::create().await.store();
     Repositories {
         spaces: Arc::new(store.clone()),
-        tokens: Arc::new(store),
+        tokens: Arc::new(store.clone()),
+        events: Arc::new(store),
     }
 }
 

@@ -2,20 +2,28 @@
 //! operator with a SQL prompt could) read back as `StoreError::Corrupt` naming the row and the
 //! rule: never a panic, never a silently wrong value, never the secret hash.
 
-use tollgate_app::ports::{SpaceRepository, TokenQuery, TokenRepository};
-use tollgate_app::testing::fixtures::{epoch, space, space_id, token, token_id};
+use tollgate_app::ports::{
+    AuditRepository, SpaceRepository, StatusFilter, TokenQuery, TokenRepository,
+};
+use tollgate_app::testing::fixtures::{epoch, event, space, space_id, token, token_id};
 use tollgate_app::StoreError;
-use tollgate_domain::TokenLevel;
+use tollgate_domain::{AuditAction, TokenLevel};
 use tollgate_pg::testing::TestDatabase;
 use tollgate_pg::PgStore;
+
+use crate::support::{insert, revoke};
 
 const DROP_CHECKS: &str = "
     ALTER TABLE api_tokens
         DROP CONSTRAINT api_tokens_name_valid,
         DROP CONSTRAINT api_tokens_level_known,
         DROP CONSTRAINT api_tokens_instance_tokens_are_admin,
-        DROP CONSTRAINT api_tokens_created_by_known;
+        DROP CONSTRAINT api_tokens_created_by_known,
+        DROP CONSTRAINT api_tokens_rotation_complete;
     ALTER TABLE spaces DROP CONSTRAINT spaces_name_valid;
+    ALTER TABLE audit_events
+        DROP CONSTRAINT audit_events_action_known,
+        DROP CONSTRAINT audit_events_actor_known;
 ";
 
 fn assert_corrupt<T: std::fmt::Debug>(
@@ -47,7 +55,8 @@ fn all_of_space(n: u128) -> TokenQuery {
     TokenQuery {
         space_id: space_id(n),
         level: None,
-        include_revoked: true,
+        statuses: StatusFilter::ALL,
+        now: epoch(),
         after: None,
         limit: 100,
     }
@@ -56,11 +65,9 @@ fn all_of_space(n: u128) -> TokenQuery {
 /// Stores space `n` with one valid token `n` in it, then applies `edit` to that token's row.
 async fn token_edited(db: &TestDatabase, store: &PgStore, n: u128, edit: &str) {
     SpaceRepository::insert(store, &space(n)).await.unwrap();
-    assert!(
-        TokenRepository::insert(store, &token(n, space_id(n), TokenLevel::Client))
-            .await
-            .unwrap()
-    );
+    assert!(insert(store, &token(n, space_id(n), TokenLevel::Client))
+        .await
+        .unwrap());
     sqlx::query(&format!("UPDATE api_tokens SET {edit} WHERE id = $1"))
         .bind(token_id(n).as_uuid())
         .execute(db.pool())
@@ -94,17 +101,30 @@ async fn tokens_edited_to_break_a_domain_rule_read_as_corrupt_from_every_read() 
         ),
         (10, "last_used_at = '-infinity'", "last_used_at is out of"),
         (11, "revoked_at = 'infinity'", "revoked_at is out of"),
+        (
+            13,
+            "replaced_by = id",
+            "replaced_by and rotated_at must be set together",
+        ),
+        (
+            14,
+            "rotated_at = now()",
+            "replaced_by and rotated_at must be set together",
+        ),
+        (
+            15,
+            "replaced_by = id, rotated_at = 'infinity'",
+            "rotated_at is out of",
+        ),
     ];
     for &(n, edit, _) in cases {
         token_edited(&db, &store, n, edit).await;
     }
     // A client-level token without a space: the scope rule.
     SpaceRepository::insert(&store, &space(12)).await.unwrap();
-    assert!(
-        TokenRepository::insert(&store, &token(12, space_id(12), TokenLevel::Client))
-            .await
-            .unwrap()
-    );
+    assert!(insert(&store, &token(12, space_id(12), TokenLevel::Client))
+        .await
+        .unwrap());
     sqlx::query("UPDATE api_tokens SET space_id = NULL WHERE id = $1")
         .bind(token_id(12).as_uuid())
         .execute(db.pool())
@@ -126,7 +146,7 @@ async fn tokens_edited_to_break_a_domain_rule_read_as_corrupt_from_every_read() 
             &format!("get after {edit}"),
         );
         assert_corrupt(
-            store.revoke(token_id(n), epoch()).await,
+            revoke(&store, token_id(n), space_id(n), epoch()).await,
             &row,
             rule,
             &format!("revoke after {edit}"),
@@ -145,7 +165,7 @@ async fn tokens_edited_to_break_a_domain_rule_read_as_corrupt_from_every_read() 
     // probe reads no row at all.
     SpaceRepository::insert(&store, &space(99)).await.unwrap();
     let healthy = token(99, space_id(99), TokenLevel::Admin);
-    assert!(TokenRepository::insert(&store, &healthy).await.unwrap());
+    assert!(insert(&store, &healthy).await.unwrap());
     assert_eq!(
         TokenRepository::list(&store, &all_of_space(99))
             .await
@@ -192,4 +212,57 @@ async fn spaces_edited_to_break_a_domain_rule_read_as_corrupt() {
             edit,
         );
     }
+}
+
+#[tokio::test]
+async fn events_edited_to_break_a_domain_rule_read_as_corrupt() {
+    let db = TestDatabase::create().await;
+    let store = db.store();
+    sqlx::raw_sql(DROP_CHECKS).execute(db.pool()).await.unwrap();
+    let cases: &[(u128, &str, &str)] = &[
+        (
+            1,
+            "action = 'token.deleted'",
+            "action: unknown audit action",
+        ),
+        (2, "action = ''", "action: unknown audit action"),
+        (3, "actor = 'robot'", "actor: created_by must be"),
+        (4, "actor = 'token:not-a-uuid'", "actor: created_by must be"),
+        (5, "at = 'infinity'", "at is out of the supported range"),
+    ];
+    for &(n, edit, rule) in cases {
+        SpaceRepository::insert(&store, &space(n)).await.unwrap();
+        let recorded = event(
+            n,
+            AuditAction::TokenRejected,
+            &token(n, space_id(n), TokenLevel::Client),
+        );
+        AuditRepository::record(&store, &recorded).await.unwrap();
+        sqlx::query(&format!("UPDATE audit_events SET {edit} WHERE id = $1"))
+            .bind(recorded.id.as_uuid())
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let row = format!("audit_events row {}", recorded.id);
+        assert_corrupt(
+            AuditRepository::list(&store, space_id(n), None, 10).await,
+            &row,
+            rule,
+            edit,
+        );
+    }
+    // Other spaces' logs still read.
+    SpaceRepository::insert(&store, &space(99)).await.unwrap();
+    let healthy = event(
+        99,
+        AuditAction::TokenCreated,
+        &token(99, space_id(99), TokenLevel::Client),
+    );
+    AuditRepository::record(&store, &healthy).await.unwrap();
+    assert_eq!(
+        AuditRepository::list(&store, space_id(99), None, 10)
+            .await
+            .unwrap(),
+        vec![healthy]
+    );
 }

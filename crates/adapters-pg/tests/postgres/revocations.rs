@@ -1,13 +1,18 @@
-//! The revocation feed: a revocation by any writer reaches every listener, and a lost listening
-//! connection is reported, then re-established.
+//! The revocation feed: a change that can end a token's validity early (revocation, rotation,
+//! a shortened expiry), by any writer, reaches every listener; a lost listening connection is
+//! reported, then re-established.
 
 use std::time::Duration;
 
-use tollgate_app::ports::{RevocationEvent, RevocationFeed, SpaceRepository, TokenRepository};
+use tollgate_app::ports::{
+    RevocationEvent, RevocationFeed, RotateOutcome, SpaceRepository, TokenRepository,
+};
 use tollgate_app::testing::fixtures::{epoch, space, space_id, token, token_id};
 use tollgate_domain::TokenLevel;
 use tollgate_pg::testing::TestDatabase;
 use tollgate_pg::PgRevocationFeed;
+
+use crate::support::{insert, revoke, rotation};
 
 async fn next(feed: &mut PgRevocationFeed) -> RevocationEvent {
     tokio::time::timeout(Duration::from_secs(10), feed.next())
@@ -15,14 +20,8 @@ async fn next(feed: &mut PgRevocationFeed) -> RevocationEvent {
         .expect("the feed reported nothing within 10 s")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revocation_reaches_every_listener_once_committed() {
-    let db = TestDatabase::create().await;
-    let store = db.store();
-    SpaceRepository::insert(&store, &space(1)).await.unwrap();
-    TokenRepository::insert(&store, &token(1, space_id(1), TokenLevel::Client))
-        .await
-        .unwrap();
+/// Two feeds on `db`, each past its opening `Lost`.
+async fn listening(db: &TestDatabase) -> [PgRevocationFeed; 2] {
     let mut feeds = [
         PgRevocationFeed::new(db.pool().clone()),
         PgRevocationFeed::new(db.pool().clone()),
@@ -34,10 +33,26 @@ async fn a_revocation_reaches_every_listener_once_committed() {
             "a new feed starts by saying it knows nothing"
         );
     }
-    store.revoke(token_id(1), epoch()).await.unwrap();
+    feeds
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_reaches_every_listener_once_committed() {
+    let db = TestDatabase::create().await;
+    let store = db.store();
+    SpaceRepository::insert(&store, &space(1)).await.unwrap();
+    insert(&store, &token(1, space_id(1), TokenLevel::Client))
+        .await
+        .unwrap();
+    let mut feeds = listening(&db).await;
+    revoke(&store, token_id(1), space_id(1), epoch())
+        .await
+        .unwrap();
     // Revoking again changes nothing and notifies nothing; a raw UPDATE by hand does notify.
-    store.revoke(token_id(1), epoch()).await.unwrap();
-    sqlx::query("INSERT INTO api_tokens SELECT '00000000-0000-0000-0000-000000000002', space_id, level, name, created_at, created_by, expires_at, last_used_at, NULL, secret_hash FROM api_tokens WHERE id = '00000000-0000-0000-0000-000000000001'")
+    revoke(&store, token_id(1), space_id(1), epoch())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO api_tokens (id, space_id, level, name, created_at, created_by, secret_hash) SELECT '00000000-0000-0000-0000-000000000002', space_id, level, name, created_at, created_by, secret_hash FROM api_tokens WHERE id = '00000000-0000-0000-0000-000000000001'")
         .execute(db.pool())
         .await
         .unwrap();
@@ -52,11 +67,55 @@ async fn a_revocation_reaches_every_listener_once_committed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_or_a_changed_expiry_reaches_every_listener_and_last_used_does_not() {
+    let db = TestDatabase::create().await;
+    let store = db.store();
+    SpaceRepository::insert(&store, &space(1)).await.unwrap();
+    for n in [1, 3] {
+        insert(&store, &token(n, space_id(1), TokenLevel::Client))
+            .await
+            .unwrap();
+    }
+    let mut feeds = listening(&db).await;
+
+    // Writes that leave validity alone notify nothing: a new token (the rotation's replacement
+    // included), a use, an expiry set to what it is.
+    store
+        .record_last_used(&[(token_id(1), epoch()), (token_id(3), epoch())])
+        .await
+        .unwrap();
+    sqlx::query("UPDATE api_tokens SET expires_at = expires_at WHERE id = $1")
+        .bind(token_id(3).as_uuid())
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let outcome = store
+        .rotate(&rotation(1, 2, epoch(), epoch() + time::Duration::hours(1)))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, RotateOutcome::Rotated(_)), "{outcome:?}");
+    // A shortened expiry by hand notifies too.
+    sqlx::query("UPDATE api_tokens SET expires_at = now() WHERE id = $1")
+        .bind(token_id(3).as_uuid())
+        .execute(db.pool())
+        .await
+        .unwrap();
+    for feed in &mut feeds {
+        assert_eq!(
+            next(feed).await,
+            RevocationEvent::Revoked(token_id(1)),
+            "the rotated token, and nothing before it"
+        );
+        assert_eq!(next(feed).await, RevocationEvent::Revoked(token_id(3)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_listening_connection_is_reported_and_listening_resumes() {
     let db = TestDatabase::create().await;
     let store = db.store();
     SpaceRepository::insert(&store, &space(1)).await.unwrap();
-    TokenRepository::insert(&store, &token(1, space_id(1), TokenLevel::Client))
+    insert(&store, &token(1, space_id(1), TokenLevel::Client))
         .await
         .unwrap();
     let mut feed = PgRevocationFeed::new(db.pool().clone()).with_retry(Duration::from_millis(50));
@@ -81,6 +140,8 @@ async fn a_lost_listening_connection_is_reported_and_listening_resumes() {
         "and once more when listening again"
     );
 
-    store.revoke(token_id(1), epoch()).await.unwrap();
+    revoke(&store, token_id(1), space_id(1), epoch())
+        .await
+        .unwrap();
     assert_eq!(next(&mut feed).await, RevocationEvent::Revoked(token_id(1)));
 }

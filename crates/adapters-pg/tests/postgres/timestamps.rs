@@ -2,10 +2,12 @@
 //! write, so a value read back equals the value written with its nanoseconds truncated.
 
 use time::{Duration, OffsetDateTime, UtcOffset};
-use tollgate_app::ports::{SpaceRepository, TokenRepository};
+use tollgate_app::ports::{RotateOutcome, SpaceRepository, TokenRepository};
 use tollgate_app::testing::fixtures::{epoch, space, space_id, token};
 use tollgate_domain::TokenLevel;
 use tollgate_pg::testing::TestDatabase;
+
+use crate::support::{insert, revoke, rotation};
 
 #[tokio::test]
 async fn timestamps_keep_microseconds_whatever_their_offset_and_range() {
@@ -35,8 +37,11 @@ async fn timestamps_keep_microseconds_whatever_their_offset_and_range() {
         t.created_at = written;
         t.expires_at = Some(written);
         t.last_used_at = Some(written);
-        assert!(TokenRepository::insert(&store, &t).await.unwrap());
-        let revoked = store.revoke(t.id, written).await.unwrap().unwrap();
+        assert!(insert(&store, &t).await.unwrap());
+        let revoked = revoke(&store, t.id, space_id(1), written)
+            .await
+            .unwrap()
+            .unwrap();
         for (column, value) in [
             ("created_at", revoked.created_at),
             ("expires_at", revoked.expires_at.unwrap()),
@@ -45,5 +50,38 @@ async fn timestamps_keep_microseconds_whatever_their_offset_and_range() {
         ] {
             assert_eq!(value, read_back, "{column} of {written}");
         }
+
+        // A rotation at `written`, the old token working until then.
+        let old = 100 + n;
+        assert!(insert(&store, &token(old, space_id(1), TokenLevel::Client))
+            .await
+            .unwrap());
+        let RotateOutcome::Rotated(rotated) = store
+            .rotate(&rotation(old, 200 + n, written, written))
+            .await
+            .unwrap()
+        else {
+            panic!("an active token rotates");
+        };
+        assert_eq!(
+            rotated.rotated_at,
+            Some(read_back),
+            "rotated_at of {written}"
+        );
+        assert_eq!(
+            rotated.expires_at,
+            Some(read_back),
+            "expires_at of {written}"
+        );
+        store
+            .record_last_used(&[(rotated.id, written)])
+            .await
+            .unwrap();
+        let used = TokenRepository::get(&store, rotated.id).await.unwrap();
+        assert_eq!(
+            used.and_then(|t| t.last_used_at),
+            Some(read_back),
+            "last_used_at of {written}"
+        );
     }
 }

@@ -10,33 +10,47 @@ use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::ConnectOptions;
-use tollgate_app::ports::{SpaceRepository, StoreHealth, TokenQuery, TokenRepository};
-use tollgate_app::testing::fixtures::{epoch, space, space_id, token, token_id};
+use tollgate_app::ports::{
+    AuditRepository, SpaceRepository, StatusFilter, StoreHealth, TokenQuery, TokenRepository,
+};
+use tollgate_app::testing::fixtures::{epoch, event, space, space_id, token, token_id};
 use tollgate_app::StoreError;
-use tollgate_domain::TokenLevel;
+use tollgate_domain::{AuditAction, TokenLevel};
 use tollgate_pg::testing::{postgres_address, ProxyMode, TcpProxy, TestDatabase};
 use tollgate_pg::{PgOptions, PgStore};
+
+use crate::support::{insert, revoke, rotation};
 
 /// Calls every method of the store once, concurrently; `round` keeps written ids apart.
 async fn every_method(store: &PgStore, round: u128) -> Vec<(&'static str, Result<(), StoreError>)> {
     let query = TokenQuery {
         space_id: space_id(1),
         level: None,
-        include_revoked: true,
+        statuses: StatusFilter::ALL,
+        now: epoch(),
         after: None,
         limit: 10,
     };
     let new_space = space(100 + round);
     let new_token = token(100 + round, space_id(1), TokenLevel::Client);
-    let (a, b, c, d, e, f, g, h, i) = tokio::join!(
+    // Token 2 is active until a round rotates it; later rounds find it rotated (`NotActive`),
+    // which is an answer, not a failure.
+    let rotated = rotation(2, 10_000 + round, epoch(), epoch());
+    let used = [(token_id(1), epoch())];
+    let rejected = event(20_000 + round, AuditAction::TokenRejected, &new_token);
+    let (a, b, c, d, e, f, g, h, i, j, k, l, m) = tokio::join!(
         SpaceRepository::insert(store, &new_space),
         SpaceRepository::get(store, space_id(1)),
         SpaceRepository::list(store, None, 10),
-        TokenRepository::insert(store, &new_token),
+        insert(store, &new_token),
         TokenRepository::get(store, token_id(1)),
         TokenRepository::list(store, &query),
-        store.revoke(token_id(1), epoch()),
+        revoke(store, token_id(1), space_id(1), epoch()),
+        store.rotate(&rotated),
+        store.record_last_used(&used),
         store.any_instance_admin(),
+        AuditRepository::record(store, &rejected),
+        AuditRepository::list(store, space_id(1), None, 10),
         store.check(),
     );
     vec![
@@ -47,8 +61,12 @@ async fn every_method(store: &PgStore, round: u128) -> Vec<(&'static str, Result
         ("TokenRepository::get", e.map(drop)),
         ("TokenRepository::list", f.map(drop)),
         ("TokenRepository::revoke", g.map(drop)),
-        ("TokenRepository::any_instance_admin", h.map(drop)),
-        ("StoreHealth::check", i),
+        ("TokenRepository::rotate", h.map(drop)),
+        ("TokenRepository::record_last_used", i),
+        ("TokenRepository::any_instance_admin", j.map(drop)),
+        ("AuditRepository::record", k),
+        ("AuditRepository::list", l.map(drop)),
+        ("StoreHealth::check", m),
     ]
 }
 
@@ -85,11 +103,9 @@ async fn every_method_is_unavailable_while_postgres_is_down_and_the_same_store_r
     let db = TestDatabase::create().await;
     let seed = db.store();
     SpaceRepository::insert(&seed, &space(1)).await.unwrap();
-    assert!(
-        TokenRepository::insert(&seed, &token(1, space_id(1), TokenLevel::Admin))
-            .await
-            .unwrap()
-    );
+    for (n, level) in [(1, TokenLevel::Admin), (2, TokenLevel::Client)] {
+        assert!(insert(&seed, &token(n, space_id(1), level)).await.unwrap());
+    }
 
     let mut proxy = TcpProxy::start(postgres_address().await).await;
     let url = db
@@ -130,6 +146,8 @@ async fn every_method_is_unavailable_while_postgres_is_down_and_the_same_store_r
     assert_recovers(&store, 5, Duration::from_secs(20)).await;
     let revoked = TokenRepository::get(&store, token_id(1)).await.unwrap();
     assert_eq!(revoked.and_then(|t| t.revoked_at), Some(epoch()));
+    let rotated = TokenRepository::get(&store, token_id(2)).await.unwrap();
+    assert!(rotated.and_then(|t| t.replaced_by).is_some());
     assert!(SpaceRepository::get(&store, space_id(101))
         .await
         .unwrap()
@@ -176,10 +194,24 @@ async fn a_connection_terminated_by_the_administrator_is_unavailable_then_replac
         .fetch_one(store.pool())
         .await
         .unwrap();
+    // sqlx returns a connection to the pool from a task of its own, after pinging it. Wait
+    // until it is idle again: a ping delayed past the termination (on a busy machine) would
+    // make the pool quietly replace the connection, and the query below would succeed.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while store.pool().num_idle() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the connection did not return to the pool within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     assert!(terminate_sessions(&db).await >= 1);
     // Wait until the server has really ended the session (57P01 admin_shutdown, then the
-    // socket closes), however slow the machine: a fixed sleep made this test flaky.
-    for _ in 0..200 {
+    // socket closes), however slow the machine: a fixed sleep made this test flaky, and so did
+    // a bound of 5 s on a machine busy creating and dropping the other tests' databases. The
+    // deadline only turns a hang into a clear failure.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
         let alive: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
                 .bind(victim)
@@ -189,6 +221,10 @@ async fn a_connection_terminated_by_the_administrator_is_unavailable_then_replac
         if !alive {
             break;
         }
+        assert!(
+            Instant::now() < deadline,
+            "session {victim} still runs 60 s after pg_terminate_backend"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let err = store.check().await.unwrap_err();
