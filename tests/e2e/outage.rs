@@ -8,22 +8,41 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tollgate_pg::testing::{postgres_address, ProxyMode, TcpProxy, TestDatabase};
 
-use crate::support::{spawn_app_with, Store};
+use crate::support::{spawn_app_with, App, Store};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_database_outage_answers_503_and_the_server_recovers_by_itself() {
+/// A server on a fresh database reached through a proxy that the test can cut.
+async fn behind_a_proxy(extra_env: &[(&str, &str)]) -> (TestDatabase, TcpProxy, App) {
     let db = TestDatabase::create().await;
-    let mut proxy = TcpProxy::start(postgres_address().await).await;
+    let proxy = TcpProxy::start(postgres_address().await).await;
     let url = format!(
         "postgres://postgres@127.0.0.1:{}/{}",
         proxy.port(),
         db.name()
     );
-    let env = [
+    let mut env = vec![
         ("DATABASE_URL", url.as_str()),
         ("TOLLGATE_DB_ACQUIRE_TIMEOUT_SECONDS", "1"),
     ];
+    env.extend_from_slice(extra_env);
     let app = spawn_app_with(Store::Memory, &env).await;
+    (db, proxy, app)
+}
+
+/// Waits, bounded, until the server is ready again by itself.
+async fn wait_until_ready(app: &App) {
+    let started = Instant::now();
+    while app.call(Method::GET, "/readyz", None, None).await.status != StatusCode::OK {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not recover"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_answers_503_and_the_server_recovers_by_itself() {
+    let (_db, mut proxy, app) = behind_a_proxy(&[]).await;
     let space = app.create_space("acme").await;
     let (_, cached) = app.create_token(&app.admin, &space, "client").await;
     assert_eq!(app.get("/v1/whoami", &cached).await.status, StatusCode::OK);
@@ -56,14 +75,7 @@ async fn a_database_outage_answers_503_and_the_server_recovers_by_itself() {
     }
 
     proxy.restart(ProxyMode::Forward).await;
-    let started = Instant::now();
-    while app.call(Method::GET, "/readyz", None, None).await.status != StatusCode::OK {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server did not recover"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_ready(&app).await;
     assert_eq!(
         app.get("/v1/whoami", &never_used).await.status,
         StatusCode::OK
@@ -81,21 +93,13 @@ async fn a_database_outage_answers_503_and_the_server_recovers_by_itself() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cutting_the_database_mid_traffic_leaves_no_half_written_token() {
-    let db = TestDatabase::create().await;
-    let mut proxy = TcpProxy::start(postgres_address().await).await;
-    let url = format!(
-        "postgres://postgres@127.0.0.1:{}/{}",
-        proxy.port(),
-        db.name()
-    );
-    let env = [
-        ("DATABASE_URL", url.as_str()),
-        ("TOLLGATE_DB_ACQUIRE_TIMEOUT_SECONDS", "1"),
-        // Cheap hashes: many creates per second make the cut land mid-write.
+    // Cheap hashes: many creates per second make the cut land mid-write.
+    let cheap = [
         ("TOLLGATE_ARGON2_MEMORY_KIB", "64"),
         ("TOLLGATE_ARGON2_ITERATIONS", "1"),
     ];
-    let app = std::sync::Arc::new(spawn_app_with(Store::Memory, &env).await);
+    let (_db, mut proxy, app) = behind_a_proxy(&cheap).await;
+    let app = std::sync::Arc::new(app);
     let space = app.create_space("acme").await;
     let tokens = format!("/v1/spaces/{space}/tokens");
 
@@ -136,14 +140,7 @@ async fn cutting_the_database_mid_traffic_leaves_no_half_written_token() {
         created.extend(writer.await.unwrap());
     }
 
-    let started = Instant::now();
-    while app.call(Method::GET, "/readyz", None, None).await.status != StatusCode::OK {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server did not recover"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_ready(&app).await;
     assert!(!created.is_empty(), "some creates succeeded before the cut");
     // Every token answered 201 exists and works.
     for (id, token) in &created {
