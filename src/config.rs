@@ -78,6 +78,23 @@ pub struct ServeArgs {
     pub cache: CacheArgs,
     #[command(flatten)]
     pub lifecycle: LifecycleArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Brute-force limits on failed authentications (docs/security.md).
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Failed authentications allowed per client address per minute (also the burst); 0: no limit.
+    #[arg(long, env = "TOLLGATE_AUTH_FAILURES_PER_ADDRESS", default_value_t = 20)]
+    pub auth_failures_per_address: u32,
+    /// Failed authentications allowed per token id per minute (also the burst); 0: no limit.
+    #[arg(long, env = "TOLLGATE_AUTH_FAILURES_PER_TOKEN", default_value_t = 10)]
+    pub auth_failures_per_token: u32,
+    /// Reverse proxies in front of tollgate whose X-Forwarded-For entries are trusted; 0: the
+    /// TCP peer is the client.
+    #[arg(long, env = "TOLLGATE_TRUSTED_PROXY_HOPS", default_value_t = 0)]
+    pub trusted_proxy_hops: u8,
 }
 
 /// Token lifetimes and last-used bookkeeping (docs/operations.md).

@@ -12,6 +12,7 @@ use tollgate_app::adapters::{
 use tollgate_app::ports::{AuditRepository, SpaceRepository, StoreHealth, TokenRepository};
 use tollgate_app::{BootstrapOutcome, SpaceService, TokenService};
 use tollgate_domain::LifetimePolicy;
+use tollgate_http::AuthFailureLimit;
 use tollgate_pg::{PgOptions, PgRevocationFeed, PgStore};
 use tracing_subscriber::EnvFilter;
 
@@ -144,9 +145,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokens: tokens.clone(),
         health: store.health,
     };
+    let limits = &args.limits;
     let config = tollgate_http::HttpConfig {
         request_timeout: Duration::from_secs(args.request_timeout_seconds),
-        ..tollgate_http::HttpConfig::default()
+        failed_auth_per_address: AuthFailureLimit::new(
+            limits.auth_failures_per_address,
+            limits.auth_failures_per_address,
+        ),
+        failed_auth_per_token: AuthFailureLimit::new(
+            limits.auth_failures_per_token,
+            limits.auth_failures_per_token,
+        ),
+        trusted_proxy_hops: limits.trusted_proxy_hops,
     };
     let router = tollgate_http::router_with(state, config);
     let listener = tokio::net::TcpListener::bind(args.listen)

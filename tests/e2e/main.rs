@@ -5,6 +5,7 @@
 mod support;
 
 mod bad_input;
+mod brute_force;
 mod cli;
 mod cluster;
 mod lifecycle;

@@ -7,11 +7,14 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, UtcOffset};
+use tollgate_app::ports::StatusFilter;
 use tollgate_app::{
-    Cursor, ListTokens, NewSpace, NewToken, Page, PageLimit, PageRequest, VerifiedToken,
+    Cursor, IssuedToken, ListTokens, NewSpace, NewToken, Page, PageLimit, PageRequest, RotateToken,
+    VerifiedToken,
 };
 use tollgate_domain::{
-    permissions_in_own_space, ApiToken, Permission, Space, SpaceName, TokenLevel, TokenName,
+    permissions_in_own_space, ApiToken, AuditAction, AuditEvent, GracePeriod, Permission, Space,
+    SpaceName, TokenLevel, TokenName, TokenStatus,
 };
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -70,6 +73,42 @@ impl TryFrom<CreateTokenRequest> for NewToken {
     }
 }
 
+/// `POST /v1/spaces/{space_id}/tokens/{token_id}/rotate`. The whole body is optional: no body,
+/// an empty body and `{}` all mean a grace period of 0.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateTokenRequest {
+    /// How long the old token keeps working next to the new one, in whole seconds: 0 (the
+    /// default: it stops at once) to 604800 (seven days).
+    #[serde(default)]
+    #[schema(value_type = Option<u32>, minimum = 0, maximum = 604_800, example = 3600)]
+    pub grace_period_seconds: Option<serde_json::Number>,
+}
+
+impl TryFrom<RotateTokenRequest> for RotateToken {
+    type Error = ApiError;
+
+    fn try_from(req: RotateTokenRequest) -> Result<Self, ApiError> {
+        let Some(seconds) = req.grace_period_seconds else {
+            return Ok(Self::default());
+        };
+        let grace_period = seconds
+            .as_u64()
+            .and_then(|seconds| GracePeriod::from_seconds(seconds).ok())
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidGracePeriod,
+                    format!(
+                        "`grace_period_seconds` must be a whole number of seconds from 0 to {} \
+                         (seven days).",
+                        GracePeriod::MAX_SECONDS
+                    ),
+                )
+            })?;
+        Ok(Self { grace_period })
+    }
+}
+
 /// `limit` and `cursor`, as every list takes them.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -122,6 +161,10 @@ pub struct ListTokensParams {
     /// for `admin`.
     #[param(value_type = Option<TokenLevelDto>)]
     pub level: Option<String>,
+    /// Only tokens in these statuses: one status, a comma-separated list
+    /// (`revoked,expired`), or `all`. Default: `active`.
+    #[param(example = "revoked,expired")]
+    pub status: Option<String>,
 }
 
 impl TryFrom<ListTokensParams> for ListTokens {
@@ -139,12 +182,45 @@ impl TryFrom<ListTokensParams> for ListTokens {
                     "`level` must be `client` or `admin`.",
                 )
             })?;
+        let statuses = parse_statuses(params.status.as_deref())?;
         let page = PageRequest::try_from(PageParams {
             limit: params.limit,
             cursor: params.cursor,
         })?;
-        Ok(Self { level, page })
+        Ok(Self {
+            level,
+            statuses,
+            page,
+        })
     }
+}
+
+/// The `status` filter: absent for active tokens only; `all`; or statuses separated by commas.
+fn parse_statuses(raw: Option<&str>) -> Result<StatusFilter, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(StatusFilter::ACTIVE);
+    };
+    let invalid = || {
+        ApiError::new(
+            ErrorCode::InvalidQuery,
+            "`status` must be `all`, or one or more of `active`, `expired`, `revoked` and \
+             `rotated` separated by commas.",
+        )
+    };
+    let mut statuses = Vec::with_capacity(TokenStatus::ALL.len());
+    let mut all = false;
+    for item in raw.split(',').map(str::trim) {
+        if item == "all" {
+            all = true;
+        } else {
+            statuses.push(item.parse::<TokenStatus>().map_err(|_| invalid())?);
+        }
+    }
+    Ok(if all {
+        StatusFilter::ALL
+    } else {
+        StatusFilter::of(&statuses)
+    })
 }
 
 /// The path of `/v1/spaces/{space_id}` and everything under it.
@@ -183,6 +259,33 @@ impl From<TokenLevel> for TokenLevelDto {
         match level {
             TokenLevel::Client => Self::Client,
             TokenLevel::Admin => Self::Admin,
+        }
+    }
+}
+
+/// Where a token is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = TokenStatus)]
+pub enum TokenStatusDto {
+    /// It verifies.
+    Active,
+    /// Past its `expires_at`.
+    Expired,
+    /// Revoked.
+    Revoked,
+    /// Replaced by a newer token (`replaced_by`); it verifies until its grace period ends
+    /// (its `expires_at`), then fails like a revoked token.
+    Rotated,
+}
+
+impl From<TokenStatus> for TokenStatusDto {
+    fn from(status: TokenStatus) -> Self {
+        match status {
+            TokenStatus::Active => Self::Active,
+            TokenStatus::Expired => Self::Expired,
+            TokenStatus::Revoked => Self::Revoked,
+            TokenStatus::Rotated => Self::Rotated,
         }
     }
 }
@@ -301,10 +404,26 @@ pub struct TokenResponse {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub revoked_at: Option<OffsetDateTime>,
+    /// Where it is in its life now.
+    pub status: TokenStatusDto,
+    /// The token this one replaced by rotation; null if it was not issued by a rotation.
+    #[schema(required = true)]
+    pub replaces: Option<Uuid>,
+    /// The token that replaced this one by rotation; null while it is not rotated.
+    #[schema(required = true)]
+    pub replaced_by: Option<Uuid>,
+    /// When it was rotated (its `expires_at` then became the end of the grace period); null
+    /// while it is not.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
+    pub rotated_at: Option<OffsetDateTime>,
 }
 
-impl From<&ApiToken> for TokenResponse {
-    fn from(token: &ApiToken) -> Self {
+impl TokenResponse {
+    /// The metadata of `token`, whose status now is `status` (the service's
+    /// `TokenService::status_of` tells it, by the service's clock).
+    #[must_use]
+    pub fn new(token: &ApiToken, status: TokenStatus) -> Self {
         Self {
             id: token.id.as_uuid(),
             space_id: token.space_id().map(|s| s.as_uuid()),
@@ -316,6 +435,10 @@ impl From<&ApiToken> for TokenResponse {
             expires_at: token.expires_at,
             last_used_at: token.last_used_at,
             revoked_at: token.revoked_at,
+            status: status.into(),
+            replaces: token.replaces.map(|id| id.as_uuid()),
+            replaced_by: token.replaced_by.map(|id| id.as_uuid()),
+            rotated_at: token.rotated_at,
         }
     }
 }
@@ -341,11 +464,14 @@ impl fmt::Debug for CreatedTokenResponse {
     }
 }
 
-impl From<tollgate_app::IssuedToken> for CreatedTokenResponse {
-    fn from(issued: tollgate_app::IssuedToken) -> Self {
+impl CreatedTokenResponse {
+    /// The answer for a token just issued (by creation or rotation), whose status now is
+    /// `status`.
+    #[must_use]
+    pub fn new(issued: IssuedToken, status: TokenStatus) -> Self {
         let (token, secret) = issued.into_parts();
         Self {
-            metadata: TokenResponse::from(&token),
+            metadata: TokenResponse::new(&token, status),
             token: secret.into_exposed(),
         }
     }
@@ -362,10 +488,101 @@ pub struct TokenPageResponse {
     pub next_cursor: Option<String>,
 }
 
-impl From<&Page<ApiToken>> for TokenPageResponse {
-    fn from(page: &Page<ApiToken>) -> Self {
+impl TokenPageResponse {
+    /// The answer for `page`, with each token's status as `status_of` tells it.
+    pub fn new(page: &Page<ApiToken>, status_of: impl Fn(&ApiToken) -> TokenStatus) -> Self {
         Self {
-            items: page.items.iter().map(TokenResponse::from).collect(),
+            items: page
+                .items
+                .iter()
+                .map(|token| TokenResponse::new(token, status_of(token)))
+                .collect(),
+            next_cursor: page.next_cursor.map(|c| c.to_string()),
+        }
+    }
+}
+
+/// What happened to a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = AuditAction)]
+pub enum AuditActionDto {
+    /// The token was issued (by creation or rotation).
+    #[serde(rename = "token.created")]
+    TokenCreated,
+    /// The token was replaced by a new one.
+    #[serde(rename = "token.rotated")]
+    TokenRotated,
+    /// The token was revoked.
+    #[serde(rename = "token.revoked")]
+    TokenRevoked,
+    /// The token was presented while revoked or expired (recorded at most once a minute per
+    /// token).
+    #[serde(rename = "token.rejected")]
+    TokenRejected,
+}
+
+impl From<AuditAction> for AuditActionDto {
+    fn from(action: AuditAction) -> Self {
+        match action {
+            AuditAction::TokenCreated => Self::TokenCreated,
+            AuditAction::TokenRotated => Self::TokenRotated,
+            AuditAction::TokenRevoked => Self::TokenRevoked,
+            AuditAction::TokenRejected => Self::TokenRejected,
+        }
+    }
+}
+
+/// One audit event. Never a secret.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AuditEvent)]
+pub struct EventResponse {
+    /// UUID v7: events sort by time.
+    pub id: Uuid,
+    /// When it happened (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// What happened.
+    pub action: AuditActionDto,
+    /// Who did it: `token:<uuid>`, `user:<id>` or `system`; for `token.rejected`, the token
+    /// that was presented.
+    #[schema(example = "token:0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f10")]
+    pub actor: String,
+    /// The token it happened to.
+    pub token_id: Uuid,
+    /// The token's space; null for an instance admin token.
+    #[schema(required = true)]
+    pub space_id: Option<Uuid>,
+}
+
+impl From<&AuditEvent> for EventResponse {
+    fn from(event: &AuditEvent) -> Self {
+        Self {
+            id: event.id.as_uuid(),
+            at: event.at,
+            action: event.action.into(),
+            actor: event.actor.to_string(),
+            token_id: event.token_id.as_uuid(),
+            space_id: event.space_id.map(|s| s.as_uuid()),
+        }
+    }
+}
+
+/// A page of audit events.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = EventPage)]
+pub struct EventPageResponse {
+    /// The events, newest first.
+    pub items: Vec<EventResponse>,
+    /// Pass it back as `cursor` for the next (older) page; null on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+impl From<&Page<AuditEvent>> for EventPageResponse {
+    fn from(page: &Page<AuditEvent>) -> Self {
+        Self {
+            items: page.items.iter().map(EventResponse::from).collect(),
             next_cursor: page.next_cursor.map(|c| c.to_string()),
         }
     }
@@ -436,6 +653,78 @@ mod tests {
         for level in TokenLevel::ALL {
             let json = serde_json::to_value(TokenLevelDto::from(level)).unwrap();
             assert_eq!(json, level.as_str());
+        }
+    }
+
+    #[test]
+    fn status_and_action_names_on_the_wire_are_the_domain_names() {
+        for status in TokenStatus::ALL {
+            let json = serde_json::to_value(TokenStatusDto::from(status)).unwrap();
+            assert_eq!(json, status.as_str());
+        }
+        for action in AuditAction::ALL {
+            let json = serde_json::to_value(AuditActionDto::from(action)).unwrap();
+            assert_eq!(json, action.as_str());
+        }
+    }
+
+    #[test]
+    fn status_filters_take_one_status_a_list_or_all() {
+        use TokenStatus::{Active, Expired, Revoked, Rotated};
+        let cases = [
+            (None, StatusFilter::ACTIVE),
+            (Some("active"), StatusFilter::ACTIVE),
+            (Some("revoked"), StatusFilter::of(&[Revoked])),
+            (
+                Some("revoked,expired"),
+                StatusFilter::of(&[Revoked, Expired]),
+            ),
+            (
+                Some("rotated, revoked ,rotated"),
+                StatusFilter::of(&[Rotated, Revoked]),
+            ),
+            (Some("all"), StatusFilter::ALL),
+            (Some("expired,all"), StatusFilter::ALL),
+            (
+                Some("active,expired,revoked,rotated"),
+                StatusFilter::of(&[Active, Expired, Revoked, Rotated]),
+            ),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(parse_statuses(raw).unwrap(), expected, "{raw:?}");
+        }
+        for bad in [
+            "",
+            ",",
+            "revoked,",
+            "Revoked",
+            "deleted",
+            "all,nope",
+            "active;expired",
+        ] {
+            let err = parse_statuses(Some(bad)).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidQuery, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn grace_periods_are_whole_seconds_up_to_seven_days() {
+        let grace = |raw: &str| {
+            let req: RotateTokenRequest = serde_json::from_str(raw).unwrap();
+            RotateToken::try_from(req).map(|cmd| cmd.grace_period)
+        };
+        assert_eq!(grace("{}").unwrap(), GracePeriod::default());
+        assert_eq!(
+            grace(r#"{"grace_period_seconds": null}"#).unwrap(),
+            GracePeriod::default()
+        );
+        assert_eq!(
+            grace(r#"{"grace_period_seconds": 604800}"#).unwrap(),
+            GracePeriod::from_seconds(604_800).unwrap()
+        );
+        for bad in ["-1", "604801", "1.5", "1e3", "18446744073709551616"] {
+            let err = grace(&format!(r#"{{"grace_period_seconds": {bad}}}"#)).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidGracePeriod, "{bad}");
         }
     }
 

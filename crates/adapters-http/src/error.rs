@@ -5,16 +5,19 @@
 use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::LazyLock;
 
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tollgate_app::ports::HashError;
 use tollgate_app::{
-    CreateSpaceError, CreateTokenError, CursorError, GetSpaceError, GetTokenError, ListSpacesError,
-    ListTokensError, PageLimitError, RevokeTokenError, StoreError, VerifyTokenError,
+    CreateSpaceError, CreateTokenError, CursorError, GetSpaceError, GetTokenError, ListEventsError,
+    ListSpacesError, ListTokensError, PageLimitError, RevokeTokenError, RotateTokenError,
+    StoreError, VerifyTokenError,
 };
-use tollgate_domain::{NameError, TokenLevelError};
+use tollgate_domain::{NameError, TokenLevel, TokenLevelError};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
@@ -29,6 +32,18 @@ const PROBLEM_TYPE_BASE: &str = "https://tollgate.dev/problems/";
 /// revoked, wrong secret): the reason is logged, never told to the caller.
 const INVALID_TOKEN_DETAIL: &str = "The token is not valid: it is malformed, unknown, expired or \
                                     revoked.";
+
+/// The one detail of every 429: the wait is in `Retry-After`, so the body never changes.
+const TOO_MANY_REQUESTS_DETAIL: &str = "Too many failed authentications from this client \
+    address or for this token; wait for the number of seconds in the `Retry-After` header.";
+
+/// The detail of every 401 `unauthenticated`.
+const UNAUTHENTICATED_DETAIL: &str =
+    "Send a token in the `x-undb-api-token` header or as `Authorization: Bearer <token>`.";
+
+/// The longest `Retry-After` the API sends, in seconds: no limit ever blocks for longer than
+/// one replenish interval, which is at most a minute.
+pub(crate) const MAX_RETRY_AFTER_SECS: u64 = 60;
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -78,7 +93,8 @@ error_codes! {
     InvalidLimit = ("invalid_limit", BAD_REQUEST, "Invalid limit"),
     /// `cursor` is not one this service handed out.
     InvalidCursor = ("invalid_cursor", BAD_REQUEST, "Invalid cursor"),
-    /// Another query parameter is invalid (an unknown `level` filter, a repeated parameter).
+    /// Another query parameter is invalid (an unknown `level` or `status` filter, a repeated
+    /// parameter).
     InvalidQuery = ("invalid_query", BAD_REQUEST, "Invalid query parameter"),
     /// A token was sent in the query string.
     TokenInQuery = ("token_in_query", BAD_REQUEST, "Token in query string"),
@@ -86,7 +102,7 @@ error_codes! {
     ConflictingTokens = ("conflicting_tokens", BAD_REQUEST, "Conflicting tokens"),
     /// No token was sent.
     Unauthenticated = ("unauthenticated", UNAUTHORIZED, "Authentication required"),
-    /// The token is malformed, unknown, expired or revoked.
+    /// The token is malformed, unknown, expired, revoked, or rotated and past its grace period.
     InvalidToken = ("invalid_token", UNAUTHORIZED, "Invalid token"),
     /// The token is valid but lacks the permission.
     Forbidden = ("forbidden", FORBIDDEN, "Insufficient permission"),
@@ -98,6 +114,8 @@ error_codes! {
     TokenNotFound = ("token_not_found", NOT_FOUND, "Token not found"),
     /// The path exists but not with this method.
     MethodNotAllowed = ("method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed"),
+    /// Only an active token can be rotated; this one is revoked, expired or already rotated.
+    TokenNotActive = ("token_not_active", CONFLICT, "Token not active"),
     /// The body is larger than 64 KiB.
     PayloadTooLarge = ("payload_too_large", PAYLOAD_TOO_LARGE, "Payload too large"),
     /// The body is not sent as `application/json`.
@@ -112,6 +130,14 @@ error_codes! {
     /// `expires_at` is not in the future.
     ExpiresAtNotInFuture =
         ("expires_at_not_in_future", UNPROCESSABLE_ENTITY, "Expiry not in the future"),
+    /// `expires_at` is further away than the instance's maximum token lifetime.
+    ExpiresAtBeyondMaximum =
+        ("expires_at_beyond_maximum", UNPROCESSABLE_ENTITY, "Expiry beyond the maximum lifetime"),
+    /// `grace_period_seconds` is not a whole number from 0 to 604800.
+    InvalidGracePeriod = ("invalid_grace_period", UNPROCESSABLE_ENTITY, "Invalid grace period"),
+    /// Too many failed authentications from this client address or for this token id; retry
+    /// after the `Retry-After` header's seconds.
+    TooManyRequests = ("too_many_requests", TOO_MANY_REQUESTS, "Too many failed authentications"),
     /// Something failed on the server; the cause is logged.
     Internal = ("internal", INTERNAL_SERVER_ERROR, "Internal error"),
     /// The token store cannot be reached now.
@@ -176,6 +202,7 @@ pub struct ApiError {
     code: ErrorCode,
     detail: Cow<'static, str>,
     source: Option<BoxError>,
+    retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -186,6 +213,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             source: None,
+            retry_after_secs: None,
         }
     }
 
@@ -213,10 +241,7 @@ impl ApiError {
     /// No token was presented.
     #[must_use]
     pub fn unauthenticated() -> Self {
-        Self::new(
-            ErrorCode::Unauthenticated,
-            "Send a token in the `x-undb-api-token` header or as `Authorization: Bearer <token>`.",
-        )
+        Self::new(ErrorCode::Unauthenticated, UNAUTHENTICATED_DETAIL)
     }
 
     /// The presented token was refused; one answer whatever the reason.
@@ -229,6 +254,20 @@ impl ApiError {
     #[must_use]
     pub fn forbidden(detail: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::Forbidden, detail)
+    }
+
+    /// Too many failed authentications: 429 with `Retry-After` (1 to 60 seconds).
+    #[must_use]
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        let mut error = Self::new(ErrorCode::TooManyRequests, TOO_MANY_REQUESTS_DETAIL);
+        error.retry_after_secs = Some(retry_after_secs.clamp(1, MAX_RETRY_AFTER_SECS));
+        error
+    }
+
+    /// The `Retry-After` seconds this answer carries, if any.
+    #[must_use]
+    pub const fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after_secs
     }
 
     fn with_source(mut self, source: impl Into<BoxError>) -> Self {
@@ -311,12 +350,14 @@ impl StdError for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
-        let body = serde_json::to_vec(&self.problem()).unwrap_or_else(|_| {
-            // Serializing five plain members cannot fail; still, never panic on a response.
-            br#"{"type":"about:blank","title":"Internal error","status":500,"code":"internal"}"#
-                .to_vec()
-        });
-        let mut response = (self.status(), body).into_response();
+        // The answers a flood of bad or missing tokens gets are serialized once per process:
+        // that path must cost little more than a health check.
+        let body = match canned_body(self.code, &self.detail) {
+            Some(body) => Bytes::from_static(body),
+            None => Bytes::from(serialize_problem(&self.problem())),
+        };
+        let mut response = Response::new(Body::from(body));
+        *response.status_mut() = self.status();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Some(challenge) = self.challenge() {
@@ -325,8 +366,47 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static(challenge),
             );
         }
+        if let Some(seconds) = self.retry_after_secs {
+            headers.insert(header::RETRY_AFTER, retry_after_value(seconds));
+        }
         response
     }
+}
+
+fn serialize_problem(problem: &Problem) -> Vec<u8> {
+    serde_json::to_vec(problem).unwrap_or_else(|_| {
+        // Serializing five plain members cannot fail; still, never panic on a response.
+        br#"{"type":"about:blank","title":"Internal error","status":500,"code":"internal"}"#
+            .to_vec()
+    })
+}
+
+/// The body of a problem with one of the fixed details, serialized on first use.
+fn canned_body(code: ErrorCode, detail: &str) -> Option<&'static [u8]> {
+    static INVALID_TOKEN: LazyLock<Vec<u8>> =
+        LazyLock::new(|| serialize_problem(&ApiError::invalid_token().problem()));
+    static UNAUTHENTICATED: LazyLock<Vec<u8>> =
+        LazyLock::new(|| serialize_problem(&ApiError::unauthenticated().problem()));
+    static TOO_MANY_REQUESTS: LazyLock<Vec<u8>> =
+        LazyLock::new(|| serialize_problem(&ApiError::too_many_requests(1).problem()));
+    let canned: &'static LazyLock<Vec<u8>> = match code {
+        ErrorCode::InvalidToken if detail == INVALID_TOKEN_DETAIL => &INVALID_TOKEN,
+        ErrorCode::Unauthenticated if detail == UNAUTHENTICATED_DETAIL => &UNAUTHENTICATED,
+        ErrorCode::TooManyRequests if detail == TOO_MANY_REQUESTS_DETAIL => &TOO_MANY_REQUESTS,
+        _ => return None,
+    };
+    Some(canned.as_slice())
+}
+
+/// `Retry-After: <seconds>`, from a table built once (seconds are clamped to 1..=60).
+fn retry_after_value(seconds: u64) -> HeaderValue {
+    static VALUES: LazyLock<Vec<HeaderValue>> =
+        LazyLock::new(|| (0..=MAX_RETRY_AFTER_SECS).map(HeaderValue::from).collect());
+    let index = usize::try_from(seconds.clamp(1, MAX_RETRY_AFTER_SECS)).unwrap_or(1);
+    VALUES
+        .get(index)
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from(seconds))
 }
 
 /// Formats an error and its sources as `outer: inner: innermost`.
@@ -426,6 +506,14 @@ fn token_not_found() -> ApiError {
     )
 }
 
+/// "a client", "an admin".
+const fn with_article(level: TokenLevel) -> &'static str {
+    match level {
+        TokenLevel::Client => "a client",
+        TokenLevel::Admin => "an admin",
+    }
+}
+
 impl From<CreateSpaceError> for ApiError {
     fn from(e: CreateSpaceError) -> Self {
         match e {
@@ -459,12 +547,20 @@ impl From<CreateTokenError> for ApiError {
         match e {
             CreateTokenError::SpaceNotFound => space_not_found(),
             CreateTokenError::Forbidden(level) => Self::forbidden(format!(
-                "Creating a {level} token needs the {} permission in this space.",
+                "Creating {} token needs the {} permission in this space.",
+                with_article(level),
                 tollgate_domain::create_permission(level)
             )),
             CreateTokenError::ExpiryNotInFuture => Self::new(
                 ErrorCode::ExpiresAtNotInFuture,
                 "`expires_at` must be in the future.",
+            ),
+            CreateTokenError::ExpiryBeyondMaximum { max_days } => Self::new(
+                ErrorCode::ExpiresAtBeyondMaximum,
+                format!(
+                    "`expires_at` must be at most {max_days} days from now: this server's maximum \
+                     token lifetime is {max_days} days."
+                ),
             ),
             CreateTokenError::Hash(e) => e.into(),
             CreateTokenError::Store(e) => e.into(),
@@ -503,6 +599,43 @@ impl From<RevokeTokenError> for ApiError {
                 "Revoking this token needs the REVOKE_API_TOKEN permission in this space.",
             ),
             RevokeTokenError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<RotateTokenError> for ApiError {
+    fn from(e: RotateTokenError) -> Self {
+        match e {
+            RotateTokenError::SpaceNotFound => space_not_found(),
+            RotateTokenError::NotFound => token_not_found(),
+            RotateTokenError::Forbidden(level) => Self::forbidden(format!(
+                "Rotating {} token needs the {} permission in this space: the same as creating \
+                 one.",
+                with_article(level),
+                tollgate_domain::create_permission(level)
+            )),
+            RotateTokenError::NotActive(status) => Self::new(
+                ErrorCode::TokenNotActive,
+                format!(
+                    "Only an active token can be rotated; this one is {}.",
+                    status.as_str()
+                ),
+            ),
+            RotateTokenError::Hash(e) => e.into(),
+            RotateTokenError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ListEventsError> for ApiError {
+    fn from(e: ListEventsError) -> Self {
+        match e {
+            ListEventsError::SpaceNotFound => space_not_found(),
+            ListEventsError::Forbidden => Self::forbidden(
+                "Reading a space's audit events needs the READ_ADMIN_API_TOKEN permission in \
+                 this space.",
+            ),
+            ListEventsError::Store(e) => e.into(),
         }
     }
 }
@@ -547,6 +680,31 @@ mod tests {
             "invalid value: string \"<redacted>\", expected x; also <redacted>."
         );
         assert_eq!(redact_tokens("no secrets here"), "no secrets here");
+    }
+
+    #[test]
+    fn canned_bodies_are_the_problems_they_stand_for() {
+        for error in [
+            ApiError::invalid_token(),
+            ApiError::unauthenticated(),
+            ApiError::too_many_requests(7),
+        ] {
+            let canned = canned_body(error.code(), error.detail()).unwrap();
+            assert_eq!(canned, serialize_problem(&error.problem()).as_slice());
+        }
+        assert!(canned_body(ErrorCode::InvalidToken, "another detail").is_none());
+        assert!(canned_body(ErrorCode::Forbidden, INVALID_TOKEN_DETAIL).is_none());
+    }
+
+    #[test]
+    fn retry_after_is_whole_seconds_from_one_to_sixty() {
+        assert_eq!(retry_after_value(0), "1");
+        assert_eq!(retry_after_value(3), "3");
+        assert_eq!(retry_after_value(60), "60");
+        assert_eq!(retry_after_value(u64::MAX), "60");
+        let response = ApiError::too_many_requests(3).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "3");
     }
 
     #[test]

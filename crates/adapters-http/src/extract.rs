@@ -1,19 +1,21 @@
-//! Extractors whose rejections speak problem+json: [`ApiJson`] for bodies, [`ApiPath`] and
-//! [`ApiQuery`] for the URL, and [`Authenticated`], which verifies the presented token and
+//! Extractors whose rejections speak problem+json: [`ApiJson`] for bodies (and
+//! `Option<ApiJson<T>>` for optional ones), [`ApiPath`] and [`ApiQuery`] for the URL, and
+//! [`Authenticated`], which verifies the presented token, under the brute-force limits, and
 //! yields the actor.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Path, Query, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Path, Query, Request};
+use axum::http::header::{HeaderName, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
-use tollgate_app::{TokenService, VerifiedToken};
+use tollgate_app::{TokenService, VerifiedToken, VerifyTokenError};
 use tollgate_domain::Actor;
 
 use crate::error::{redact_tokens, ApiError, ErrorCode};
-use crate::{BODY_LIMIT_BYTES, TOKEN_HEADER};
+use crate::rate_limit::AuthLimits;
+use crate::{AppState, BODY_LIMIT_BYTES, TOKEN_HEADER};
 
 /// A JSON request body. Refuses a content type other than `application/json` (415), a body
 /// over 64 KiB (413), broken JSON (400 `malformed_json`) and JSON of the wrong shape: unknown,
@@ -30,18 +32,58 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         if !is_json(req.headers()) {
-            return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                "Send the body as JSON with `Content-Type: application/json`.",
-            ));
+            return Err(unsupported_media_type());
         }
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| body_rejection(&e))?;
-        serde_json::from_slice(&bytes)
-            .map(Self)
-            .map_err(|e| json_rejection(&e))
+        parse_json(&bytes).map(Self)
     }
+}
+
+/// An optional JSON body: `None` for a request without one (no body, or an empty one, with
+/// any `Content-Type` or none), so that `curl -X POST` with no `-d` works. A body that is sent
+/// is held to every rule of [`ApiJson`].
+impl<S, T> OptionalFromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
+        let json = is_json(req.headers());
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| body_rejection(&e))?;
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        if !json {
+            return Err(unsupported_media_type());
+        }
+        parse_json(&bytes).map(|value| Some(Self(value)))
+    }
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        ErrorCode::UnsupportedMediaType,
+        "Send the body as JSON with `Content-Type: application/json`.",
+    )
+}
+
+/// Every request body of this API is a JSON object. serde would also fill a struct from an
+/// array of its fields in order (`[60]` for `{"grace_period_seconds": 60}`); that is refused.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value = serde_json::from_slice(bytes).map_err(|e| json_rejection(&e))?;
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ApiError::new(
+            ErrorCode::InvalidBody,
+            "The JSON body must be an object.",
+        ));
+    }
+    Ok(value)
 }
 
 /// `application/json` or any `application/*+json`, parameters (such as `charset`) allowed.
@@ -168,6 +210,9 @@ where
 /// - both headers with different tokens: 400 `conflicting_tokens` (the same token in both is
 ///   fine). An `Authorization` header of another scheme (`Basic`, say) is ignored, so a proxy's
 ///   own credentials do not get in the way of `x-undb-api-token`;
+/// - the client address or the token id over its limit of failed authentications (with the
+///   router's limits, see [`HttpConfig`](crate::HttpConfig)): 429 `too_many_requests` with
+///   `Retry-After`, before the token is verified;
 /// - the store unreachable: 503 `store_unavailable`.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub VerifiedToken);
@@ -186,50 +231,114 @@ impl Authenticated {
     }
 }
 
-impl<S> FromRequestParts<S> for Authenticated
-where
-    S: Send + Sync,
-    TokenService: FromRef<S>,
-{
-    type Rejection = ApiError;
+/// What [`Authenticated`] needs from a router's state: the service that verifies tokens and,
+/// optionally, the brute-force limits. Borrowed, not cloned: this runs on every request.
+pub trait AuthState: Send + Sync {
+    /// The service that verifies tokens.
+    fn token_service(&self) -> &TokenService;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let presented = presented_token(&parts.headers)?.ok_or_else(ApiError::unauthenticated)?;
-        let verified = TokenService::from_ref(state).verify(presented).await?;
-        Ok(Self(verified))
+    /// The limits on failed authentications, if any. The router built by
+    /// [`router_with`](crate::router_with) has them as its configuration says.
+    fn auth_limits(&self) -> Option<&AuthLimits> {
+        None
     }
 }
 
-/// The one token the request presents, if any.
-fn presented_token(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
-    let mut candidates = Vec::new();
-    for value in headers.get_all(TOKEN_HEADER) {
-        // A value that is not visible ASCII cannot be a token.
-        let token = value.to_str().map_err(|_| ApiError::invalid_token())?;
-        candidates.push(token.trim());
+/// [`AppState`] alone verifies tokens without limits.
+impl AuthState for AppState {
+    fn token_service(&self) -> &TokenService {
+        &self.tokens
     }
-    for value in headers.get_all(AUTHORIZATION) {
-        let Ok(value) = value.to_str() else {
-            continue;
-        };
-        if let Some(token) = bearer_token(value) {
-            candidates.push(token);
-        }
-    }
-    let mut found: Option<&str> = None;
-    for candidate in candidates {
-        match found {
-            Some(seen) if seen != candidate => {
+}
+
+impl<S: AuthState> FromRequestParts<S> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        // A value that is not visible ASCII cannot be a token: it is verified as the empty
+        // string, which fails like any junk (and counts like it).
+        let presented = match presented_token(&parts.headers) {
+            Presented::One(token) => token,
+            Presented::Unreadable => "",
+            Presented::None => return Err(ApiError::unauthenticated()),
+            Presented::Conflicting => {
                 return Err(ApiError::new(
                     ErrorCode::ConflictingTokens,
                     "The request carries two different tokens; send exactly one, in \
                      `x-undb-api-token` or as `Authorization: Bearer <token>`.",
                 ));
             }
+        };
+        let tokens = state.token_service();
+        let Some(AuthLimits(limiter)) = state.auth_limits() else {
+            return verify(tokens, presented).await.map(Self);
+        };
+        let address = limiter.client_address(parts);
+        if let Some(wait) = limiter.blocked(address, presented) {
+            return Err(ApiError::too_many_requests(wait));
+        }
+        match verify(tokens, presented).await {
+            Ok(verified) => Ok(Self(verified)),
+            Err(error) => {
+                if error.code() == ErrorCode::InvalidToken {
+                    limiter.record_failure(address, presented);
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+async fn verify(tokens: &TokenService, presented: &str) -> Result<VerifiedToken, ApiError> {
+    match tokens.verify(presented).await {
+        Ok(verified) => Ok(verified),
+        // The common failure gets the one canned answer, without a detour through `From`.
+        Err(VerifyTokenError::Invalid) => Err(ApiError::invalid_token()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+static TOKEN_HEADER_NAME: HeaderName = HeaderName::from_static(TOKEN_HEADER);
+
+/// What the request's token headers hold.
+#[derive(Debug, PartialEq, Eq)]
+enum Presented<'a> {
+    /// No token.
+    None,
+    /// One token (perhaps in both headers).
+    One(&'a str),
+    /// Two different tokens.
+    Conflicting,
+    /// An `x-undb-api-token` value that is not visible ASCII.
+    Unreadable,
+}
+
+/// The one token the request presents, if any. Allocates nothing: this runs on every request,
+/// junk included.
+fn presented_token(headers: &HeaderMap) -> Presented<'_> {
+    let mut found: Option<&str> = None;
+    let from_header = headers.get_all(&TOKEN_HEADER_NAME).iter().map(|value| {
+        value
+            .to_str()
+            .map(str::trim)
+            .map_err(|_| Presented::Unreadable)
+    });
+    let from_bearer = headers
+        .get_all(AUTHORIZATION)
+        .iter()
+        .filter_map(|value| value.to_str().ok().and_then(bearer_token))
+        .map(Ok);
+    for candidate in from_header.chain(from_bearer) {
+        let candidate = match candidate {
+            Ok(candidate) => candidate,
+            Err(unreadable) => return unreadable,
+        };
+        match found {
+            Some(seen) if seen != candidate => return Presented::Conflicting,
             _ => found = Some(candidate),
         }
     }
-    Ok(found)
+    found.map_or(Presented::None, Presented::One)
 }
 
 /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive), or `None`
@@ -267,26 +376,33 @@ mod tests {
     #[test]
     fn the_same_token_in_both_headers_is_one_token() {
         let map = headers(&[(TOKEN_HEADER, "tgc_x"), ("authorization", "Bearer tgc_x")]);
-        assert_eq!(presented_token(&map).unwrap(), Some("tgc_x"));
+        assert_eq!(presented_token(&map), Presented::One("tgc_x"));
+        let map = headers(&[(TOKEN_HEADER, " tgc_x "), (TOKEN_HEADER, "tgc_x")]);
+        assert_eq!(presented_token(&map), Presented::One("tgc_x"));
     }
 
     #[test]
     fn different_tokens_in_the_two_headers_conflict() {
         let map = headers(&[(TOKEN_HEADER, "tgc_x"), ("authorization", "Bearer tgc_y")]);
-        assert_eq!(
-            presented_token(&map).unwrap_err().code(),
-            ErrorCode::ConflictingTokens
-        );
+        assert_eq!(presented_token(&map), Presented::Conflicting);
     }
 
     #[test]
     fn a_basic_authorization_header_does_not_hide_the_token_header() {
         let map = headers(&[(TOKEN_HEADER, "tgc_x"), ("authorization", "Basic abc")]);
-        assert_eq!(presented_token(&map).unwrap(), Some("tgc_x"));
+        assert_eq!(presented_token(&map), Presented::One("tgc_x"));
         assert_eq!(
-            presented_token(&headers(&[("authorization", "Basic abc")])).unwrap(),
-            None
+            presented_token(&headers(&[("authorization", "Basic abc")])),
+            Presented::None
         );
+    }
+
+    #[test]
+    fn a_token_header_that_is_not_visible_ascii_is_unreadable() {
+        let mut map = HeaderMap::new();
+        map.append(TOKEN_HEADER, HeaderValue::from_bytes(b"tgc_\xff").unwrap());
+        map.append("authorization", HeaderValue::from_static("Bearer tgc_y"));
+        assert_eq!(presented_token(&map), Presented::Unreadable);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod extract;
 mod handlers;
 mod middleware;
 mod openapi;
+mod rate_limit;
 
 use std::fmt;
 use std::sync::Arc;
@@ -17,7 +18,10 @@ use tollgate_app::ports::StoreHealth;
 use tollgate_app::{SpaceService, TokenService};
 
 pub use error::{ApiError, ErrorCode};
-pub use extract::{ApiJson, ApiPath, ApiQuery, Authenticated};
+pub use extract::{ApiJson, ApiPath, ApiQuery, AuthState, Authenticated};
+pub use rate_limit::{
+    AuthFailureLimit, AuthLimits, DEFAULT_FAILURES_PER_ADDRESS, DEFAULT_FAILURES_PER_TOKEN,
+};
 
 /// The largest request body accepted, in bytes (64 KiB). Larger bodies are answered with 413
 /// `payload_too_large` before a handler runs.
@@ -65,12 +69,51 @@ impl FromRef<AppState> for TokenService {
     }
 }
 
+/// The state the router's handlers see: the caller's [`AppState`] and what the router adds.
+#[derive(Debug, Clone)]
+pub(crate) struct RouterState {
+    app: AppState,
+    limits: Option<AuthLimits>,
+}
+
+impl FromRef<RouterState> for AppState {
+    fn from_ref(state: &RouterState) -> Self {
+        state.app.clone()
+    }
+}
+
+impl AuthState for RouterState {
+    fn token_service(&self) -> &TokenService {
+        &self.app.tokens
+    }
+
+    fn auth_limits(&self) -> Option<&AuthLimits> {
+        self.limits.as_ref()
+    }
+}
+
 /// How the router behaves, beyond what the state holds.
+///
+/// The brute-force limits count FAILED authentications only. They need the client's address:
+/// serve the router with `into_make_service_with_connect_info::<SocketAddr>()`; without it,
+/// only the per-token limit applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpConfig {
     /// How long one request may take, body reading and token verification included. A request
     /// still running then is answered with 503 `timeout`. Default: 30 seconds.
     pub request_timeout: Duration,
+    /// Failed authentications allowed per client address (IPv6: per /64) before its requests
+    /// are answered 429 `too_many_requests`; `None` for no limit. Default:
+    /// [`DEFAULT_FAILURES_PER_ADDRESS`] (20 in a row, then 20 a minute).
+    pub failed_auth_per_address: Option<AuthFailureLimit>,
+    /// Failed authentications allowed per token id (from a well-formed token string) before
+    /// every request presenting that id is answered 429, from any address; `None` for no
+    /// limit. Default: [`DEFAULT_FAILURES_PER_TOKEN`] (10 in a row, then 10 a minute).
+    pub failed_auth_per_token: Option<AuthFailureLimit>,
+    /// How many reverse proxies of ours append to `X-Forwarded-For`: the client address is the
+    /// entry that many places from the right. Default 0: the header is ignored and the client
+    /// address is the TCP peer, since any client can write the header.
+    pub trusted_proxy_hops: u8,
 }
 
 impl HttpConfig {
@@ -83,12 +126,36 @@ impl HttpConfig {
         self.request_timeout = request_timeout;
         self
     }
+
+    /// This configuration with another per-address failure limit (`None`: no limit).
+    #[must_use]
+    pub const fn with_failed_auth_per_address(mut self, limit: Option<AuthFailureLimit>) -> Self {
+        self.failed_auth_per_address = limit;
+        self
+    }
+
+    /// This configuration with another per-token failure limit (`None`: no limit).
+    #[must_use]
+    pub const fn with_failed_auth_per_token(mut self, limit: Option<AuthFailureLimit>) -> Self {
+        self.failed_auth_per_token = limit;
+        self
+    }
+
+    /// This configuration trusting `hops` reverse proxies' `X-Forwarded-For` entries.
+    #[must_use]
+    pub const fn with_trusted_proxy_hops(mut self, hops: u8) -> Self {
+        self.trusted_proxy_hops = hops;
+        self
+    }
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            failed_auth_per_address: Some(DEFAULT_FAILURES_PER_ADDRESS),
+            failed_auth_per_token: Some(DEFAULT_FAILURES_PER_TOKEN),
+            trusted_proxy_hops: 0,
         }
     }
 }
@@ -96,23 +163,25 @@ impl Default for HttpConfig {
 /// The whole REST API with the default [`HttpConfig`]: every route of SPEC's table, the
 /// OpenAPI document at `/openapi.json`, and the middleware (token-in-query guard, 64 KiB body
 /// limit, request timeout, tracing with the token headers marked sensitive,
-/// `Cache-Control: no-store`).
+/// `Cache-Control: no-store`), and the brute-force limits on failed authentications.
 pub fn router(state: AppState) -> Router {
     router_with(state, HttpConfig::default())
 }
 
 /// [`router`] with an explicit configuration.
 pub fn router_with(state: AppState, config: HttpConfig) -> Router {
-    let (routes, doc) = handlers::api().split_for_parts();
-    let doc = handlers::meta::OpenApiDocument::new(&doc);
-    middleware::wrap(
-        routes
-            .fallback(handlers::meta::not_found)
-            .method_not_allowed_fallback(handlers::meta::method_not_allowed)
-            .layer(axum::Extension(doc)),
-        config,
-    )
-    .with_state(state)
+    // What the router adds lives in its state, not in request extensions: a layer per value
+    // would cost every request an allocation and a clone.
+    let state = RouterState {
+        app: state,
+        limits: AuthLimits::from_config(&config),
+    };
+    let routes = handlers::api()
+        .split_for_parts()
+        .0
+        .fallback(handlers::meta::not_found)
+        .method_not_allowed_fallback(handlers::meta::method_not_allowed);
+    middleware::wrap(routes, config).with_state(state)
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/openapi.json`: generated from the same

@@ -27,10 +27,10 @@ use tracing::Level;
 
 use crate::error::{find_token_prefix, ApiError, ErrorCode};
 use crate::extract::payload_too_large;
-use crate::{AppState, HttpConfig, BODY_LIMIT_BYTES, TOKEN_HEADER};
+use crate::{HttpConfig, RouterState, BODY_LIMIT_BYTES, TOKEN_HEADER};
 
 /// Wraps every route (and the fallbacks) of `router` in the middleware stack.
-pub(crate) fn wrap(router: Router<AppState>, config: HttpConfig) -> Router<AppState> {
+pub(crate) fn wrap(router: Router<RouterState>, config: HttpConfig) -> Router<RouterState> {
     let stack = ServiceBuilder::new()
         .layer(SetSensitiveRequestHeadersLayer::new([
             AUTHORIZATION,

@@ -29,8 +29,9 @@ pub(crate) const BEARER_SCHEME: &str = "bearer";
     components(schemas(Problem, ErrorCode)),
     tags(
         (name = "meta", description = "Health, readiness and this document."),
-        (name = "tokens", description = "API tokens: whoami, create, list, read, revoke."),
+        (name = "tokens", description = "API tokens: whoami, create, list, read, rotate, revoke."),
         (name = "spaces", description = "Spaces (workspaces, tenants) that own tokens."),
+        (name = "events", description = "The audit trail of a space's tokens."),
     )
 )]
 pub(crate) struct ApiDoc;
@@ -103,7 +104,11 @@ macro_rules! error_responses {
 }
 
 const E401: &str = "`unauthenticated`: no token was sent; `invalid_token`: the token is \
-                    malformed, unknown, expired or revoked (one answer for all four).";
+                    malformed, unknown, expired, revoked, or rotated and past its grace period \
+                    (one answer for all).";
+const E429: &str = "`too_many_requests`: too many failed authentications from this client \
+                    address or for this token id; retry after `Retry-After` seconds. The token \
+                    was not verified.";
 const E500: &str = "`internal`: the server failed; the cause is logged, the body is opaque.";
 const E503: &str = "`store_unavailable`: the token store cannot be reached; `timeout`: the \
                     request took too long.";
@@ -130,6 +135,7 @@ error_responses! {
     WhoamiErrors {
         400 => "`token_in_query`; `conflicting_tokens`: the two headers carry different tokens.",
         401 => E401,
+        429 => E429,
         500 => E500,
         503 => E503,
     }
@@ -137,6 +143,7 @@ error_responses! {
     CreateSpaceErrors {
         400 => "`token_in_query`; `conflicting_tokens`; `malformed_json`: the body is not JSON.",
         401 => E401,
+        429 => E429,
         403 => "`forbidden`: creating spaces needs MANAGE_SPACES (instance admin tokens).",
         413 => E413,
         415 => E415,
@@ -150,6 +157,7 @@ error_responses! {
         400 => "`token_in_query`; `conflicting_tokens`; `invalid_limit`; `invalid_cursor`; \
                 `invalid_query`.",
         401 => E401,
+        429 => E429,
         500 => E500,
         503 => E503,
     }
@@ -157,6 +165,7 @@ error_responses! {
     GetSpaceErrors {
         400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`: `space_id` is no UUID.",
         401 => E401,
+        429 => E429,
         404 => "`space_not_found`: no such space, or not one this token may see.",
         500 => E500,
         503 => E503,
@@ -165,21 +174,26 @@ error_responses! {
     CreateTokenErrors {
         400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`; `malformed_json`.",
         401 => E401,
+        429 => E429,
         403 => "`forbidden`: needs CREATE_API_TOKEN in the space, and CREATE_ADMIN_API_TOKEN \
                 for `level: admin` (which no space token holds).",
         404 => "`space_not_found`: no such space, or not one this token may see.",
         413 => E413,
         415 => E415,
         422 => "`invalid_body`; `invalid_name`; `invalid_level`: not `client` or `admin`; \
-                `expires_at_not_in_future`.",
+                `expires_at_not_in_future`; `expires_at_beyond_maximum`: further away than \
+                the server's maximum token lifetime (the detail names it in days).",
         500 => E500,
         503 => E503,
     }
     /// `GET /v1/spaces/{space_id}/tokens`.
     ListTokensErrors {
         400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`; `invalid_limit`; \
-                `invalid_cursor`; `invalid_query`: `level` is not `client` or `admin`.",
+                `invalid_cursor`; `invalid_query`: `level` is not `client` or `admin`, or \
+                `status` is not `all` or a comma-separated list of `active`, `expired`, \
+                `revoked`, `rotated`.",
         401 => E401,
+        429 => E429,
         403 => "`forbidden`: needs READ_API_TOKEN in the space.",
         404 => "`space_not_found`: no such space, or not one this token may see.",
         500 => E500,
@@ -189,8 +203,39 @@ error_responses! {
     GetTokenErrors {
         400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`.",
         401 => E401,
+        429 => E429,
         404 => "`space_not_found`; `token_not_found`: no such token in the space, or one this \
                 token may not see (a client token never sees admin tokens).",
+        500 => E500,
+        503 => E503,
+    }
+    /// `POST /v1/spaces/{space_id}/tokens/{token_id}/rotate`.
+    RotateTokenErrors {
+        400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`; `malformed_json`.",
+        401 => E401,
+        429 => E429,
+        403 => "`forbidden`: rotating needs the permission to create a token of that level \
+                (CREATE_API_TOKEN for a client token, CREATE_ADMIN_API_TOKEN for an admin \
+                token, which no space token holds).",
+        404 => "`space_not_found`; `token_not_found`.",
+        409 => "`token_not_active`: the token is revoked, expired or already rotated (the \
+                detail says which); only an active token can be rotated.",
+        413 => E413,
+        415 => E415,
+        422 => "`invalid_body`: an unknown field or a value of the wrong type; \
+                `invalid_grace_period`: `grace_period_seconds` is not a whole number from 0 \
+                to 604800.",
+        500 => E500,
+        503 => E503,
+    }
+    /// `GET /v1/spaces/{space_id}/events`.
+    ListEventsErrors {
+        400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`; `invalid_limit`; \
+                `invalid_cursor`; `invalid_query`.",
+        401 => E401,
+        429 => E429,
+        403 => "`forbidden`: needs READ_ADMIN_API_TOKEN in the space.",
+        404 => "`space_not_found`: no such space, or not one this token may see.",
         500 => E500,
         503 => E503,
     }
@@ -198,6 +243,7 @@ error_responses! {
     RevokeTokenErrors {
         400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`.",
         401 => E401,
+        429 => E429,
         403 => "`forbidden`: needs REVOKE_API_TOKEN in the space.",
         404 => "`space_not_found`; `token_not_found`.",
         500 => E500,

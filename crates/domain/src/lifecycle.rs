@@ -145,15 +145,18 @@ mod tests {
         assert_eq!(GracePeriod::from_seconds(u64::MAX), Err(GracePeriodError));
     }
 
+    /// Maximum days, default days, requested expiry, expected outcome.
+    type Case = (
+        Option<u32>,
+        Option<u32>,
+        Option<OffsetDateTime>,
+        Result<Option<OffsetDateTime>, LifetimeError>,
+    );
+
     #[test]
     fn lifetimes_follow_the_gitlab_rules() {
         let days = Duration::days;
-        let cases: &[(
-            Option<u32>,
-            Option<u32>,
-            Option<OffsetDateTime>,
-            Result<Option<OffsetDateTime>, LifetimeError>,
-        )] = &[
+        let cases: &[Case] = &[
             (None, None, None, Ok(None)),
             (
                 None,

@@ -1,12 +1,14 @@
 //! Routes outside `/v1`: liveness, readiness and the OpenAPI document, plus the fallbacks for
 //! unknown paths (404) and methods (405).
 
+use std::sync::LazyLock;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 
 use crate::dto::HealthResponse;
 use crate::error::{ApiError, ErrorCode};
@@ -53,19 +55,16 @@ pub(crate) async fn readyz(
     Ok(Json(HealthResponse { status: "ready" }))
 }
 
-/// The OpenAPI document, serialized once when the router is built.
-#[derive(Debug, Clone)]
-pub(crate) struct OpenApiDocument(Bytes);
-
-impl OpenApiDocument {
-    pub(crate) fn new(doc: &utoipa::openapi::OpenApi) -> Self {
-        // A document that fails to serialize is a bug in our annotations; an empty object keeps
-        // the route answering rather than panicking at start.
-        Self(Bytes::from(
-            doc.to_json().unwrap_or_else(|_| "{}".to_owned()),
-        ))
-    }
-}
+/// The OpenAPI document, serialized once per process: it depends on the code alone.
+static OPENAPI_JSON: LazyLock<Bytes> = LazyLock::new(|| {
+    // A document that fails to serialize is a bug in our annotations; an empty object keeps
+    // the route answering rather than panicking.
+    Bytes::from(
+        crate::openapi()
+            .to_json()
+            .unwrap_or_else(|_| "{}".to_owned()),
+    )
+});
 
 /// This document.
 ///
@@ -80,10 +79,10 @@ impl OpenApiDocument {
         OpenApiErrors,
     )
 )]
-pub(crate) async fn openapi_json(Extension(doc): Extension<OpenApiDocument>) -> Response {
+pub(crate) async fn openapi_json() -> Response {
     (
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-        doc.0,
+        Bytes::clone(&OPENAPI_JSON),
     )
         .into_response()
 }

@@ -2,6 +2,7 @@
 //! document are built from. Handlers are thin: extract, convert the DTO into a command, call one
 //! service method, answer a typed response.
 
+mod events;
 pub(crate) mod meta;
 mod spaces;
 mod tokens;
@@ -11,10 +12,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::openapi::ApiDoc;
-use crate::AppState;
+use crate::RouterState;
 
 /// Every route with its documentation. Only routes registered here exist.
-pub(crate) fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<RouterState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(meta::healthz))
         .routes(routes!(meta::readyz))
@@ -24,4 +25,6 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(spaces::get_space))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::get_token, tokens::revoke_token))
+        .routes(routes!(tokens::rotate_token))
+        .routes(routes!(events::list_events))
 }

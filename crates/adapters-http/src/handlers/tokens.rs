@@ -1,23 +1,41 @@
 //! `/v1/whoami` and `/v1/spaces/{space_id}/tokens`: who a token is, and issuing, listing,
-//! reading and revoking a space's tokens.
+//! reading, rotating and revoking a space's tokens.
 
 use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderName, StatusCode};
 use axum::Json;
-use tollgate_app::{ListTokens, NewToken};
+use tollgate_app::{IssuedToken, ListTokens, NewToken, RotateToken};
 use tollgate_domain::{SpaceId, TokenId};
 
 use crate::dto::{
-    CreateTokenRequest, CreatedTokenResponse, ListTokensParams, SpacePath, TokenPageResponse,
-    TokenPath, TokenResponse, WhoamiResponse,
+    CreateTokenRequest, CreatedTokenResponse, ListTokensParams, RotateTokenRequest, SpacePath,
+    TokenPageResponse, TokenPath, TokenResponse, WhoamiResponse,
 };
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Authenticated};
 use crate::openapi::{
-    CreateTokenErrors, GetTokenErrors, ListTokensErrors, RevokeTokenErrors, WhoamiErrors,
+    CreateTokenErrors, GetTokenErrors, ListTokensErrors, RevokeTokenErrors, RotateTokenErrors,
+    WhoamiErrors,
 };
 use crate::AppState;
+
+/// 201 with the token's URL and its metadata plus the token string.
+type Issued = (
+    StatusCode,
+    [(HeaderName, String); 1],
+    Json<CreatedTokenResponse>,
+);
+
+fn issued(state: &AppState, space_id: SpaceId, issued: IssuedToken) -> Issued {
+    let location = format!("/v1/spaces/{space_id}/tokens/{}", issued.token.id);
+    let status = state.tokens.status_of(&issued.token);
+    (
+        StatusCode::CREATED,
+        [(LOCATION, location)],
+        Json(CreatedTokenResponse::new(issued, status)),
+    )
+}
 
 /// Describe the presented token.
 ///
@@ -41,7 +59,8 @@ pub(crate) async fn whoami(auth: Authenticated) -> Json<WhoamiResponse> {
 ///
 /// The answer carries the token string in `token`: the only time it is shown. Needs
 /// CREATE_API_TOKEN in the space, and CREATE_ADMIN_API_TOKEN for `level: admin`, which no space
-/// token holds: a token never mints an admin token.
+/// token holds: a token never mints an admin token. Without `expires_at`, the server's default
+/// lifetime applies (if it has one); an `expires_at` beyond its maximum lifetime is refused.
 #[utoipa::path(
     post,
     path = "/v1/spaces/{space_id}/tokens",
@@ -61,29 +80,63 @@ pub(crate) async fn create_token(
     auth: Authenticated,
     ApiPath(path): ApiPath<SpacePath>,
     ApiJson(body): ApiJson<CreateTokenRequest>,
-) -> Result<
-    (
-        StatusCode,
-        [(HeaderName, String); 1],
-        Json<CreatedTokenResponse>,
-    ),
-    ApiError,
-> {
+) -> Result<Issued, ApiError> {
     let cmd = NewToken::try_from(body)?;
     let space_id = SpaceId::from_uuid(path.space_id);
-    let issued = state.tokens.create(auth.actor(), space_id, cmd).await?;
-    let location = format!("/v1/spaces/{space_id}/tokens/{}", issued.token.id);
-    Ok((
-        StatusCode::CREATED,
-        [(LOCATION, location)],
-        Json(CreatedTokenResponse::from(issued)),
-    ))
+    let token = state.tokens.create(auth.actor(), space_id, cmd).await?;
+    Ok(issued(&state, space_id, token))
+}
+
+/// Rotate a token.
+///
+/// Issues its replacement (new id and secret; same name, level and space; `replaces` names the
+/// old token) and answers it as creation does, the token string shown this once. The old token
+/// keeps working for `grace_period_seconds` (default 0), then fails like a revoked one. Needs
+/// the permission to create a token of that level; only an active token can be rotated. The
+/// body is optional: no body, an empty body and `{}` all mean no grace period.
+#[utoipa::path(
+    post,
+    path = "/v1/spaces/{space_id}/tokens/{token_id}/rotate",
+    tag = "tokens",
+    params(TokenPath),
+    request_body(content = Option<RotateTokenRequest>, content_type = "application/json",
+        description = "Optional. `{}`, an empty body or none: no grace period."),
+    responses(
+        (status = 201, description = "The replacement was issued; `token` is its secret, \
+            shown once.",
+            body = CreatedTokenResponse,
+            headers(("Location" = String, description = "The new token's metadata URL."))),
+        RotateTokenErrors,
+    ),
+    security(("api_token" = []), ("bearer" = []))
+)]
+pub(crate) async fn rotate_token(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    ApiPath(path): ApiPath<TokenPath>,
+    body: Option<ApiJson<RotateTokenRequest>>,
+) -> Result<Issued, ApiError> {
+    let cmd = match body {
+        Some(ApiJson(body)) => RotateToken::try_from(body)?,
+        None => RotateToken::default(),
+    };
+    let space_id = SpaceId::from_uuid(path.space_id);
+    let token = state
+        .tokens
+        .rotate(
+            auth.actor(),
+            space_id,
+            TokenId::from_uuid(path.token_id),
+            cmd,
+        )
+        .await?;
+    Ok(issued(&state, space_id, token))
 }
 
 /// List a space's tokens.
 ///
-/// Metadata only, oldest first, revoked tokens left out; admin-level tokens only for callers
-/// with READ_ADMIN_API_TOKEN.
+/// Metadata only, oldest first; active tokens unless `status` asks for others; admin-level
+/// tokens only for callers with READ_ADMIN_API_TOKEN.
 #[utoipa::path(
     get,
     path = "/v1/spaces/{space_id}/tokens",
@@ -106,12 +159,14 @@ pub(crate) async fn list_tokens(
         .tokens
         .list(auth.actor(), SpaceId::from_uuid(path.space_id), query)
         .await?;
-    Ok(Json(TokenPageResponse::from(&page)))
+    Ok(Json(TokenPageResponse::new(&page, |token| {
+        state.tokens.status_of(token)
+    })))
 }
 
 /// Read a token's metadata.
 ///
-/// Revoked tokens too; 404 where the caller may not see the token.
+/// Whatever its status; 404 where the caller may not see the token.
 #[utoipa::path(
     get,
     path = "/v1/spaces/{space_id}/tokens/{token_id}",
@@ -136,7 +191,8 @@ pub(crate) async fn get_token(
             TokenId::from_uuid(path.token_id),
         )
         .await?;
-    Ok(Json(TokenResponse::from(&token)))
+    let status = state.tokens.status_of(&token);
+    Ok(Json(TokenResponse::new(&token, status)))
 }
 
 /// Revoke a token.

@@ -10,9 +10,9 @@ use time::{Duration, OffsetDateTime};
 use tollgate_app::adapters::{
     Argon2Hasher, Argon2Params, InMemoryStore, ManualClock, OsRandomSource,
 };
-use tollgate_app::ports::{TokenQuery, TokenRepository};
+use tollgate_app::ports::{RotateOutcome, Rotation, TokenQuery, TokenRepository};
 use tollgate_app::{mint_token_string, SpaceService, StoreError, TokenService};
-use tollgate_domain::{ApiToken, TokenId, TokenKind};
+use tollgate_domain::{ApiToken, AuditEvent, TokenId, TokenKind};
 use tollgate_http::{router, AppState};
 
 use crate::support::{send, Req, TestApp};
@@ -249,7 +249,7 @@ struct FailingTokens(fn() -> StoreError);
 
 #[async_trait]
 impl TokenRepository for FailingTokens {
-    async fn insert(&self, _: &ApiToken) -> Result<bool, StoreError> {
+    async fn insert(&self, _: &ApiToken, _: &AuditEvent) -> Result<bool, StoreError> {
         Err((self.0)())
     }
     async fn get(&self, _: TokenId) -> Result<Option<ApiToken>, StoreError> {
@@ -258,7 +258,18 @@ impl TokenRepository for FailingTokens {
     async fn list(&self, _: &TokenQuery) -> Result<Vec<ApiToken>, StoreError> {
         Err((self.0)())
     }
-    async fn revoke(&self, _: TokenId, _: OffsetDateTime) -> Result<Option<ApiToken>, StoreError> {
+    async fn revoke(
+        &self,
+        _: TokenId,
+        _: OffsetDateTime,
+        _: &AuditEvent,
+    ) -> Result<Option<ApiToken>, StoreError> {
+        Err((self.0)())
+    }
+    async fn rotate(&self, _: &Rotation) -> Result<RotateOutcome, StoreError> {
+        Err((self.0)())
+    }
+    async fn record_last_used(&self, _: &[(TokenId, OffsetDateTime)]) -> Result<(), StoreError> {
         Err((self.0)())
     }
     async fn any_instance_admin(&self) -> Result<bool, StoreError> {
@@ -274,6 +285,7 @@ fn app_on_failing_tokens(failure: fn() -> StoreError) -> axum::Router {
     let tokens = TokenService::new(
         store.spaces.clone(),
         Arc::new(FailingTokens(failure)),
+        store.events.clone(),
         hasher,
         clock.clone(),
         random.clone(),
@@ -307,4 +319,31 @@ async fn a_malformed_token_is_refused_without_asking_the_store() {
     let app = app_on_failing_tokens(|| StoreError::Unavailable("down".into()));
     let res = send(&app, Req::get("/v1/whoami").token("tgc_typo")).await;
     res.assert_problem(StatusCode::UNAUTHORIZED, "invalid_token");
+}
+
+#[tokio::test]
+async fn the_extractor_works_on_routes_of_ones_own_over_app_state() {
+    use axum::routing::get;
+    use tollgate_http::Authenticated;
+
+    let app = TestApp::new().await;
+    let state = AppState::new(
+        app.core.spaces.clone(),
+        app.core.tokens.clone(),
+        Arc::new(app.core.store.clone()),
+    );
+    let mine = axum::Router::new()
+        .route(
+            "/me",
+            get(|auth: Authenticated| async move { auth.verified().token.name.to_string() }),
+        )
+        .with_state(state);
+    let res = send(&mine, Req::get("/me").token(&app.admin)).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.text(), "bootstrap");
+    // No limits on such routes: the 30th bad token is a 401 like the first.
+    for _ in 0..30 {
+        let res = send(&mine, Req::get("/me").token("tgc_nope")).await;
+        res.assert_problem(StatusCode::UNAUTHORIZED, "invalid_token");
+    }
 }

@@ -241,9 +241,11 @@ async fn no_odd_input_produces_a_server_error() {
         b"{\"name\": \"x\", \"level\": \"client\", \"expires_at\": \"2030-01-01T00:00:00+25:00\"}",
         b"{\"name\": \"x\", \"level\": \"client\", \"expires_at\": null}",
     ];
+    let (token, _) = app.token(&app.admin, space, "client").await;
     let uris = [
         "/v1/spaces".to_owned(),
         format!("/v1/spaces/{space}/tokens"),
+        format!("/v1/spaces/{space}/tokens/{token}/rotate"),
     ];
     for uri in &uris {
         for body in bodies {
@@ -270,6 +272,8 @@ async fn no_odd_input_produces_a_server_error() {
         "/v1//spaces",
         "/v1/spaces?limit=99999999999999999999999",
         "/v1/spaces?cursor=%FF",
+        "/v1/spaces/%FF/events",
+        "/v1/spaces/00000000-0000-0000-0000-000000000000/events?limit=%00",
     ] {
         let res = app.send(Req::get(path).token(&app.admin)).await;
         assert!(!res.status.is_server_error(), "{path} -> {}", res.status);

@@ -99,6 +99,35 @@ async fn no_token_reaches_the_logs_wherever_the_caller_puts_it() {
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
     let fresh = created.json()["token"].as_str().unwrap().to_owned();
+    let fresh_id = created.uuid("id");
+    let rotated = app
+        .send(
+            Req::post(&format!("/v1/spaces/{space}/tokens/{fresh_id}/rotate"))
+                .token(&admin)
+                .json(json!({ "grace_period_seconds": 60 })),
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::CREATED);
+    let replacement = rotated.json()["token"].as_str().unwrap().to_owned();
+    for req in [
+        Req::get("/v1/whoami").token(&fresh),
+        Req::get("/v1/whoami").token(&replacement),
+        Req::get(&format!("/v1/spaces/{space}/events")).token(&admin),
+        Req::get(&format!("/v1/spaces/{space}/tokens?status=all")).token(&admin),
+    ] {
+        let res = app.send(req).await;
+        assert!(res.status.is_success(), "{}", res.text());
+        assert!(!res.text().contains(&fresh[26..]));
+        assert!(!res.text().contains(&replacement[26..]));
+    }
+    // Failures until the address is blocked, then the valid tokens from it: 429s.
+    for _ in 0..25 {
+        app.send(Req::get("/v1/whoami").token(&format!("{client}x")))
+            .await;
+    }
+    let res = app.send(Req::get("/v1/whoami").token(&client)).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(!res.text().contains(&client));
 
     let logs = captured.text();
     assert!(
@@ -109,7 +138,7 @@ async fn no_token_reaches_the_logs_wherever_the_caller_puts_it() {
         logs.contains("token rejected"),
         "verification failures are logged:\n{logs}"
     );
-    for secret in [&app.admin, &admin, &client, &revoked, &fresh] {
+    for secret in [&app.admin, &admin, &client, &revoked, &fresh, &replacement] {
         // The secret part (after the 4-character prefix and the 22-character id) never shows.
         assert!(
             !logs.contains(&secret[26..]),

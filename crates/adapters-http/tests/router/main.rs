@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod brute_force;
 mod errors;
+mod lifecycle;
 mod logs;
 mod meta;
 mod openapi;

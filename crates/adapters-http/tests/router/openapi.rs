@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::support::{Req, TestApp};
 
-/// SPEC's route table.
-const ROUTES: [(&str, &str); 10] = [
+/// SPEC's route tables ("REST API (v1)" and "Lifecycle").
+const ROUTES: [(&str, &str); 12] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
@@ -20,6 +20,8 @@ const ROUTES: [(&str, &str); 10] = [
     ("post", "/v1/spaces/{space_id}/tokens"),
     ("get", "/v1/spaces/{space_id}/tokens"),
     ("get", "/v1/spaces/{space_id}/tokens/{token_id}"),
+    ("post", "/v1/spaces/{space_id}/tokens/{token_id}/rotate"),
+    ("get", "/v1/spaces/{space_id}/events"),
 ];
 const REVOKE: (&str, &str) = ("delete", "/v1/spaces/{space_id}/tokens/{token_id}");
 const METHODS: [&str; 8] = [
@@ -146,6 +148,7 @@ async fn every_v1_operation_needs_a_token_and_documents_its_errors_as_problem_js
         }
         if path.starts_with("/v1/") {
             assert!(responses.contains_key("401"), "{method} {path}");
+            assert!(responses.contains_key("429"), "{method} {path}");
             let security = op["security"].as_array().unwrap();
             assert_eq!(security.len(), 2, "{method} {path}");
         }
@@ -154,6 +157,29 @@ async fn every_v1_operation_needs_a_token_and_documents_its_errors_as_problem_js
     for member in ["type", "title", "status", "detail", "code"] {
         assert!(problem.get(member).is_some(), "Problem.{member}");
     }
+}
+
+#[tokio::test]
+async fn the_rotation_body_is_optional_and_token_metadata_carries_its_status() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    let rotate = &doc["paths"]["/v1/spaces/{space_id}/tokens/{token_id}/rotate"]["post"];
+    assert_ne!(rotate["requestBody"]["required"], true, "{rotate}");
+    let token = &doc["components"]["schemas"]["Token"];
+    let required: BTreeSet<&str> = token["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for field in ["status", "replaces", "replaced_by", "rotated_at"] {
+        assert!(required.contains(field), "Token.{field} is always sent");
+    }
+    let statuses = &doc["components"]["schemas"]["TokenStatus"]["enum"];
+    assert_eq!(
+        statuses,
+        &serde_json::json!(["active", "expired", "revoked", "rotated"])
+    );
 }
 
 #[test]

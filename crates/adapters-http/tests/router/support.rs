@@ -1,19 +1,26 @@
 //! A test app around the router: a fresh core, an instance admin token, request and response
 //! helpers.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
+use axum::extract::connect_info::{ConnectInfo, MockConnectInfo};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
 use tollgate_app::ports::StoreHealth;
 use tollgate_app::testing::TestCore;
+use tollgate_domain::LifetimePolicy;
 use tollgate_http::{router_with, AppState, HttpConfig};
 use tower::ServiceExt;
 use uuid::Uuid;
 
-/// The router on a fresh core, and an instance admin token for it.
+/// The client address of every request that does not say otherwise (`Req::from`).
+pub const DEFAULT_PEER: &str = "192.0.2.10:40000";
+
+/// The router on a fresh core, and an instance admin token for it. Requests come from
+/// [`DEFAULT_PEER`], as if served with `into_make_service_with_connect_info`.
 pub struct TestApp {
     pub core: TestCore,
     pub router: Router,
@@ -23,15 +30,27 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn new() -> Self {
-        Self::build(HttpConfig::default(), None).await
+        Self::build(HttpConfig::default(), None, None).await
     }
 
     pub async fn with(config: HttpConfig, health: Option<Arc<dyn StoreHealth>>) -> Self {
-        Self::build(config, health).await
+        Self::build(config, health, None).await
     }
 
-    async fn build(config: HttpConfig, health: Option<Arc<dyn StoreHealth>>) -> Self {
-        let core = TestCore::new();
+    /// A test app whose token service applies these lifetime rules.
+    pub async fn with_lifetime_policy(policy: LifetimePolicy) -> Self {
+        Self::build(HttpConfig::default(), None, Some(policy)).await
+    }
+
+    async fn build(
+        config: HttpConfig,
+        health: Option<Arc<dyn StoreHealth>>,
+        lifetime: Option<LifetimePolicy>,
+    ) -> Self {
+        let mut core = TestCore::new();
+        if let Some(policy) = lifetime {
+            core.tokens = core.tokens.clone().with_lifetime_policy(policy);
+        }
         let issued = core
             .tokens
             .ensure_instance_admin()
@@ -41,8 +60,9 @@ impl TestApp {
         let admin = issued.secret().expose().to_owned();
         let health = health.unwrap_or_else(|| Arc::new(core.store.clone()));
         let state = AppState::new(core.spaces.clone(), core.tokens.clone(), health);
+        let peer: SocketAddr = DEFAULT_PEER.parse().unwrap();
         Self {
-            router: router_with(state, config),
+            router: router_with(state, config).layer(MockConnectInfo(peer)),
             core,
             admin,
         }
@@ -93,6 +113,9 @@ pub async fn send(router: &Router, req: Req) -> Res {
     for (name, value) in req.headers {
         builder = builder.header(name, value);
     }
+    if let Some(peer) = req.peer {
+        builder = builder.extension(ConnectInfo(peer));
+    }
     let response = router
         .clone()
         .oneshot(builder.body(Body::from(req.body)).unwrap())
@@ -114,6 +137,7 @@ pub struct Req {
     uri: String,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Vec<u8>,
+    peer: Option<SocketAddr>,
 }
 
 impl Req {
@@ -123,7 +147,14 @@ impl Req {
             uri: uri.to_owned(),
             headers: Vec::new(),
             body: Vec::new(),
+            peer: None,
         }
+    }
+
+    /// The request comes from this client address (`ip:port`).
+    pub fn from(mut self, peer: &str) -> Self {
+        self.peer = Some(peer.parse().unwrap());
+        self
     }
 
     pub fn get(uri: &str) -> Self {
@@ -142,6 +173,15 @@ impl Req {
         self.headers.push((
             HeaderName::try_from(name).unwrap(),
             HeaderValue::try_from(value).unwrap(),
+        ));
+        self
+    }
+
+    /// A header whose value is raw bytes (not necessarily visible ASCII).
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+        self.headers.push((
+            HeaderName::try_from(name).unwrap(),
+            HeaderValue::from_bytes(value).unwrap(),
         ));
         self
     }

@@ -17,7 +17,7 @@ fn token(space: Uuid, id: Uuid) -> String {
     format!("/v1/spaces/{space}/tokens/{id}")
 }
 
-const METADATA_FIELDS: [&str; 10] = [
+const METADATA_FIELDS: [&str; 14] = [
     "id",
     "space_id",
     "name",
@@ -28,6 +28,10 @@ const METADATA_FIELDS: [&str; 10] = [
     "expires_at",
     "last_used_at",
     "revoked_at",
+    "status",
+    "replaces",
+    "replaced_by",
+    "rotated_at",
 ];
 
 fn assert_metadata_only(body: &Value) {
@@ -71,6 +75,10 @@ async fn creating_a_token_answers_201_with_its_metadata_and_the_secret_once() {
     assert_eq!(body["expires_at"], "2031-06-01T12:00:00Z");
     assert_eq!(body["last_used_at"], json!(null));
     assert_eq!(body["revoked_at"], json!(null));
+    assert_eq!(body["status"], "active");
+    assert_eq!(body["replaces"], json!(null));
+    assert_eq!(body["replaced_by"], json!(null));
+    assert_eq!(body["rotated_at"], json!(null));
     assert_eq!(
         res.header(header::LOCATION),
         Some(token(space, id).as_str())
@@ -266,6 +274,7 @@ async fn revoking_answers_204_twice_and_the_token_stops_working_at_once() {
 
     let res = app.send(Req::get(&token(space, id)).token(&admin)).await;
     assert_eq!(res.json()["revoked_at"], "2030-01-01T00:00:00Z");
+    assert_eq!(res.json()["status"], "revoked");
     let res = app.send(Req::get(&tokens(space)).token(&admin)).await;
     assert!(
         !res.text().contains(&id.to_string()),

@@ -1,0 +1,57 @@
+//! Brute force over real sockets: failed authentications from one address are cut off with
+//! 429 and `Retry-After`, while a valid token from another address keeps working.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use reqwest::StatusCode;
+
+use crate::support::{spawn_app_with, Reply, Store};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_authentications_are_limited_per_address_and_other_addresses_keep_working() {
+    let app = spawn_app_with(
+        Store::Memory,
+        &[
+            ("TOLLGATE_AUTH_FAILURES_PER_ADDRESS", "5"),
+            ("TOLLGATE_AUTH_FAILURES_PER_TOKEN", "0"),
+        ],
+    )
+    .await;
+    let space = app.create_space("acme").await;
+    let (_, valid) = app.create_token(&app.admin, &space, "client").await;
+
+    // The attacker, on 127.0.0.1: five failures, then 429 with Retry-After.
+    let mut guess = valid.clone();
+    guess.replace_range(26..69, &"Z".repeat(43));
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(app.get("/v1/whoami", &guess).await);
+    }
+    assert!(
+        statuses[..5]
+            .iter()
+            .all(|r| r.status == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    let limited = statuses.last().unwrap();
+    limited.assert_problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    let retry_after: u64 = limited
+        .header("retry-after")
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry_after), "{limited:?}");
+
+    // A legitimate program on another address (127.0.0.2 is loopback too) is not affected.
+    let other = reqwest::Client::builder()
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)))
+        .build()
+        .unwrap();
+    let reply = other
+        .get(format!("{}/v1/whoami", app.base))
+        .header("x-undb-api-token", &valid)
+        .send()
+        .await
+        .unwrap();
+    let reply = Reply::read(reply).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+}
