@@ -4,15 +4,18 @@ use std::net::SocketAddr;
 
 use clap::{Args, Parser, Subcommand};
 
+// No `Debug` on the argument structs: they hold TOLLGATE_BOOTSTRAP_TOKEN and DATABASE_URL
+// (with its password), which must never be printed, not even by a future `{:?}`.
+
 /// Space-scoped API tokens: issue, list, verify and revoke.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(name = "tollgate", version, about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum Command {
     /// Serve the REST API.
     Serve(ServeArgs),
@@ -35,7 +38,7 @@ pub enum TokenCommand {
     },
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct DatabaseArgs {
     /// Postgres connection URL. Unset: the in-memory store, which keeps nothing.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
@@ -48,7 +51,7 @@ pub struct DatabaseArgs {
     pub db_acquire_timeout_seconds: u64,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TOLLGATE_LISTEN", default_value = "127.0.0.1:8080")]
@@ -139,7 +142,7 @@ pub struct CacheArgs {
         default_value_t = 30
     )]
     pub negative_cache_ttl_seconds: u64,
-    /// Most argon2 verifications at once (default: the number of cores).
+    /// Most argon2 verifications at once (default: one fewer than the cores, at least one).
     #[arg(long, env = "TOLLGATE_MAX_CONCURRENT_HASHES")]
     pub max_concurrent_hashes: Option<usize>,
 }

@@ -85,7 +85,7 @@ async fn store(args: &DatabaseArgs) -> anyhow::Result<Store> {
         pg.migrate().await.context("failed to run the migrations")?;
         tracing::info!("store: Postgres (migrations up to date)");
         let pg = Arc::new(pg);
-        let revocations = Some(PgRevocationFeed::new(pg.pool().clone()));
+        let revocations = Some(PgRevocationFeed::new(pg.pool()));
         return Ok(Store {
             spaces: pg.clone(),
             tokens: pg.clone(),

@@ -4,6 +4,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use reqwest::StatusCode;
+use tollgate_app::adapters::OsRandomSource;
+use tollgate_app::ports::RandomSource;
+use tollgate_domain::{ParsedToken, TokenKind, TokenString};
 
 use crate::support::{spawn_app_with, Reply, Store};
 
@@ -54,4 +57,44 @@ async fn failed_authentications_are_limited_per_address_and_other_addresses_keep
         .unwrap();
     let reply = Reply::read(reply).await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_at_a_token_id_does_not_lock_out_its_holder_once_verified() {
+    let app = spawn_app_with(
+        Store::Memory,
+        &[
+            ("TOLLGATE_AUTH_FAILURES_PER_ADDRESS", "0"),
+            ("TOLLGATE_AUTH_FAILURES_PER_TOKEN", "3"),
+        ],
+    )
+    .await;
+    let space = app.create_space("acme").await;
+    let (_, valid) = app.create_token(&app.admin, &space, "client").await;
+    let holder = reqwest::Client::builder()
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)))
+        .build()
+        .unwrap();
+    let use_token = || async {
+        let reply = holder
+            .get(format!("{}/v1/whoami", app.base))
+            .header("x-undb-api-token", &valid)
+            .send()
+            .await
+            .unwrap();
+        Reply::read(reply).await
+    };
+    assert_eq!(use_token().await.status, StatusCode::OK);
+
+    // Someone who knows the id (it is not secret) guesses secrets, with valid checksums, until
+    // the id is blocked.
+    let id = ParsedToken::parse(&valid).unwrap().id();
+    let guess = TokenString::new(TokenKind::Client, id, &OsRandomSource.secret()).into_exposed();
+    let mut last = app.get("/v1/whoami", &guess).await;
+    for _ in 0..5 {
+        last = app.get("/v1/whoami", &guess).await;
+    }
+    last.assert_problem(StatusCode::TOO_MANY_REQUESTS, "too_many_requests");
+    // The holder, whose token this node has verified, keeps working.
+    assert_eq!(use_token().await.status, StatusCode::OK);
 }

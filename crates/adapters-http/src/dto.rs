@@ -67,8 +67,16 @@ impl TryFrom<CreateTokenRequest> for NewToken {
         Ok(Self {
             name: TokenName::parse(&req.name)?,
             level: req.level.parse()?,
-            // Stored and shown in UTC, whatever offset the caller wrote.
-            expires_at: req.expires_at.map(|at| at.to_offset(UtcOffset::UTC)),
+            // Stored and shown in UTC, whatever offset the caller wrote. A time near the end of
+            // the representable range may not exist in UTC (9999-12-31T23:30:00-01:00).
+            expires_at: req
+                .expires_at
+                .map(|at| {
+                    at.checked_to_offset(UtcOffset::UTC).ok_or_else(|| {
+                        ApiError::new(ErrorCode::InvalidBody, "expires_at is out of range.")
+                    })
+                })
+                .transpose()?,
         })
     }
 }

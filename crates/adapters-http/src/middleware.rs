@@ -20,6 +20,7 @@ use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
@@ -36,6 +37,12 @@ pub(crate) fn wrap(router: Router<RouterState>, config: HttpConfig) -> Router<Ro
             AUTHORIZATION,
             HeaderName::from_static(TOKEN_HEADER),
         ]))
+        // A bug must cost one opaque 500, never a dropped connection or a panic message.
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::internal("a request handler panicked").into_response()
+            },
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(make_span)

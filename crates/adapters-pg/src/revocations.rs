@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::PgPool;
 use tollgate_app::ports::{RevocationEvent, RevocationFeed};
 use tollgate_domain::TokenId;
@@ -35,9 +35,15 @@ impl std::fmt::Debug for PgRevocationFeed {
 }
 
 impl PgRevocationFeed {
-    /// A feed using the connection settings of `pool` (its connection is not one of the pool's).
+    /// A feed using the connection settings of `pool`, on a connection of its own.
     #[must_use]
-    pub fn new(pool: PgPool) -> Self {
+    pub fn new(pool: &PgPool) -> Self {
+        // A pool of its own, of one connection: `PgListener::connect_with` takes a connection
+        // from the pool it is given and keeps it for good, which must not be the server's.
+        let options = PgConnectOptions::clone(&pool.connect_options());
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(options);
         Self {
             pool,
             listener: None,

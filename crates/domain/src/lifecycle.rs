@@ -53,6 +53,9 @@ pub enum LifetimeError {
     /// A lifetime of zero days or less was configured.
     #[error("token lifetimes must be at least one day")]
     NotPositive,
+    /// A lifetime over [`LifetimePolicy::MAX_DAYS`] was configured.
+    #[error("token lifetimes must be at most {} days", LifetimePolicy::MAX_DAYS)]
+    TooLong,
     /// The configured default is longer than the configured maximum.
     #[error("the default token lifetime must not exceed the maximum")]
     DefaultOverMaximum,
@@ -68,6 +71,9 @@ pub enum LifetimeError {
 }
 
 impl LifetimePolicy {
+    /// The longest lifetime that can be configured: a hundred years.
+    pub const MAX_DAYS: u32 = 36_500;
+
     /// No maximum, no default: tokens live until revoked unless they ask for an expiry.
     pub const UNLIMITED: Self = Self {
         max: None,
@@ -85,6 +91,12 @@ impl LifetimePolicy {
     ) -> Result<Self, LifetimeError> {
         if max_days == Some(0) || default_days == Some(0) {
             return Err(LifetimeError::NotPositive);
+        }
+        if max_days
+            .max(default_days)
+            .is_some_and(|d| d > Self::MAX_DAYS)
+        {
+            return Err(LifetimeError::TooLong);
         }
         if let (Some(max), Some(default)) = (max_days, default_days) {
             if default > max {
@@ -116,12 +128,19 @@ impl LifetimePolicy {
         match requested {
             Some(at) if at <= now => Err(LifetimeError::NotInFuture),
             Some(at) => match self.max {
-                Some(max) if at > now + max => Err(LifetimeError::BeyondMaximum {
-                    max_days: max.whole_days(),
-                }),
+                // A maximum past the end of representable time bounds nothing.
+                Some(max) if now.checked_add(max).is_some_and(|limit| at > limit) => {
+                    Err(LifetimeError::BeyondMaximum {
+                        max_days: max.whole_days(),
+                    })
+                }
                 _ => Ok(Some(at)),
             },
-            None => Ok(self.default.or(self.max).map(|lifetime| now + lifetime)),
+            // No expiry if the lifetime would run past the end of representable time.
+            None => Ok(self
+                .default
+                .or(self.max)
+                .and_then(|lifetime| now.checked_add(lifetime))),
         }
     }
 }
@@ -196,6 +215,26 @@ mod tests {
                 "max {max:?} default {default:?} requested {requested:?}"
             );
         }
+    }
+
+    #[test]
+    fn lifetimes_near_the_end_of_time_never_overflow() {
+        let end = time::PrimitiveDateTime::MAX.assume_utc() - Duration::days(1);
+        let policy =
+            LifetimePolicy::from_days(Some(36_500), None).unwrap_or_else(|_| unreachable!());
+        assert_eq!(policy.resolve(None, end), Ok(None));
+        assert_eq!(
+            policy.resolve(Some(end + Duration::hours(1)), end),
+            Ok(Some(end + Duration::hours(1)))
+        );
+        assert_eq!(
+            LifetimePolicy::from_days(Some(36_501), None),
+            Err(LifetimeError::TooLong)
+        );
+        assert_eq!(
+            LifetimePolicy::from_days(None, Some(u32::MAX)),
+            Err(LifetimeError::TooLong)
+        );
     }
 
     #[test]

@@ -23,8 +23,8 @@ async fn next(feed: &mut PgRevocationFeed) -> RevocationEvent {
 /// Two feeds on `db`, each past its opening `Lost`.
 async fn listening(db: &TestDatabase) -> [PgRevocationFeed; 2] {
     let mut feeds = [
-        PgRevocationFeed::new(db.pool().clone()),
-        PgRevocationFeed::new(db.pool().clone()),
+        PgRevocationFeed::new(db.pool()),
+        PgRevocationFeed::new(db.pool()),
     ];
     for feed in &mut feeds {
         assert_eq!(
@@ -118,7 +118,7 @@ async fn a_lost_listening_connection_is_reported_and_listening_resumes() {
     insert(&store, &token(1, space_id(1), TokenLevel::Client))
         .await
         .unwrap();
-    let mut feed = PgRevocationFeed::new(db.pool().clone()).with_retry(Duration::from_millis(50));
+    let mut feed = PgRevocationFeed::new(db.pool()).with_retry(Duration::from_millis(50));
     assert_eq!(next(&mut feed).await, RevocationEvent::Lost);
 
     let terminated: i64 = sqlx::query_scalar(

@@ -1533,3 +1533,103 @@ async fn creations_rotations_revocations_and_rejected_uses_are_audited_without_s
         Err(ListEventsError::SpaceNotFound)
     ));
 }
+
+#[tokio::test]
+async fn an_editor_rotates_only_the_client_tokens_it_could_revoke() {
+    let core = core().await;
+    let space = core.space("acme").await;
+    let alice = member(space, "alice", MemberRole::Editor);
+    let hers = core.issue(&alice, space, TokenLevel::Client).await;
+    let owners = core
+        .issue(
+            &member(space, "olga", MemberRole::Owner),
+            space,
+            TokenLevel::Client,
+        )
+        .await;
+    assert!(core
+        .tokens
+        .rotate(&alice, space, hers.token.id, RotateToken::default())
+        .await
+        .is_ok());
+    let result = core
+        .tokens
+        .rotate(&alice, space, owners.token.id, RotateToken::default())
+        .await;
+    assert!(
+        matches!(result, Err(RotateTokenError::Forbidden(TokenLevel::Client))),
+        "{result:?}"
+    );
+    assert!(
+        core.tokens.verify(owners.secret().expose()).await.is_ok(),
+        "the owner's token is untouched"
+    );
+}
+
+#[tokio::test]
+async fn a_revocation_landing_while_argon2_runs_is_not_missed() {
+    // The hasher revokes the token while it "computes": the row read before hashing is stale.
+    struct RevokingHasher {
+        inner: Argon2Hasher,
+        tokens: std::sync::OnceLock<(TokenService, Actor, SpaceId, tollgate_domain::TokenId)>,
+    }
+    #[async_trait::async_trait]
+    impl SecretHasher for RevokingHasher {
+        async fn hash(
+            &self,
+            secret: &tollgate_domain::TokenSecret,
+        ) -> Result<SecretHash, HashError> {
+            self.inner.hash(secret).await
+        }
+        async fn verify(
+            &self,
+            secret: &tollgate_domain::TokenSecret,
+            hash: &SecretHash,
+        ) -> Result<bool, HashError> {
+            if let Some((tokens, admin, space, id)) = self.tokens.get() {
+                tokens.revoke(admin, *space, *id).await.unwrap();
+            }
+            self.inner.verify(secret, hash).await
+        }
+    }
+
+    let store = InMemoryStore::new();
+    let clock = Arc::new(ManualClock::default());
+    let random = Arc::new(OsRandomSource);
+    let hasher = Arc::new(RevokingHasher {
+        inner: fast_hasher(),
+        tokens: std::sync::OnceLock::new(),
+    });
+    let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
+    let tokens = TokenService::new(
+        store.spaces.clone(),
+        store.tokens.clone(),
+        store.events.clone(),
+        hasher.clone(),
+        clock,
+        random,
+    );
+    let admin = Actor::for_token(&tokens.ensure_instance_admin().await.unwrap().unwrap().token);
+    let space = spaces
+        .create(
+            &admin,
+            NewSpace {
+                name: SpaceName::parse("s").unwrap(),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let issued = tokens
+        .create(&admin, space, new_token("t", TokenLevel::Client))
+        .await
+        .unwrap();
+    let _ = hasher
+        .tokens
+        .set((tokens.clone(), admin, space, issued.token.id));
+    let result = tokens.verify(issued.secret().expose()).await;
+    assert!(
+        matches!(result, Err(VerifyTokenError::Invalid)),
+        "{result:?}"
+    );
+}

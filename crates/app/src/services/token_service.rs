@@ -167,7 +167,7 @@ pub enum RotateTokenError {
     #[error("token not found")]
     NotFound,
     /// The actor may not create tokens of this level here.
-    #[error("rotating a {0} token needs {perm}", perm = create_permission(*.0))]
+    #[error("rotating a {0} token needs {perm} and REVOKE_API_TOKEN on it", perm = create_permission(*.0))]
     Forbidden(TokenLevel),
     /// The token is revoked, expired or already rotated.
     #[error("only an active token can be rotated; this one is {}", .0.as_str())]
@@ -552,7 +552,8 @@ impl TokenService {
 
     /// Replaces an active token with a new one (new id and secret; same name, level and space)
     /// that records which token it replaces. The old token keeps working for the grace period,
-    /// then fails like a revoked one. Needs the permission to create a token of that level.
+    /// then fails like a revoked one. Needs the permission to create a token of that level and
+    /// the permission to revoke the old one (so an editor rotates only its own client tokens).
     ///
     /// The new token keeps the old one's lifetime length if it had one (capped by the maximum),
     /// and otherwise gets the policy's default.
@@ -574,11 +575,14 @@ impl TokenService {
             .visible_token(actor, space_id, token_id)
             .await?
             .ok_or(RotateTokenError::NotFound)?;
+        // Rotation creates a token and ends another: it needs both rights, so an editor may
+        // rotate only the client tokens it could revoke.
         if !allows(
             actor,
             create_permission(old.level()),
             Resource::Space(space_id),
-        ) {
+        ) || !allows(actor, Permission::RevokeApiToken, Resource::Token(&old))
+        {
             return Err(RotateTokenError::Forbidden(old.level()));
         }
         let now = self.clock.now();
@@ -588,8 +592,11 @@ impl TokenService {
         }
         let lifetime = old.expires_at.map(|at| at - old.created_at);
         let expires_at = match (lifetime, self.lifetime.max()) {
-            (Some(lifetime), Some(max)) => Some(now + lifetime.min(max)),
-            (Some(lifetime), None) => Some(now + lifetime),
+            // Past the end of representable time, keep the old token's own expiry.
+            (Some(lifetime), max) => {
+                let lifetime = max.map_or(lifetime, |max| lifetime.min(max));
+                now.checked_add(lifetime).or(old.expires_at)
+            }
             (None, _) => self.lifetime.resolve(None, now).unwrap_or(None),
         };
         let issued = self
@@ -816,6 +823,21 @@ impl TokenService {
         if !self.secret_matches(&parsed, &token).await {
             return Err(reject("wrong secret"));
         }
+        // A revocation or rotation may have landed while this request waited for argon2 (the
+        // permits queue under a flood): then the row read above is stale, so read it again
+        // before saying yes. Epoch changes are rare, so this costs nothing in the common case.
+        let token = if self.cache.epoch() == epoch {
+            token
+        } else {
+            match self.tokens.get(id).await? {
+                Some(fresh) => fresh,
+                None => return Err(reject("deleted while verifying")),
+            }
+        };
+        let now = self.clock.now();
+        if token.revoked_at.is_some() || token.is_expired_at(now) {
+            return Err(reject("revoked or expired while verifying"));
+        }
         self.last_used.note(id, now);
         let verified = Arc::new(VerifiedToken {
             actor: Actor::for_token(&token),
@@ -823,6 +845,23 @@ impl TokenService {
         });
         self.cache.insert(epoch, digest, Arc::clone(&verified));
         Ok(Arc::unwrap_or_clone(verified))
+    }
+
+    /// The verification of `presented` if this node has it cached and it has not expired; never
+    /// asks the store or runs argon2. Lets a known-good token through where a full verification
+    /// would be refused for other reasons (a rate limit on its id that a guesser tripped).
+    #[must_use]
+    pub fn verify_cached(&self, presented: &str) -> Option<VerifiedToken> {
+        let parsed = ParsedToken::parse(presented).ok()?;
+        let hit = self
+            .cache
+            .get(parsed.id(), &verify_cache::digest(presented))?;
+        let now = self.clock.now();
+        if hit.token.is_expired_at(now) {
+            return None;
+        }
+        self.last_used.note(parsed.id(), now);
+        Some(VerifiedToken::clone(&hit))
     }
 
     async fn secret_matches(&self, parsed: &ParsedToken, token: &ApiToken) -> bool {

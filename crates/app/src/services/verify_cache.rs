@@ -49,8 +49,10 @@ impl Default for VerifyCacheConfig {
             ttl: Duration::from_secs(300),
             negative_capacity: 100_000,
             negative_ttl: Duration::from_secs(30),
+            // One core fewer than the machine has (at least one): a flood of wrong secrets
+            // must leave a core to the cached traffic.
             max_concurrent_hashes: std::thread::available_parallelism()
-                .map_or(1, std::num::NonZeroUsize::get),
+                .map_or(1, |cores| cores.get().saturating_sub(1).max(1)),
         }
     }
 }
