@@ -14,7 +14,7 @@ use tollgate_app::{TokenService, VerifiedToken, VerifyTokenError};
 use tollgate_domain::Actor;
 
 use crate::error::{redact_tokens, ApiError, ErrorCode};
-use crate::rate_limit::AuthLimits;
+use crate::rate_limit::{AuthLimits, Block};
 use crate::{AppState, BODY_LIMIT_BYTES, TOKEN_HEADER};
 
 /// A JSON request body. Refuses a content type other than `application/json` (415), a body
@@ -274,13 +274,16 @@ impl<S: AuthState> FromRequestParts<S> for Authenticated {
             return verify(tokens, presented).await.map(Self);
         };
         let address = limiter.client_address(parts);
-        if let Some(wait) = limiter.blocked(address, presented) {
-            // A token this node has already verified passes a block: anyone who knows a token's
-            // id (ids are not secret) could otherwise lock its holder out with bad guesses.
-            if let Some(verified) = tokens.verify_cached(presented) {
-                return Ok(Self(verified));
+        if let Some(block) = limiter.blocked(address, presented) {
+            // A token this node has already verified passes a block on its id: anyone who knows
+            // a token's id (ids are not secret) could otherwise lock its holder out with bad
+            // guesses. A blocked address stays blocked whatever it presents.
+            if let Block::TokenId(_) = block {
+                if let Some(verified) = tokens.verify_cached(presented) {
+                    return Ok(Self(verified));
+                }
             }
-            return Err(ApiError::too_many_requests(wait));
+            return Err(ApiError::too_many_requests(block.retry_after()));
         }
         match verify(tokens, presented).await {
             Ok(verified) => Ok(Self(verified)),

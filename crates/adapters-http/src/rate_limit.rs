@@ -196,16 +196,18 @@ where
 
     /// The seconds to wait if the address, or the id of the presented token, is blocked now.
     /// With nothing blocked anywhere this is one atomic load: the token is not even parsed.
-    pub(crate) fn blocked(&self, address: Option<IpAddr>, presented: &str) -> Option<u64> {
+    pub(crate) fn blocked(&self, address: Option<IpAddr>, presented: &str) -> Option<Block> {
         let now = self.nanos_now();
         if now >= self.blocks_end_by.load(Ordering::Acquire) {
             return None;
         }
         address
             .and_then(|address| self.blocked_for(Blocked::Address(address), now))
+            .map(Block::Address)
             .or_else(|| {
                 let token = self.token_id(presented)?;
                 self.blocked_for(Blocked::Token(token), now)
+                    .map(Block::TokenId)
             })
     }
 
@@ -450,16 +452,16 @@ mod tests {
             assert_eq!(limiter.blocked(attacker, JUNK), None);
         }
         limiter.record_failure(attacker, JUNK);
-        assert_eq!(limiter.blocked(attacker, JUNK), Some(20));
+        assert_eq!(limiter.blocked(attacker, JUNK), Some(Block::Address(20)));
         assert_eq!(limiter.blocked(Some(ip("192.0.2.2")), JUNK), None);
 
         clock.advance(Duration::from_millis(19_500));
-        assert_eq!(limiter.blocked(attacker, JUNK), Some(1));
+        assert_eq!(limiter.blocked(attacker, JUNK), Some(Block::Address(1)));
         clock.advance(Duration::from_millis(500));
         assert_eq!(limiter.blocked(attacker, JUNK), None);
         // One more failure is allowed, and it blocks again at once.
         limiter.record_failure(attacker, JUNK);
-        assert_eq!(limiter.blocked(attacker, JUNK), Some(20));
+        assert_eq!(limiter.blocked(attacker, JUNK), Some(Block::Address(20)));
     }
 
     #[test]
@@ -469,8 +471,11 @@ mod tests {
         limiter.record_failure(Some(ip("192.0.2.1")), &token);
         assert_eq!(limiter.blocked(None, &token), None);
         limiter.record_failure(Some(ip("198.51.100.7")), &token);
-        assert_eq!(limiter.blocked(None, &token), Some(30));
-        assert_eq!(limiter.blocked(Some(ip("203.0.113.1")), &token), Some(30));
+        assert_eq!(limiter.blocked(None, &token), Some(Block::TokenId(30)));
+        assert_eq!(
+            limiter.blocked(Some(ip("203.0.113.1")), &token),
+            Some(Block::TokenId(30))
+        );
         assert_eq!(limiter.blocked(None, &well_formed()), None);
         // Address limiting is off: nothing was counted for the addresses.
         assert_eq!(limiter.blocked(Some(ip("192.0.2.1")), JUNK), None);
@@ -563,5 +568,23 @@ mod tests {
         let AuthLimits(limiter) = AuthLimits::from_config(&HttpConfig::default()).unwrap();
         let (parts, ()) = Request::builder().uri("/").body(()).unwrap().into_parts();
         assert_eq!(limiter.client_address(&parts), None);
+    }
+}
+
+/// Why a request is refused before verification, and for how many more seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Block {
+    /// The client address failed too often: every request from it waits.
+    Address(u64),
+    /// The presented token's id failed too often.
+    TokenId(u64),
+}
+
+impl Block {
+    /// Whole seconds to wait.
+    pub(crate) const fn retry_after(self) -> u64 {
+        match self {
+            Self::Address(secs) | Self::TokenId(secs) => secs,
+        }
     }
 }

@@ -7,6 +7,7 @@
 mod auth;
 mod brute_force;
 mod errors;
+mod fuzz;
 mod lifecycle;
 mod logs;
 mod meta;
