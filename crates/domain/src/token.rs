@@ -164,6 +164,22 @@ pub enum CreatedBy {
     Token(TokenId),
     /// A space member of the embedding platform.
     Member(UserId),
+    /// A token whose id the reader may not learn: an admin-level token, shown to a reader
+    /// without READ_ADMIN_API_TOKEN (see [`CreatedBy::as_seen_by`]). Never stored.
+    UndisclosedToken,
+}
+
+impl CreatedBy {
+    /// This creator as a reader may see it: a reader without READ_ADMIN_API_TOKEN learns that a
+    /// token created the token, not which one, since only admin-level tokens create tokens and
+    /// such a reader must never learn that one exists.
+    #[must_use]
+    pub fn as_seen_by(&self, reads_admin_tokens: bool) -> Self {
+        match self {
+            Self::Token(_) if !reads_admin_tokens => Self::UndisclosedToken,
+            other => other.clone(),
+        }
+    }
 }
 
 /// A stored `created_by` value that is not `system`, `token:<uuid>` or `user:<id>`.
@@ -177,6 +193,7 @@ impl fmt::Display for CreatedBy {
             Self::System => f.write_str("system"),
             Self::Token(id) => write!(f, "token:{id}"),
             Self::Member(user) => write!(f, "user:{user}"),
+            Self::UndisclosedToken => f.write_str("token"),
         }
     }
 }
@@ -427,6 +444,13 @@ mod tests {
             assert_eq!(by.to_string().parse::<CreatedBy>(), Ok(by));
         }
         assert_eq!("robot".parse::<CreatedBy>(), Err(CreatedByError));
+        // The undisclosed form is for display only: it never reads back from a store.
+        assert_eq!(CreatedBy::UndisclosedToken.to_string(), "token");
+        assert_eq!("token".parse::<CreatedBy>(), Err(CreatedByError));
+        let by_token = CreatedBy::Token(TokenId::from_uuid(Uuid::from_u128(9)));
+        assert_eq!(by_token.as_seen_by(false), CreatedBy::UndisclosedToken);
+        assert_eq!(by_token.as_seen_by(true), by_token);
+        assert_eq!(CreatedBy::System.as_seen_by(false), CreatedBy::System);
         assert_eq!("token:xyz".parse::<CreatedBy>(), Err(CreatedByError));
     }
 

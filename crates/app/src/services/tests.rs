@@ -1633,3 +1633,45 @@ async fn a_revocation_landing_while_argon2_runs_is_not_missed() {
         "{result:?}"
     );
 }
+
+#[tokio::test]
+async fn readers_without_read_admin_api_token_never_learn_an_admin_token_id_from_created_by() {
+    let core = core().await;
+    let space = core.space("acme").await;
+    let admin_token = core.issue(&core.admin, space, TokenLevel::Admin).await;
+    let space_admin = core.actor_of(&admin_token).await;
+    let client = core.issue(&space_admin, space, TokenLevel::Client).await;
+    let reader = core.actor_of(&client).await;
+    let listed = core
+        .tokens
+        .list(&reader, space, ListTokens::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items[0].created_by.to_string(), "token");
+    let read = core
+        .tokens
+        .get(&reader, space, client.token.id)
+        .await
+        .unwrap();
+    assert_eq!(read.created_by.to_string(), "token");
+    let viewer = member(space, "v", MemberRole::Viewer);
+    assert_eq!(
+        core.tokens
+            .get(&viewer, space, client.token.id)
+            .await
+            .unwrap()
+            .created_by
+            .to_string(),
+        "token"
+    );
+    // Holders of READ_ADMIN_API_TOKEN see which token it was.
+    let as_admin = core
+        .tokens
+        .get(&space_admin, space, client.token.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        as_admin.created_by,
+        tollgate_domain::CreatedBy::Token(admin_token.token.id)
+    );
+}

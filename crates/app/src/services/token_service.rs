@@ -669,6 +669,10 @@ impl TokenService {
                 limit: limit + 1,
             })
             .await?;
+        let tokens = tokens
+            .into_iter()
+            .map(|t| Self::as_seen_by(t, reads_admin))
+            .collect();
         Ok(Page::from_overfetch(tokens, query.page.limit, |t| {
             t.id.as_uuid()
         }))
@@ -688,9 +692,16 @@ impl TokenService {
         if !self.space_exists_for(actor, space_id).await? {
             return Err(GetTokenError::SpaceNotFound);
         }
-        self.visible_token(actor, space_id, token_id)
+        let token = self
+            .visible_token(actor, space_id, token_id)
             .await?
-            .ok_or(GetTokenError::NotFound)
+            .ok_or(GetTokenError::NotFound)?;
+        let reads_admin = allows(
+            actor,
+            Permission::ReadAdminApiToken,
+            Resource::Space(space_id),
+        );
+        Ok(Self::as_seen_by(token, reads_admin))
     }
 
     /// Revokes a token: it fails verification from this moment on. Revoking a revoked token
@@ -862,6 +873,13 @@ impl TokenService {
         }
         self.last_used.note(parsed.id(), now);
         Some(VerifiedToken::clone(&hit))
+    }
+
+    /// `token` as a reader sees it: one without READ_ADMIN_API_TOKEN does not learn which
+    /// (admin-level) token created it.
+    fn as_seen_by(mut token: ApiToken, reads_admin_tokens: bool) -> ApiToken {
+        token.created_by = token.created_by.as_seen_by(reads_admin_tokens);
+        token
     }
 
     async fn secret_matches(&self, parsed: &ParsedToken, token: &ApiToken) -> bool {
