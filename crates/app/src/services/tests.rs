@@ -595,6 +595,15 @@ fn service(
     )
 }
 
+/// A token store whose `get` always finds `token`; other calls fail the test unless expected.
+fn store_holding(token: ApiToken) -> MockTokenRepository {
+    let mut tokens = MockTokenRepository::new();
+    tokens
+        .expect_get()
+        .returning(move |_| Ok(Some(token.clone())));
+    tokens
+}
+
 fn instance_admin() -> Actor {
     Actor::InstanceAdmin {
         token_id: tollgate_domain::TokenId::from_uuid(uuid::Uuid::from_u128(1)),
@@ -723,10 +732,7 @@ async fn a_clock_past_the_expiry_rejects_the_token_before_hashing() {
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let expiry = OffsetDateTime::UNIX_EPOCH + Duration::days(1);
     let (token, string) = stored(TokenLevel::Client, space, Some(expiry), None);
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .returning(move |_| Ok(Some(token.clone())));
+    let tokens = store_holding(token);
     let mut hasher = MockSecretHasher::new();
     hasher.expect_verify().never();
     let mut clock = MockClock::new();
@@ -754,10 +760,7 @@ async fn a_revoked_token_is_rejected_before_hashing() {
         None,
         Some(OffsetDateTime::UNIX_EPOCH),
     );
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .returning(move |_| Ok(Some(token.clone())));
+    let tokens = store_holding(token);
     let mut hasher = MockSecretHasher::new();
     hasher.expect_verify().never();
     let svc = service(
@@ -798,10 +801,7 @@ async fn a_store_outage_during_verification_is_not_reported_as_an_invalid_token(
 async fn a_hasher_failure_during_verification_is_an_invalid_token() {
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, string) = stored(TokenLevel::Client, space, None, None);
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .returning(move |_| Ok(Some(token.clone())));
+    let tokens = store_holding(token);
     let mut hasher = MockSecretHasher::new();
     hasher
         .expect_verify()
@@ -824,10 +824,7 @@ async fn a_failing_store_on_revoke_is_reported_not_swallowed() {
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, _) = stored(TokenLevel::Client, space, None, None);
     let id = token.id;
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .returning(move |_| Ok(Some(token.clone())));
+    let mut tokens = store_holding(token);
     tokens
         .expect_revoke()
         .times(1)
@@ -901,10 +898,7 @@ async fn a_wrong_secret_for_a_cached_id_is_never_accepted_from_the_cache() {
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, string) = stored_with_real_hash(space, None).await;
     let id = token.id;
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .returning(move |_| Ok(Some(token.clone())));
+    let tokens = store_holding(token);
     let svc = service(
         space_repo_with(space).await,
         tokens,
@@ -929,10 +923,7 @@ async fn a_cached_token_stops_at_its_expiry() {
     let clock = Arc::new(ManualClock::default());
     let expiry = clock.now() + Duration::minutes(1);
     let (token, string) = stored_with_real_hash(space, Some(expiry)).await;
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .returning(move |_| Ok(Some(token.clone())));
+    let tokens = store_holding(token);
     let svc = service(
         space_repo_with(space).await,
         tokens,
@@ -1072,10 +1063,7 @@ async fn argon2_runs_at_most_the_permitted_number_of_times_at_once() {
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, _) = stored(TokenLevel::Client, space, None, None);
     let id = token.id;
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .returning(move |_| Ok(Some(token.clone())));
+    let tokens = store_holding(token);
     let hasher = Arc::new(Counting::default());
     let config = VerifyCacheConfig {
         max_concurrent_hashes: 2,
@@ -1391,10 +1379,7 @@ async fn many_verifications_of_one_token_within_an_interval_cause_one_write() {
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, string) = stored_with_real_hash(space, None).await;
     let id = token.id;
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .returning(move |_| Ok(Some(token.clone())));
+    let mut tokens = store_holding(token);
     tokens
         .expect_record_last_used()
         .times(1)
@@ -1441,10 +1426,7 @@ async fn last_used_reaches_the_store_with_the_latest_use() {
 async fn a_failed_flush_keeps_the_uses_for_the_next_one() {
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, string) = stored_with_real_hash(space, None).await;
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .returning(move |_| Ok(Some(token.clone())));
+    let mut tokens = store_holding(token);
     let mut calls = 0;
     tokens
         .expect_record_last_used()
