@@ -1,8 +1,11 @@
-//! The argon2id [`SecretHasher`], run on tokio's blocking pool so a 20+ ms hash never stalls
-//! the tasks of the async executor.
+//! The argon2id [`SecretHasher`], run on a pool of its own so a 20+ ms hash never stalls the
+//! tasks of the async executor, at the lowest OS scheduling priority so that hashing (a flood of
+//! wrong secrets included) only gets the CPU time that serving requests leaves.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::OnceLock;
+
 use async_trait::async_trait;
 use tollgate_domain::{SecretHash, TokenSecret};
 
@@ -108,12 +111,43 @@ impl Argon2Hasher {
     }
 }
 
+/// The threads argon2 runs on: one per core, each lowered to the minimum scheduling priority
+/// (niceness 19 on Linux) when it starts. `None` if the pool could not be started, in which case
+/// hashing falls back to tokio's blocking pool at normal priority.
+fn hashing_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("tollgate-argon2-{i}"))
+            .start_handler(|_| {
+                let lowest = thread_priority::ThreadPriority::Min;
+                if let Err(error) = thread_priority::set_current_thread_priority(lowest) {
+                    tracing::warn!(?error, "could not lower the priority of an argon2 thread");
+                }
+            })
+            .build()
+            .map_err(|error| tracing::warn!(%error, "no argon2 pool; hashing on the blocking pool"))
+            .ok()
+    })
+    .as_ref()
+}
+
 async fn off_executor<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
 ) -> Result<T, HashError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| HashError(Box::new(e)))?
+    let Some(pool) = hashing_pool() else {
+        return tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| HashError(Box::new(e)))?;
+    };
+    let (done, result) = tokio::sync::oneshot::channel();
+    pool.spawn(move || {
+        // The receiver is gone only if the request was dropped: nobody needs the result.
+        let _ = done.send(work());
+    });
+    result.await.map_err(|e| HashError(Box::new(e)))?
 }
 
 #[async_trait]
@@ -173,6 +207,36 @@ mod tests {
             .verify(&secret, &SecretHash::new("garbage".into()))
             .await
             .is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn argon2_runs_on_threads_of_the_lowest_priority() {
+        let hasher = Argon2Hasher::new(Argon2Params::INSECURE_FAST_FOR_TESTS)
+            .unwrap_or_else(|_| unreachable!());
+        let _ = hasher.hash(&SequentialRandomSource::new().secret()).await;
+        let mut found = 0;
+        for task in std::fs::read_dir("/proc/self/task")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if !comm.starts_with("tollgate-argon2") {
+                continue;
+            }
+            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+            // Fields after the command name (which ends with ')'): niceness is the 17th of them.
+            let nice = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().nth(16))
+                .unwrap_or("?")
+                .to_owned();
+            assert_eq!(nice, "19", "{comm}");
+            found += 1;
+        }
+        assert!(found >= 1, "no argon2 thread found");
     }
 
     #[test]

@@ -1657,3 +1657,35 @@ async fn readers_without_read_admin_api_token_never_learn_an_admin_token_id_from
         tollgate_domain::CreatedBy::Token(admin_token.token.id)
     );
 }
+
+#[tokio::test]
+async fn forgeries_against_a_cached_token_cost_no_store_lookup() {
+    let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
+    let (token, string) = stored_with_real_hash(space, None).await;
+    let id = token.id;
+    let mut tokens = MockTokenRepository::new();
+    tokens
+        .expect_get()
+        .times(1)
+        .returning(move |_| Ok(Some(token.clone())));
+    let svc = service(
+        space_repo_with(space).await,
+        tokens,
+        fast_hasher(),
+        Arc::new(ManualClock::default()),
+    );
+    assert!(svc.verify(string.expose()).await.is_ok());
+    for _ in 0..5 {
+        let forged = TokenString::new(TokenKind::Client, id, &OsRandomSource.secret());
+        assert!(matches!(
+            svc.verify(forged.expose()).await,
+            Err(VerifyTokenError::Invalid)
+        ));
+        let other_kind = TokenString::new(TokenKind::SpaceAdmin, id, &OsRandomSource.secret());
+        assert!(matches!(
+            svc.verify(other_kind.expose()).await,
+            Err(VerifyTokenError::Invalid)
+        ));
+    }
+    assert!(svc.verify(string.expose()).await.is_ok());
+}

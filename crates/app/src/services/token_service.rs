@@ -14,7 +14,7 @@ use tollgate_domain::{
 };
 
 use super::last_used::LastUsed;
-use super::verify_cache::{self, VerifyCache, VerifyCacheConfig};
+use super::verify_cache::{self, Lookup, VerifyCache, VerifyCacheConfig};
 use crate::adapters::truncate_to_micros;
 use crate::error::StoreError;
 use crate::pagination::{Page, PageRequest};
@@ -801,20 +801,30 @@ impl TokenService {
         };
         let now = self.clock.now();
         let digest = verify_cache::digest(presented);
-        if let Some(hit) = self.cache.get(id, &digest) {
-            if hit.token.is_expired_at(now) {
-                self.cache.forget(id);
-                self.record_rejection(&hit.token).await;
-                return Err(reject("expired"));
+        let known = match self.cache.lookup(id, &digest) {
+            Lookup::Hit(hit) => {
+                if hit.token.is_expired_at(now) {
+                    self.cache.forget(id);
+                    self.record_rejection(&hit.token).await;
+                    return Err(reject("expired"));
+                }
+                self.last_used.note(id, now);
+                return Ok(VerifiedToken::clone(&hit));
             }
-            self.last_used.note(id, now);
-            return Ok(VerifiedToken::clone(&hit));
-        }
+            Lookup::OtherSecret(cached) => Some(cached),
+            Lookup::Miss => None,
+        };
         if self.cache.is_known_unknown(id) {
             return Err(reject("unknown id (remembered)"));
         }
         let epoch = self.cache.epoch();
-        let Some(token) = self.tokens.get(id).await? else {
+        // A cached id presented with another secret: its row is in memory, so a flood of
+        // forgeries against a known token costs no store lookup (only a queued argon2 run).
+        let stored = match known {
+            Some(cached) => Some(cached.token.clone()),
+            None => self.tokens.get(id).await?,
+        };
+        let Some(token) = stored else {
             self.cache.remember_unknown(id);
             return Err(reject("unknown id"));
         };

@@ -49,10 +49,10 @@ impl Default for VerifyCacheConfig {
             ttl: Duration::from_secs(300),
             negative_capacity: 100_000,
             negative_ttl: Duration::from_secs(30),
-            // One core fewer than the machine has (at least one): a flood of wrong secrets
-            // must leave a core to the cached traffic.
+            // One per core: the hashing threads run at the lowest OS priority, so a flood of
+            // wrong secrets only gets the CPU that cached traffic leaves.
             max_concurrent_hashes: std::thread::available_parallelism()
-                .map_or(1, |cores| cores.get().saturating_sub(1).max(1)),
+                .map_or(1, std::num::NonZeroUsize::get),
         }
     }
 }
@@ -81,6 +81,17 @@ pub(crate) fn digest(presented: &str) -> TokenDigest {
 struct Entry {
     digest: TokenDigest,
     verified: Arc<VerifiedToken>,
+}
+
+/// What the cache knows of a presented token.
+pub(crate) enum Lookup {
+    /// Verified before: this exact string.
+    Hit(Arc<VerifiedToken>),
+    /// The id is cached, but the string differs: a wrong secret or a forgery. The cached row
+    /// (whose hash never changes, and which revocation evicts) spares the store a lookup.
+    OtherSecret(Arc<VerifiedToken>),
+    /// Nothing cached for this id.
+    Miss,
 }
 
 pub(crate) struct VerifyCache {
@@ -122,8 +133,22 @@ impl VerifyCache {
 
     /// The cached identity for `id` if the presented token's digest matches.
     pub(crate) fn get(&self, id: TokenId, digest: &TokenDigest) -> Option<Arc<VerifiedToken>> {
-        let entry = self.positive.as_ref()?.get(&id)?;
-        bool::from(entry.digest.ct_eq(digest)).then_some(entry.verified)
+        match self.lookup(id, digest) {
+            Lookup::Hit(verified) => Some(verified),
+            Lookup::OtherSecret(_) | Lookup::Miss => None,
+        }
+    }
+
+    /// What the cache knows of `id` for a presented token with this digest.
+    pub(crate) fn lookup(&self, id: TokenId, digest: &TokenDigest) -> Lookup {
+        let Some(entry) = self.positive.as_ref().and_then(|p| p.get(&id)) else {
+            return Lookup::Miss;
+        };
+        if bool::from(entry.digest.ct_eq(digest)) {
+            Lookup::Hit(entry.verified)
+        } else {
+            Lookup::OtherSecret(entry.verified)
+        }
     }
 
     /// The epoch to pass to [`Self::insert`]: read it before asking the store.
