@@ -142,7 +142,7 @@ pub struct CacheArgs {
         default_value_t = 30
     )]
     pub negative_cache_ttl_seconds: u64,
-    /// Most argon2 verifications at once (default: one fewer than the cores, at least one).
+    /// Most argon2 verifications at once (default: the number of cores).
     #[arg(long, env = "TOLLGATE_MAX_CONCURRENT_HASHES")]
     pub max_concurrent_hashes: Option<usize>,
 }
