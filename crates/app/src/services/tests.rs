@@ -604,6 +604,16 @@ fn store_holding(token: ApiToken) -> MockTokenRepository {
     tokens
 }
 
+/// A token store whose `get` finds `token` exactly `lookups` times: what the cache tests count.
+fn store_looked_up(token: ApiToken, lookups: usize) -> MockTokenRepository {
+    let mut tokens = MockTokenRepository::new();
+    tokens
+        .expect_get()
+        .times(lookups)
+        .returning(move |_| Ok(Some(token.clone())));
+    tokens
+}
+
 fn instance_admin() -> Actor {
     Actor::InstanceAdmin {
         token_id: tollgate_domain::TokenId::from_uuid(uuid::Uuid::from_u128(1)),
@@ -876,11 +886,7 @@ async fn stored_with_real_hash(
 async fn a_cached_token_verifies_without_the_store_or_argon2() {
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, string) = stored_with_real_hash(space, None).await;
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .times(1)
-        .returning(move |_| Ok(Some(token.clone())));
+    let tokens = store_looked_up(token, 1);
     let svc = service(
         space_repo_with(space).await,
         tokens,
@@ -963,11 +969,7 @@ async fn unknown_ids_are_remembered_so_a_flood_costs_one_lookup_each() {
 async fn a_disabled_cache_asks_the_store_every_time() {
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, string) = stored_with_real_hash(space, None).await;
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .times(3)
-        .returning(move |_| Ok(Some(token.clone())));
+    let tokens = store_looked_up(token, 3);
     let svc = service(
         space_repo_with(space).await,
         tokens,
@@ -985,11 +987,7 @@ async fn forgetting_every_token_sends_the_next_use_back_to_the_store() {
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, string) = stored_with_real_hash(space, None).await;
     let id = token.id;
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .times(3)
-        .returning(move |_| Ok(Some(token.clone())));
+    let tokens = store_looked_up(token, 3);
     let svc = service(
         space_repo_with(space).await,
         tokens,
@@ -1663,11 +1661,7 @@ async fn forgeries_against_a_cached_token_cost_no_store_lookup() {
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, string) = stored_with_real_hash(space, None).await;
     let id = token.id;
-    let mut tokens = MockTokenRepository::new();
-    tokens
-        .expect_get()
-        .times(1)
-        .returning(move |_| Ok(Some(token.clone())));
+    let tokens = store_looked_up(token, 1);
     let svc = service(
         space_repo_with(space).await,
         tokens,
