@@ -801,7 +801,7 @@ impl TokenService {
         };
         let now = self.clock.now();
         let digest = verify_cache::digest(presented);
-        let known = match self.cache.lookup(id, &digest) {
+        match self.cache.lookup(id, &digest) {
             Lookup::Hit(hit) => {
                 if hit.token.is_expired_at(now) {
                     self.cache.forget(id);
@@ -811,20 +811,18 @@ impl TokenService {
                 self.last_used.note(id, now);
                 return Ok(VerifiedToken::clone(&hit));
             }
-            Lookup::OtherSecret(cached) => Some(cached),
-            Lookup::Miss => None,
-        };
+            // This node verified this id's one valid string and holds its digest: any other
+            // string with the same id (the id encoding is one-to-one) carries another secret,
+            // which argon2 would refuse. So a flood of forgeries against a token in use costs
+            // a SHA-256 each, no store lookup and no argon2.
+            Lookup::OtherSecret => return Err(reject("wrong secret for a cached id")),
+            Lookup::Miss => {}
+        }
         if self.cache.is_known_unknown(id) {
             return Err(reject("unknown id (remembered)"));
         }
         let epoch = self.cache.epoch();
-        // A cached id presented with another secret: its row is in memory, so a flood of
-        // forgeries against a known token costs no store lookup (only a queued argon2 run).
-        let stored = match known {
-            Some(cached) => Some(cached.token.clone()),
-            None => self.tokens.get(id).await?,
-        };
-        let Some(token) = stored else {
+        let Some(token) = self.tokens.get(id).await? else {
             self.cache.remember_unknown(id);
             return Err(reject("unknown id"));
         };

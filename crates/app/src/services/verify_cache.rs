@@ -5,7 +5,8 @@
 //!   token id and holding the SHA-256 digest of the whole token string, never the string. A hit
 //!   needs the presented string's digest to match (compared in constant time), so a wrong secret
 //!   for a cached id is never accepted from the cache. Keying by id lets revocation drop the one
-//!   entry exactly, with no second index that could drift from the first.
+//!   entry exactly, with no second index that could drift from the first, and lets a forgery
+//!   against a cached id be refused at once: the id's one valid string is the cached one.
 //! - **Revocation epoch**: a counter bumped by every revocation, read before the store lookup
 //!   and re-read after inserting; an entry whose verification raced with a revocation is dropped
 //!   again, so after a revoke returns no stale entry can authenticate.
@@ -87,9 +88,8 @@ struct Entry {
 pub(crate) enum Lookup {
     /// Verified before: this exact string.
     Hit(Arc<VerifiedToken>),
-    /// The id is cached, but the string differs: a wrong secret or a forgery. The cached row
-    /// (whose hash never changes, and which revocation evicts) spares the store a lookup.
-    OtherSecret(Arc<VerifiedToken>),
+    /// The id is cached, but the string differs: a wrong secret or a forgery.
+    OtherSecret,
     /// Nothing cached for this id.
     Miss,
 }
@@ -135,7 +135,7 @@ impl VerifyCache {
     pub(crate) fn get(&self, id: TokenId, digest: &TokenDigest) -> Option<Arc<VerifiedToken>> {
         match self.lookup(id, digest) {
             Lookup::Hit(verified) => Some(verified),
-            Lookup::OtherSecret(_) | Lookup::Miss => None,
+            Lookup::OtherSecret | Lookup::Miss => None,
         }
     }
 
@@ -147,7 +147,7 @@ impl VerifyCache {
         if bool::from(entry.digest.ct_eq(digest)) {
             Lookup::Hit(entry.verified)
         } else {
-            Lookup::OtherSecret(entry.verified)
+            Lookup::OtherSecret
         }
     }
 
