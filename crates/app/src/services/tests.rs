@@ -673,7 +673,7 @@ async fn a_failing_hasher_makes_create_fail_before_anything_is_stored() {
     );
 }
 
-fn stored(
+pub(super) fn stored(
     level: TokenLevel,
     space: SpaceId,
     expires_at: Option<OffsetDateTime>,
@@ -1085,6 +1085,79 @@ async fn argon2_runs_at_most_the_permitted_number_of_times_at_once() {
         assert!(matches!(attempt.unwrap(), Err(VerifyTokenError::Invalid)));
     }
     assert_eq!(hasher.max.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_hanging_up_does_not_free_its_argon2_permit_before_the_hash_ends() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A hash that runs until the test opens the gate, as argon2 keeps its core whether or not
+    /// anyone still waits for the answer.
+    struct Gated {
+        started: AtomicUsize,
+        gate: tokio::sync::Semaphore,
+    }
+    #[async_trait::async_trait]
+    impl SecretHasher for Gated {
+        async fn hash(&self, _: &tollgate_domain::TokenSecret) -> Result<SecretHash, HashError> {
+            unreachable!()
+        }
+        async fn verify(
+            &self,
+            _: &tollgate_domain::TokenSecret,
+            _: &SecretHash,
+        ) -> Result<bool, HashError> {
+            self.started.fetch_add(1, Ordering::SeqCst);
+            self.gate.acquire().await.map(|p| p.forget()).ok();
+            Ok(false)
+        }
+    }
+    async fn until(what: impl Fn() -> bool) {
+        while !what() {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
+    let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
+    let (token, _) = stored(TokenLevel::Client, space, None, None);
+    let id = token.id;
+    let hasher = Arc::new(Gated {
+        started: AtomicUsize::new(0),
+        gate: tokio::sync::Semaphore::new(0),
+    });
+    let svc = TokenService::new(
+        space_repo_with(space).await,
+        Arc::new(store_holding(token)),
+        Arc::new(crate::adapters::InMemoryAuditRepository::new()),
+        hasher.clone(),
+        Arc::new(ManualClock::default()),
+        Arc::new(OsRandomSource),
+    )
+    .with_verify_cache(VerifyCacheConfig {
+        max_concurrent_hashes: 1,
+        ..VerifyCacheConfig::default()
+    });
+    let forgery = || {
+        let svc = svc.clone();
+        let forged = TokenString::new(TokenKind::Client, id, &OsRandomSource.secret());
+        tokio::spawn(async move { svc.verify(forged.expose()).await })
+    };
+
+    let hung_up = forgery();
+    until(|| hasher.started.load(Ordering::SeqCst) == 1).await;
+    hung_up.abort();
+    assert!(hung_up.await.is_err_and(|e| e.is_cancelled()));
+    let next = forgery();
+    // The first hash still runs, so its permit is still taken: the next one waits for it.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(hasher.started.load(Ordering::SeqCst), 1);
+    hasher.gate.add_permits(1);
+    until(|| hasher.started.load(Ordering::SeqCst) == 2).await;
+    hasher.gate.add_permits(1);
+    assert!(matches!(
+        next.await.unwrap(),
+        Err(VerifyTokenError::Invalid)
+    ));
 }
 
 #[tokio::test]

@@ -891,11 +891,19 @@ impl TokenService {
     }
 
     async fn secret_matches(&self, parsed: &ParsedToken, token: &ApiToken) -> bool {
-        let matches = {
-            let _permit = self.cache.hash_permit().await;
-            self.hasher
-                .verify(parsed.secret(), &token.secret_hash)
-                .await
+        let permit = self.cache.hash_permit().await;
+        let hasher = Arc::clone(&self.hasher);
+        let (secret, hash) = (parsed.secret().clone(), token.secret_hash.clone());
+        // The hash runs as a task of its own that owns the permit: if the client hangs up, this
+        // future is dropped but argon2 keeps its core until it finishes, and so must the permit,
+        // or a flood of requests that hang up at once would run unbounded argon2s.
+        let hashing = tokio::spawn(async move {
+            let _permit = permit;
+            hasher.verify(&secret, &hash).await
+        });
+        let matches = match hashing.await {
+            Ok(matches) => matches,
+            Err(failed) => Err(HashError(Box::new(failed))),
         };
         matches.unwrap_or_else(|error| {
             tracing::error!(token_id = %token.id, error = &error as &dyn std::error::Error, "stored hash could not be checked");

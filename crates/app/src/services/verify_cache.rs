@@ -10,10 +10,15 @@
 //! - **Revocation epoch**: a counter bumped by every revocation, read before the store lookup
 //!   and re-read after inserting; an entry whose verification raced with a revocation is dropped
 //!   again, so after a revoke returns no stale entry can authenticate.
+//! - **Flush generation**: every entry carries the number of cache flushes at its insertion, and
+//!   a hit needs it to be current, so a flush (the node lost track of other nodes' revocations)
+//!   disowns every older entry at once, whatever moka's `invalidate_all` does with an entry
+//!   inserted at the same moment.
 //! - **Negative cache**: ids that the store does not know, remembered briefly, so a flood of
 //!   well-formed but invented tokens costs one indexed lookup per id.
 //! - **Hash permits**: a semaphore sized to the cores bounds the argon2 computations running at
-//!   once, so a flood of wrong secrets queues behind itself instead of starving cached traffic.
+//!   once, so a flood of wrong secrets queues behind itself instead of starving cached traffic. A
+//!   permit is owned by the hash it admits, so a client that hangs up does not free it early.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -22,7 +27,7 @@ use std::time::Duration;
 use moka::sync::Cache;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tollgate_domain::TokenId;
 
 use super::token_service::VerifiedToken;
@@ -82,6 +87,8 @@ pub(crate) fn digest(presented: &str) -> TokenDigest {
 struct Entry {
     digest: TokenDigest,
     verified: Arc<VerifiedToken>,
+    /// [`VerifyCache::flushes`] when the entry was inserted.
+    generation: u64,
 }
 
 /// What the cache knows of a presented token.
@@ -98,7 +105,8 @@ pub(crate) struct VerifyCache {
     positive: Option<Cache<TokenId, Entry>>,
     negative: Option<Cache<TokenId, ()>>,
     revocations: AtomicU64,
-    hashes: Semaphore,
+    flushes: AtomicU64,
+    hashes: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for VerifyCache {
@@ -127,7 +135,8 @@ impl VerifyCache {
             positive,
             negative,
             revocations: AtomicU64::new(0),
-            hashes: Semaphore::new(config.max_concurrent_hashes.max(1)),
+            flushes: AtomicU64::new(0),
+            hashes: Arc::new(Semaphore::new(config.max_concurrent_hashes.max(1))),
         }
     }
 
@@ -144,6 +153,9 @@ impl VerifyCache {
         let Some(entry) = self.positive.as_ref().and_then(|p| p.get(&id)) else {
             return Lookup::Miss;
         };
+        if entry.generation != self.flushes.load(Ordering::SeqCst) {
+            return Lookup::Miss;
+        }
         if bool::from(entry.digest.ct_eq(digest)) {
             Lookup::Hit(entry.verified)
         } else {
@@ -162,7 +174,15 @@ impl VerifyCache {
             return;
         };
         let id = verified.token.id;
-        positive.insert(id, Entry { digest, verified });
+        let generation = self.flushes.load(Ordering::SeqCst);
+        positive.insert(
+            id,
+            Entry {
+                digest,
+                verified,
+                generation,
+            },
+        );
         // Insert first, then check: a revocation that bumped the epoch before this load is seen
         // here; one that bumps it after invalidates the entry itself.
         if self.revocations.load(Ordering::SeqCst) != epoch {
@@ -183,7 +203,10 @@ impl VerifyCache {
 
     /// Drops everything (the node lost track of other nodes' revocations).
     pub(crate) fn forget_all(&self) {
+        // The epoch first: an insertion that reads the new generation then also sees the new
+        // epoch, and drops its entry if its verification started before this flush.
         self.revocations.fetch_add(1, Ordering::SeqCst);
+        self.flushes.fetch_add(1, Ordering::SeqCst);
         if let Some(positive) = &self.positive {
             positive.invalidate_all();
         }
@@ -200,8 +223,9 @@ impl VerifyCache {
     }
 
     /// A permit to run one argon2 verification; waits while the cores are busy with others.
-    pub(crate) async fn hash_permit(&self) -> Option<SemaphorePermit<'_>> {
-        self.hashes.acquire().await.ok()
+    /// Owned, so that it can live as long as the hash rather than the request.
+    pub(crate) async fn hash_permit(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.hashes).acquire_owned().await.ok()
     }
 
     /// How many verified tokens are cached (approximate; for metrics and tests).
@@ -210,5 +234,55 @@ impl VerifyCache {
             p.run_pending_tasks();
             p.entry_count()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tollgate_domain::{Actor, SpaceId, TokenLevel};
+
+    fn verified() -> (Arc<VerifiedToken>, TokenDigest) {
+        let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
+        let (token, string) = super::super::tests::stored(TokenLevel::Client, space, None, None);
+        let verified = VerifiedToken {
+            actor: Actor::for_token(&token),
+            token,
+        };
+        (Arc::new(verified), digest(string.expose()))
+    }
+
+    #[test]
+    fn an_entry_from_before_a_flush_never_hits_even_if_the_map_still_holds_it() {
+        let cache = VerifyCache::new(VerifyCacheConfig::default());
+        let (verified, digest) = verified();
+        let id = verified.token.id;
+        cache.insert(cache.epoch(), digest, verified);
+        assert!(cache.get(id, &digest).is_some());
+        // What a flush does, minus moka's `invalidate_all`: the map still holds the entry.
+        cache.flushes.fetch_add(1, Ordering::SeqCst);
+        assert!(cache.positive.as_ref().is_some_and(|p| p.contains_key(&id)));
+        assert!(cache.get(id, &digest).is_none());
+    }
+
+    #[test]
+    fn an_entry_verified_after_a_flush_hits() {
+        let cache = VerifyCache::new(VerifyCacheConfig::default());
+        let (verified, digest) = verified();
+        let id = verified.token.id;
+        cache.forget_all();
+        cache.insert(cache.epoch(), digest, verified);
+        assert!(cache.get(id, &digest).is_some());
+    }
+
+    #[test]
+    fn an_entry_verified_across_a_flush_is_not_kept() {
+        let cache = VerifyCache::new(VerifyCacheConfig::default());
+        let (verified, digest) = verified();
+        let id = verified.token.id;
+        let epoch = cache.epoch();
+        cache.forget_all();
+        cache.insert(epoch, digest, verified);
+        assert!(cache.get(id, &digest).is_none());
     }
 }
