@@ -11,6 +11,7 @@
 use std::fmt;
 
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use crate::base62;
 use crate::ids::TokenId;
@@ -97,9 +98,10 @@ pub enum TokenFormatError {
 /// The secret part of a token: exactly 43 base62 characters (43 × log2 62 ≈ 256.03 bits).
 ///
 /// Only an argon2id hash of it is ever stored. `Debug` prints `TokenSecret(<redacted>)`, there
-/// is no `Display`, and [`TokenSecret::expose`] is the only way to read it.
+/// is no `Display`, and [`TokenSecret::expose`] is the only way to read it. Its memory is wiped
+/// when it is dropped.
 #[derive(Clone, PartialEq, Eq)]
-pub struct TokenSecret(String);
+pub struct TokenSecret(Zeroizing<String>);
 
 impl TokenSecret {
     /// Number of base62 characters in a secret.
@@ -121,7 +123,7 @@ impl TokenSecret {
                 secret.push(char::from(base62::ALPHABET[usize::from(byte % 62)]));
             }
         }
-        TokenSecret(secret)
+        TokenSecret(Zeroizing::new(secret))
     }
 
     /// Accepts exactly 43 base62 characters.
@@ -136,13 +138,13 @@ impl TokenSecret {
         if !raw.bytes().all(base62::is_digit) {
             return Err(TokenFormatError::Alphabet);
         }
-        Ok(TokenSecret(raw.to_owned()))
+        Ok(TokenSecret(Zeroizing::new(raw.to_owned())))
     }
 
     /// The secret's text, to hash it or to hand it to its owner once. Never log it.
     #[must_use]
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 }
 
@@ -155,9 +157,10 @@ impl fmt::Debug for TokenSecret {
 /// A whole token string, such as `tgc_` + 22 id chars + 43 secret chars + 6 checksum chars.
 ///
 /// It carries the secret, so `Debug` shows only the non-secret hint
-/// (`TokenString(tgc_0Abc12345678…<redacted>)`) and there is no `Display`.
+/// (`TokenString(tgc_0Abc12345678…<redacted>)`), there is no `Display`, and its memory is wiped
+/// when it is dropped.
 #[derive(Clone, PartialEq, Eq)]
-pub struct TokenString(String);
+pub struct TokenString(Zeroizing<String>);
 
 impl TokenString {
     /// Assembles the token string of a token: prefix, id, secret and the checksum of those.
@@ -176,19 +179,20 @@ impl TokenString {
             &base62::encode_fixed::<CHECKSUM_LEN>(u128::from(checksum)),
         );
         debug_assert_eq!(token.len(), TOKEN_LEN);
-        TokenString(token)
+        TokenString(Zeroizing::new(token))
     }
 
     /// The token's text, to give to its owner once. Never log it.
     #[must_use]
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
-    /// The token's text, by value. Never log it.
+    /// The token's text, by value, for a response body; that copy is no longer wiped on drop.
+    /// Never log it.
     #[must_use]
-    pub fn into_exposed(self) -> String {
-        self.0
+    pub fn into_exposed(mut self) -> String {
+        std::mem::take(&mut *self.0)
     }
 }
 
@@ -247,7 +251,7 @@ impl ParsedToken {
         Ok(ParsedToken {
             kind,
             id: TokenId::from_uuid(Uuid::from_u128(id)),
-            secret: TokenSecret(secret.to_owned()),
+            secret: TokenSecret(Zeroizing::new(secret.to_owned())),
         })
     }
 

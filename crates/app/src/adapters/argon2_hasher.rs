@@ -153,17 +153,19 @@ async fn off_executor<T: Send + 'static>(
 #[async_trait]
 impl SecretHasher for Argon2Hasher {
     async fn hash(&self, secret: &TokenSecret) -> Result<SecretHash, HashError> {
-        let (argon2, secret) = (self.argon2.clone(), secret.expose().to_owned());
-        off_executor(move || Self::hash_blocking(&argon2, &secret)).await
+        // The secret travels to the hashing thread as a `TokenSecret`, which wipes its memory
+        // when dropped; argon2 wipes its own memory blocks (its `zeroize` feature).
+        let (argon2, secret) = (self.argon2.clone(), secret.clone());
+        off_executor(move || Self::hash_blocking(&argon2, secret.expose())).await
     }
 
     async fn verify(&self, secret: &TokenSecret, hash: &SecretHash) -> Result<bool, HashError> {
         let (argon2, secret, phc) = (
             self.argon2.clone(),
-            secret.expose().to_owned(),
+            secret.clone(),
             hash.as_str().to_owned(),
         );
-        off_executor(move || Self::verify_blocking(&argon2, &secret, &phc)).await
+        off_executor(move || Self::verify_blocking(&argon2, secret.expose(), &phc)).await
     }
 }
 
