@@ -1759,3 +1759,21 @@ async fn forgeries_against_a_cached_token_cost_no_store_lookup_and_no_argon2() {
     }
     assert!(svc.verify(string.expose()).await.is_ok());
 }
+
+#[test]
+fn verification_works_outside_a_tokio_runtime() {
+    let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
+    let (token, string) = stored(TokenLevel::Client, space, None, None);
+    let mut hasher = MockSecretHasher::new();
+    hasher.expect_verify().times(1).returning(|_, _| Ok(true));
+    let verified = futures::executor::block_on(async {
+        let svc = service(
+            space_repo_with(space).await,
+            store_holding(token),
+            hasher,
+            Arc::new(ManualClock::default()),
+        );
+        svc.verify(string.expose()).await
+    });
+    assert!(verified.is_ok(), "{verified:?}");
+}

@@ -12,6 +12,7 @@ use tollgate_domain::{
     EventId, GracePeriod, LifetimeError, LifetimePolicy, ParsedToken, Permission, Resource,
     SpaceId, TokenId, TokenKind, TokenLevel, TokenName, TokenScope, TokenStatus, TokenString,
 };
+use tracing::Instrument;
 
 use super::last_used::LastUsed;
 use super::verify_cache::{self, Lookup, VerifyCache, VerifyCacheConfig};
@@ -894,16 +895,21 @@ impl TokenService {
         let permit = self.cache.hash_permit().await;
         let hasher = Arc::clone(&self.hasher);
         let (secret, hash) = (parsed.secret().clone(), token.secret_hash.clone());
-        // The hash runs as a task of its own that owns the permit: if the client hangs up, this
-        // future is dropped but argon2 keeps its core until it finishes, and so must the permit,
-        // or a flood of requests that hang up at once would run unbounded argon2s.
-        let hashing = tokio::spawn(async move {
+        let hashing = async move {
             let _permit = permit;
             hasher.verify(&secret, &hash).await
-        });
-        let matches = match hashing.await {
-            Ok(matches) => matches,
-            Err(failed) => Err(HashError(Box::new(failed))),
+        }
+        .instrument(tracing::Span::current());
+        // The hash runs as a task of its own that owns the permit: if the client hangs up, this
+        // future is dropped but argon2 keeps its core until it finishes, and so must the permit,
+        // or a flood of requests that hang up at once would run unbounded argon2s. Outside a
+        // tokio runtime (an embedder's own executor) it runs in place instead.
+        let matches = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => match runtime.spawn(hashing).await {
+                Ok(matches) => matches,
+                Err(failed) => Err(HashError(Box::new(failed))),
+            },
+            Err(_) => hashing.await,
         };
         matches.unwrap_or_else(|error| {
             tracing::error!(token_id = %token.id, error = &error as &dyn std::error::Error, "stored hash could not be checked");

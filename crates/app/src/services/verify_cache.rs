@@ -9,7 +9,8 @@
 //!   against a cached id be refused at once: the id's one valid string is the cached one.
 //! - **Revocation epoch**: a counter bumped by every revocation, read before the store lookup
 //!   and re-read after inserting; an entry whose verification raced with a revocation is dropped
-//!   again, so after a revoke returns no stale entry can authenticate.
+//!   again, and an entry only authenticates once that check has passed, so after a revoke
+//!   returns no stale entry can authenticate, not even for the moment between the two.
 //! - **Flush generation**: every entry carries the number of cache flushes at its insertion, and
 //!   a hit needs it to be current, so a flush (the node lost track of other nodes' revocations)
 //!   disowns every older entry at once, whatever moka's `invalidate_all` does with an entry
@@ -20,7 +21,7 @@
 //!   once, so a flood of wrong secrets queues behind itself instead of starving cached traffic. A
 //!   permit is owned by the hash it admits, so a client that hangs up does not free it early.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,6 +90,9 @@ struct Entry {
     verified: Arc<VerifiedToken>,
     /// [`VerifyCache::flushes`] when the entry was inserted.
     generation: u64,
+    /// Set once the inserting verification saw no revocation since it began; until then the
+    /// entry is in the map (so a revocation can drop it) but does not authenticate.
+    confirmed: Arc<AtomicBool>,
 }
 
 /// What the cache knows of a presented token.
@@ -153,7 +157,9 @@ impl VerifyCache {
         let Some(entry) = self.positive.as_ref().and_then(|p| p.get(&id)) else {
             return Lookup::Miss;
         };
-        if entry.generation != self.flushes.load(Ordering::SeqCst) {
+        if entry.generation != self.flushes.load(Ordering::SeqCst)
+            || !entry.confirmed.load(Ordering::SeqCst)
+        {
             return Lookup::Miss;
         }
         if bool::from(entry.digest.ct_eq(digest)) {
@@ -170,23 +176,39 @@ impl VerifyCache {
 
     /// Remembers a verified token, unless a revocation happened since `epoch`.
     pub(crate) fn insert(&self, epoch: u64, digest: TokenDigest, verified: Arc<VerifiedToken>) {
-        let Some(positive) = &self.positive else {
-            return;
-        };
         let id = verified.token.id;
-        let generation = self.flushes.load(Ordering::SeqCst);
-        positive.insert(
-            id,
-            Entry {
-                digest,
-                verified,
-                generation,
-            },
-        );
-        // Insert first, then check: a revocation that bumped the epoch before this load is seen
-        // here; one that bumps it after invalidates the entry itself.
-        if self.revocations.load(Ordering::SeqCst) != epoch {
-            positive.invalidate(&id);
+        if let Some(confirmed) = self.place(digest, verified) {
+            self.confirm(epoch, id, &confirmed);
+        }
+    }
+
+    /// Puts an entry in the map that does not authenticate yet; `None` if caching is off.
+    fn place(&self, digest: TokenDigest, verified: Arc<VerifiedToken>) -> Option<Arc<AtomicBool>> {
+        let positive = self.positive.as_ref()?;
+        let confirmed = Arc::new(AtomicBool::new(false));
+        let id = verified.token.id;
+        let entry = Entry {
+            digest,
+            verified,
+            generation: self.flushes.load(Ordering::SeqCst),
+            confirmed: Arc::clone(&confirmed),
+        };
+        positive.insert(id, entry);
+        Some(confirmed)
+    }
+
+    /// Lets a placed entry authenticate if no revocation happened since `epoch`, else drops it.
+    /// Placed first, checked second: a revocation that bumped the epoch before this load is seen
+    /// here; one that bumps it after finds the entry in the map and drops it itself.
+    fn confirm(&self, epoch: u64, id: TokenId, confirmed: &AtomicBool) -> bool {
+        if self.revocations.load(Ordering::SeqCst) == epoch {
+            confirmed.store(true, Ordering::SeqCst);
+            true
+        } else {
+            if let Some(positive) = &self.positive {
+                positive.invalidate(&id);
+            }
+            false
         }
     }
 
@@ -262,6 +284,35 @@ mod tests {
         // What a flush does, minus moka's `invalidate_all`: the map still holds the entry.
         cache.flushes.fetch_add(1, Ordering::SeqCst);
         assert!(cache.positive.as_ref().is_some_and(|p| p.contains_key(&id)));
+        assert!(cache.get(id, &digest).is_none());
+    }
+
+    #[test]
+    fn a_placed_entry_does_not_authenticate_before_its_epoch_check() {
+        let cache = VerifyCache::new(VerifyCacheConfig::default());
+        let (verified, digest) = verified();
+        let id = verified.token.id;
+        let epoch = cache.epoch();
+        let confirmed = cache.place(digest, Arc::clone(&verified));
+        let confirmed = confirmed.unwrap_or_else(|| unreachable!("caching is on"));
+        assert!(cache.get(id, &digest).is_none(), "not yet checked");
+        assert!(cache.confirm(epoch, id, &confirmed));
+        assert!(cache.get(id, &digest).is_some());
+    }
+
+    #[test]
+    fn a_revocation_between_placing_and_checking_leaves_nothing_that_authenticates() {
+        let cache = VerifyCache::new(VerifyCacheConfig::default());
+        let (verified, digest) = verified();
+        let id = verified.token.id;
+        let epoch = cache.epoch();
+        let confirmed = cache.place(digest, Arc::clone(&verified));
+        let confirmed = confirmed.unwrap_or_else(|| unreachable!("caching is on"));
+        // The revocation runs while the entry is placed but unchecked...
+        cache.forget(id);
+        // ... and whatever the verification does next, the entry never authenticates.
+        assert!(cache.get(id, &digest).is_none());
+        assert!(!cache.confirm(epoch, id, &confirmed));
         assert!(cache.get(id, &digest).is_none());
     }
 
