@@ -604,6 +604,17 @@ fn store_holding(token: ApiToken) -> MockTokenRepository {
     tokens
 }
 
+/// A token store whose `get` finds a copy of `token` under whatever id it is asked for.
+fn store_holding_any_id(token: ApiToken) -> MockTokenRepository {
+    let mut tokens = MockTokenRepository::new();
+    tokens.expect_get().returning(move |id| {
+        let mut found = token.clone();
+        found.id = id;
+        Ok(Some(found))
+    });
+    tokens
+}
+
 /// A token store whose `get` finds `token` exactly `lookups` times: what the cache tests count.
 fn store_looked_up(token: ApiToken, lookups: usize) -> MockTokenRepository {
     let mut tokens = MockTokenRepository::new();
@@ -1060,8 +1071,6 @@ async fn argon2_runs_at_most_the_permitted_number_of_times_at_once() {
 
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, _) = stored(TokenLevel::Client, space, None, None);
-    let id = token.id;
-    let tokens = store_holding(token);
     let hasher = Arc::new(Counting::default());
     let config = VerifyCacheConfig {
         max_concurrent_hashes: 2,
@@ -1069,15 +1078,17 @@ async fn argon2_runs_at_most_the_permitted_number_of_times_at_once() {
     };
     let svc = TokenService::new(
         space_repo_with(space).await,
-        Arc::new(tokens),
+        Arc::new(store_holding_any_id(token)),
         Arc::new(crate::adapters::InMemoryAuditRepository::new()),
         hasher.clone(),
         Arc::new(ManualClock::default()),
         Arc::new(OsRandomSource),
     )
     .with_verify_cache(config);
-    let attempts = (0..12).map(|_| {
+    // Twelve tokens, so that one id's lane does not serialize them.
+    let attempts = (0..12).map(|n| {
         let svc = svc.clone();
+        let id = tollgate_domain::TokenId::from_uuid(uuid::Uuid::from_u128(1000 + n));
         let forged = TokenString::new(TokenKind::Client, id, &OsRandomSource.secret());
         tokio::spawn(async move { svc.verify(forged.expose()).await })
     });
@@ -1776,4 +1787,144 @@ fn verification_works_outside_a_tokio_runtime() {
         svc.verify(string.expose()).await
     });
     assert!(verified.is_ok(), "{verified:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_first_uses_of_one_token_costs_one_lookup_and_one_argon2_run() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Slow(AtomicUsize);
+    #[async_trait::async_trait]
+    impl SecretHasher for Slow {
+        async fn hash(&self, _: &tollgate_domain::TokenSecret) -> Result<SecretHash, HashError> {
+            unreachable!()
+        }
+        async fn verify(
+            &self,
+            _: &tollgate_domain::TokenSecret,
+            _: &SecretHash,
+        ) -> Result<bool, HashError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            Ok(true)
+        }
+    }
+
+    let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
+    let (token, string) = stored(TokenLevel::Client, space, None, None);
+    let hasher = Arc::new(Slow(AtomicUsize::new(0)));
+    let svc = TokenService::new(
+        space_repo_with(space).await,
+        Arc::new(store_looked_up(token, 1)),
+        Arc::new(crate::adapters::InMemoryAuditRepository::new()),
+        hasher.clone(),
+        Arc::new(ManualClock::default()),
+        Arc::new(OsRandomSource),
+    );
+    let uses = (0..8).map(|_| {
+        let (svc, string) = (svc.clone(), string.clone());
+        tokio::spawn(async move { svc.verify(string.expose()).await })
+    });
+    for used in futures::future::join_all(uses).await {
+        assert!(used.unwrap().is_ok());
+    }
+    assert_eq!(hasher.0.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_of_forgeries_against_one_id_leaves_the_other_permits_to_other_tokens() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    use tollgate_domain::TokenId;
+
+    /// Hashes that run until the test opens the gate, noting whose hash each one checks.
+    struct Gated {
+        checked: Mutex<Vec<SecretHash>>,
+        gate: tokio::sync::Semaphore,
+        started: AtomicUsize,
+    }
+    #[async_trait::async_trait]
+    impl SecretHasher for Gated {
+        async fn hash(&self, _: &tollgate_domain::TokenSecret) -> Result<SecretHash, HashError> {
+            unreachable!()
+        }
+        async fn verify(
+            &self,
+            _: &tollgate_domain::TokenSecret,
+            hash: &SecretHash,
+        ) -> Result<bool, HashError> {
+            self.checked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(hash.clone());
+            self.started.fetch_add(1, Ordering::SeqCst);
+            self.gate.acquire().await.map(|p| p.forget()).ok();
+            Ok(false)
+        }
+    }
+    async fn until(what: impl Fn() -> bool) {
+        while !what() {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
+    let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
+    let (token, _) = stored(TokenLevel::Client, space, None, None);
+    let (attacked, other) = (
+        TokenId::from_uuid(uuid::Uuid::from_u128(1)),
+        TokenId::from_uuid(uuid::Uuid::from_u128(2)),
+    );
+    let hash_of = |id: TokenId| SecretHash::new(format!("$argon2id$v=19$of-{id}"));
+    let mut tokens = MockTokenRepository::new();
+    tokens.expect_get().returning(move |id| {
+        let mut found = token.clone();
+        found.id = id;
+        found.secret_hash = hash_of(id);
+        Ok(Some(found))
+    });
+    let hasher = Arc::new(Gated {
+        checked: Mutex::new(Vec::new()),
+        gate: tokio::sync::Semaphore::new(0),
+        started: AtomicUsize::new(0),
+    });
+    let svc = TokenService::new(
+        space_repo_with(space).await,
+        Arc::new(tokens),
+        Arc::new(crate::adapters::InMemoryAuditRepository::new()),
+        hasher.clone(),
+        Arc::new(ManualClock::default()),
+        Arc::new(OsRandomSource),
+    )
+    .with_verify_cache(VerifyCacheConfig {
+        max_concurrent_hashes: 2,
+        ..VerifyCacheConfig::default()
+    });
+    let verify = |id: TokenId| {
+        let svc = svc.clone();
+        let forged = TokenString::new(TokenKind::Client, id, &OsRandomSource.secret());
+        tokio::spawn(async move { svc.verify(forged.expose()).await })
+    };
+
+    let flood: Vec<_> = (0..6).map(|_| verify(attacked)).collect();
+    until(|| hasher.started.load(Ordering::SeqCst) >= 1).await;
+    // Give the rest of the flood every chance to take the second permit, as it would without
+    // lanes: here it waits in the attacked id's lane instead.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let legitimate = verify(other);
+    until(|| hasher.started.load(Ordering::SeqCst) >= 2).await;
+    let second = hasher
+        .checked
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)[1]
+        .clone();
+    assert_eq!(
+        second,
+        hash_of(other),
+        "the second permit went to the flood"
+    );
+    hasher.gate.add_permits(100);
+    assert!(legitimate.await.unwrap().is_err());
+    for forged in flood {
+        assert!(forged.await.unwrap().is_err());
+    }
 }

@@ -800,28 +800,20 @@ impl TokenService {
             tracing::debug!(token_id = %id, reason, "token rejected");
             VerifyTokenError::Invalid
         };
-        let now = self.clock.now();
         let digest = verify_cache::digest(presented);
-        match self.cache.lookup(id, &digest) {
-            Lookup::Hit(hit) => {
-                if hit.token.is_expired_at(now) {
-                    self.cache.forget(id);
-                    self.record_rejection(&hit.token).await;
-                    return Err(reject("expired"));
-                }
-                self.last_used.note(id, now);
-                return Ok(VerifiedToken::clone(&hit));
-            }
-            // This node verified this id's one valid string and holds its digest: any other
-            // string with the same id (the id encoding is one-to-one) carries another secret,
-            // which argon2 would refuse. So a flood of forgeries against a token in use costs
-            // a SHA-256 each, no store lookup and no argon2.
-            Lookup::OtherSecret => return Err(reject("wrong secret for a cached id")),
-            Lookup::Miss => {}
+        if let Some(answer) = self.answer_from_cache(id, &digest).await {
+            return answer;
         }
         if self.cache.is_known_unknown(id) {
             return Err(reject("unknown id (remembered)"));
         }
+        // One verification of this id at a time from here on; the others wait, then usually
+        // find its result cached. Held until the result is cached.
+        let _lane = self.cache.lane(id).await;
+        if let Some(answer) = self.answer_from_cache(id, &digest).await {
+            return answer;
+        }
+        let now = self.clock.now();
         let epoch = self.cache.epoch();
         let Some(token) = self.tokens.get(id).await? else {
             self.cache.remember_unknown(id);
@@ -865,6 +857,36 @@ impl TokenService {
         });
         self.cache.insert(epoch, digest, Arc::clone(&verified));
         Ok(Arc::unwrap_or_clone(verified))
+    }
+
+    /// What the cache alone can say of a presented token: `None` when it has to be verified.
+    async fn answer_from_cache(
+        &self,
+        id: TokenId,
+        digest: &verify_cache::TokenDigest,
+    ) -> Option<Result<VerifiedToken, VerifyTokenError>> {
+        let reject = |reason: &'static str| {
+            tracing::debug!(token_id = %id, reason, "token rejected");
+            Some(Err(VerifyTokenError::Invalid))
+        };
+        match self.cache.lookup(id, digest) {
+            Lookup::Hit(hit) => {
+                let now = self.clock.now();
+                if hit.token.is_expired_at(now) {
+                    self.cache.forget(id);
+                    self.record_rejection(&hit.token).await;
+                    return reject("expired");
+                }
+                self.last_used.note(id, now);
+                Some(Ok(VerifiedToken::clone(&hit)))
+            }
+            // This node verified this id's one valid string and holds its digest: any other
+            // string with the same id (the id encoding is one-to-one) carries another secret,
+            // which argon2 would refuse. So a flood of forgeries against a token in use costs
+            // a SHA-256 each, no store lookup and no argon2.
+            Lookup::OtherSecret => reject("wrong secret for a cached id"),
+            Lookup::Miss => None,
+        }
     }
 
     /// The verification of `presented` if this node has it cached and it has not expired; never

@@ -17,6 +17,10 @@
 //!   inserted at the same moment.
 //! - **Negative cache**: ids that the store does not know, remembered briefly, so a flood of
 //!   well-formed but invented tokens costs one indexed lookup per id.
+//! - **Lanes**: one verification per token id at a time gets past the cache. A burst of first
+//!   uses of one token costs one store lookup and one argon2 run (the others find it cached),
+//!   and a flood of forgeries against one id holds at most one hash permit, leaving the others
+//!   to the rest of the tokens.
 //! - **Hash permits**: a semaphore sized to the cores bounds the argon2 computations running at
 //!   once, so a flood of wrong secrets queues behind itself instead of starving cached traffic. A
 //!   permit is owned by the hash it admits, so a client that hangs up does not free it early.
@@ -28,7 +32,7 @@ use std::time::Duration;
 use moka::sync::Cache;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 use tollgate_domain::TokenId;
 
 use super::token_service::VerifiedToken;
@@ -77,6 +81,9 @@ impl VerifyCacheConfig {
     }
 }
 
+/// Most token ids with a lane at once (ids being verified or recently verified).
+const LANES: u64 = 10_000;
+
 /// The SHA-256 digest of a presented token string.
 pub(crate) type TokenDigest = [u8; 32];
 
@@ -108,6 +115,8 @@ pub(crate) enum Lookup {
 pub(crate) struct VerifyCache {
     positive: Option<Cache<TokenId, Entry>>,
     negative: Option<Cache<TokenId, ()>>,
+    /// Only with the positive cache: without it there is nothing for a lane's waiters to find.
+    lanes: Option<Cache<TokenId, Arc<Mutex<()>>>>,
     revocations: AtomicU64,
     flushes: AtomicU64,
     hashes: Arc<Semaphore>,
@@ -129,6 +138,14 @@ impl VerifyCache {
                 .time_to_live(config.ttl)
                 .build()
         });
+        // A lane evicted while in use only lets a second verification of that id through at
+        // once: fairness, not correctness, depends on it.
+        let lanes = (config.capacity > 0).then(|| {
+            Cache::builder()
+                .max_capacity(LANES)
+                .time_to_idle(Duration::from_secs(60))
+                .build()
+        });
         let negative = (config.negative_capacity > 0).then(|| {
             Cache::builder()
                 .max_capacity(config.negative_capacity)
@@ -138,6 +155,7 @@ impl VerifyCache {
         Self {
             positive,
             negative,
+            lanes,
             revocations: AtomicU64::new(0),
             flushes: AtomicU64::new(0),
             hashes: Arc::new(Semaphore::new(config.max_concurrent_hashes.max(1))),
@@ -242,6 +260,16 @@ impl VerifyCache {
         if let Some(negative) = &self.negative {
             negative.insert(id, ());
         }
+    }
+
+    /// Waits until no other verification of `id` is past the cache; held until this one has
+    /// cached its result. `None` when caching is off.
+    pub(crate) async fn lane(&self, id: TokenId) -> Option<OwnedMutexGuard<()>> {
+        let lane = self
+            .lanes
+            .as_ref()?
+            .get_with(id, || Arc::new(Mutex::new(())));
+        Some(lane.lock_owned().await)
     }
 
     /// A permit to run one argon2 verification; waits while the cores are busy with others.
