@@ -1098,44 +1098,61 @@ async fn argon2_runs_at_most_the_permitted_number_of_times_at_once() {
     assert_eq!(hasher.max.load(Ordering::SeqCst), 2);
 }
 
+/// Hashes that run until the test opens the gate (as argon2 keeps its core whether or not
+/// anyone still waits for the answer), noting whose hash each one checks. Every check fails.
+struct Gated {
+    checked: std::sync::Mutex<Vec<SecretHash>>,
+    gate: tokio::sync::Semaphore,
+    started: std::sync::atomic::AtomicUsize,
+}
+
+impl Default for Gated {
+    /// The gate starts closed.
+    fn default() -> Self {
+        Self {
+            checked: std::sync::Mutex::default(),
+            gate: tokio::sync::Semaphore::new(0),
+            started: std::sync::atomic::AtomicUsize::default(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SecretHasher for Gated {
+    async fn hash(&self, _: &tollgate_domain::TokenSecret) -> Result<SecretHash, HashError> {
+        unreachable!()
+    }
+    async fn verify(
+        &self,
+        _: &tollgate_domain::TokenSecret,
+        hash: &SecretHash,
+    ) -> Result<bool, HashError> {
+        self.checked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(hash.clone());
+        self.started
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.gate.acquire().await.map(|p| p.forget()).ok();
+        Ok(false)
+    }
+}
+
+/// Polls `what` until it holds.
+async fn until(what: impl Fn() -> bool) {
+    while !what() {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_hanging_up_does_not_free_its_argon2_permit_before_the_hash_ends() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// A hash that runs until the test opens the gate, as argon2 keeps its core whether or not
-    /// anyone still waits for the answer.
-    struct Gated {
-        started: AtomicUsize,
-        gate: tokio::sync::Semaphore,
-    }
-    #[async_trait::async_trait]
-    impl SecretHasher for Gated {
-        async fn hash(&self, _: &tollgate_domain::TokenSecret) -> Result<SecretHash, HashError> {
-            unreachable!()
-        }
-        async fn verify(
-            &self,
-            _: &tollgate_domain::TokenSecret,
-            _: &SecretHash,
-        ) -> Result<bool, HashError> {
-            self.started.fetch_add(1, Ordering::SeqCst);
-            self.gate.acquire().await.map(|p| p.forget()).ok();
-            Ok(false)
-        }
-    }
-    async fn until(what: impl Fn() -> bool) {
-        while !what() {
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
-    }
+    use std::sync::atomic::Ordering;
 
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, _) = stored(TokenLevel::Client, space, None, None);
     let id = token.id;
-    let hasher = Arc::new(Gated {
-        started: AtomicUsize::new(0),
-        gate: tokio::sync::Semaphore::new(0),
-    });
+    let hasher = Arc::new(Gated::default());
     let svc = TokenService::new(
         space_repo_with(space).await,
         Arc::new(store_holding(token)),
@@ -1833,40 +1850,8 @@ async fn a_burst_of_first_uses_of_one_token_costs_one_lookup_and_one_argon2_run(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_flood_of_forgeries_against_one_id_leaves_the_other_permits_to_other_tokens() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
+    use std::sync::atomic::Ordering;
     use tollgate_domain::TokenId;
-
-    /// Hashes that run until the test opens the gate, noting whose hash each one checks.
-    struct Gated {
-        checked: Mutex<Vec<SecretHash>>,
-        gate: tokio::sync::Semaphore,
-        started: AtomicUsize,
-    }
-    #[async_trait::async_trait]
-    impl SecretHasher for Gated {
-        async fn hash(&self, _: &tollgate_domain::TokenSecret) -> Result<SecretHash, HashError> {
-            unreachable!()
-        }
-        async fn verify(
-            &self,
-            _: &tollgate_domain::TokenSecret,
-            hash: &SecretHash,
-        ) -> Result<bool, HashError> {
-            self.checked
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(hash.clone());
-            self.started.fetch_add(1, Ordering::SeqCst);
-            self.gate.acquire().await.map(|p| p.forget()).ok();
-            Ok(false)
-        }
-    }
-    async fn until(what: impl Fn() -> bool) {
-        while !what() {
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
-    }
 
     let space = SpaceId::from_uuid(uuid::Uuid::from_u128(7));
     let (token, _) = stored(TokenLevel::Client, space, None, None);
@@ -1882,11 +1867,7 @@ async fn a_flood_of_forgeries_against_one_id_leaves_the_other_permits_to_other_t
         found.secret_hash = hash_of(id);
         Ok(Some(found))
     });
-    let hasher = Arc::new(Gated {
-        checked: Mutex::new(Vec::new()),
-        gate: tokio::sync::Semaphore::new(0),
-        started: AtomicUsize::new(0),
-    });
+    let hasher = Arc::new(Gated::default());
     let svc = TokenService::new(
         space_repo_with(space).await,
         Arc::new(tokens),
