@@ -13,8 +13,8 @@ use tollgate_app::{
     VerifiedToken,
 };
 use tollgate_domain::{
-    permissions_in_own_space, ApiToken, AuditAction, AuditEvent, GracePeriod, Permission, Space,
-    SpaceName, TokenLevel, TokenName, TokenStatus,
+    hint, permissions_in_own_space, ApiToken, AuditAction, AuditEvent, GracePeriod, Permission,
+    Space, SpaceName, TokenId, TokenKind, TokenLevel, TokenName, TokenStatus,
 };
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -391,7 +391,7 @@ pub struct TokenResponse {
     pub level: TokenLevelDto,
     /// The non-secret start of the token string (kind prefix and the start of the id), to
     /// recognise a token one holds.
-    #[schema(example = "tgc_01J8ZkQx3Tb2")]
+    #[schema(example = hint_example)]
     pub hint: String,
     /// When it was issued (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
@@ -451,6 +451,19 @@ impl TokenResponse {
     }
 }
 
+/// The example `hint`: a client token's, as the domain writes it.
+fn hint_example() -> String {
+    hint(
+        TokenKind::Client,
+        TokenId::from_uuid(Uuid::from_u128(0x0190_c6c4_8f1e_7b7a_9a6e_0c8a_5d3e_2f11)),
+    )
+}
+
+/// The example `token`: a client token's prefix, the rest left out.
+fn token_example() -> String {
+    format!("{}...", TokenKind::Client.prefix())
+}
+
 /// A token just issued: its metadata and the token string, shown this once.
 #[derive(Clone, Serialize, ToSchema)]
 #[schema(as = CreatedToken)]
@@ -459,7 +472,7 @@ pub struct CreatedTokenResponse {
     #[serde(flatten)]
     pub metadata: TokenResponse,
     /// The token string. It is shown only in this response; store it now.
-    #[schema(example = "tgc_...")]
+    #[schema(example = token_example)]
     pub token: String,
 }
 

@@ -17,7 +17,7 @@ use tollgate_app::{
     ListSpacesError, ListTokensError, PageLimitError, RevokeTokenError, RotateTokenError,
     StoreError, VerifyTokenError,
 };
-use tollgate_domain::{NameError, TokenLevel, TokenLevelError};
+use tollgate_domain::{NameError, TokenKind, TokenLevel, TokenLevelError};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
@@ -424,15 +424,15 @@ impl fmt::Display for CauseChain<'_> {
     }
 }
 
-/// Replaces anything that looks like a token (`tgc_`, `tga_` or `tgi_` and what follows) with
+/// Replaces anything that looks like a token (a [`TokenKind`]'s prefix and what follows) with
 /// `<redacted>`, for details that quote the caller's input.
 pub(crate) fn redact_tokens(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = find_token_prefix(rest) {
+    while let Some((at, prefix)) = first_token_prefix(rest) {
         out.push_str(&rest[..at]);
         out.push_str("<redacted>");
-        let tail = &rest[at + 4..];
+        let tail = &rest[at + prefix.len()..];
         let end = tail
             .find(|c: char| !c.is_ascii_alphanumeric())
             .unwrap_or(tail.len());
@@ -444,10 +444,16 @@ pub(crate) fn redact_tokens(text: &str) -> String {
 
 /// The byte offset of the first token prefix in `text`, if any.
 pub(crate) fn find_token_prefix(text: &str) -> Option<usize> {
-    ["tgc_", "tga_", "tgi_"]
+    first_token_prefix(text).map(|(at, _)| at)
+}
+
+/// The first token prefix in `text`: its byte offset and the prefix.
+fn first_token_prefix(text: &str) -> Option<(usize, &'static str)> {
+    TokenKind::ALL
         .into_iter()
-        .filter_map(|prefix| text.find(prefix))
-        .min()
+        .map(TokenKind::prefix)
+        .filter_map(|prefix| text.find(prefix).map(|at| (at, prefix)))
+        .min_by_key(|&(at, _)| at)
 }
 
 // --- application errors, each mapped explicitly -------------------------------------------
@@ -680,6 +686,20 @@ mod tests {
             "invalid value: string \"<redacted>\", expected x; also <redacted>."
         );
         assert_eq!(redact_tokens("no secrets here"), "no secrets here");
+    }
+
+    #[test]
+    fn every_kind_of_token_is_redacted_and_found() {
+        for kind in TokenKind::ALL {
+            let text = format!("name {}A1b2c3, then more", kind.prefix());
+            assert_eq!(
+                redact_tokens(&text),
+                "name <redacted>, then more",
+                "{kind:?}"
+            );
+            assert_eq!(find_token_prefix(&text), Some(5), "{kind:?}");
+        }
+        assert_eq!(find_token_prefix("tgx_abc tg_ TGC_abc"), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use tollgate_domain::TokenKind;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -44,8 +45,11 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             API_TOKEN_SCHEME,
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                TOKEN_HEADER,
-                "The token, e.g. `tgc_...`, in the platform's token header.",
+                TOKEN_HEADER.to_owned(),
+                format!(
+                    "The token, e.g. `{}...`, in the platform's token header.",
+                    TokenKind::Client.prefix()
+                ),
             ))),
         );
         components.add_security_scheme(
