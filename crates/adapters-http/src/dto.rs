@@ -13,13 +13,13 @@ use tollgate_app::{
     VerifiedToken,
 };
 use tollgate_domain::{
-    hint, permissions_in_own_space, ApiToken, AuditAction, AuditEvent, GracePeriod, Permission,
-    Space, SpaceName, TokenId, TokenKind, TokenLevel, TokenName, TokenStatus,
+    hint, permissions_in_own_space, ApiToken, AuditAction, AuditEvent, GracePeriod, NameError,
+    Permission, Space, SpaceName, TokenId, TokenKind, TokenLevel, TokenName, TokenStatus,
 };
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, ErrorCodes};
 
 // --- requests --------------------------------------------------------------------------------
 
@@ -30,6 +30,11 @@ pub struct CreateSpaceRequest {
     /// 1 to 100 characters after trimming, no control characters.
     #[schema(example = "acme")]
     pub name: String,
+}
+
+/// Converting it into a command refuses a bad name.
+impl ErrorCodes for CreateSpaceRequest {
+    const CODES: &'static [ErrorCode] = <NameError as ErrorCodes>::CODES;
 }
 
 impl TryFrom<CreateSpaceRequest> for NewSpace {
@@ -58,6 +63,15 @@ pub struct CreateTokenRequest {
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime, example = "2031-01-01T00:00:00Z")]
     pub expires_at: Option<OffsetDateTime>,
+}
+
+/// Converting it into a command refuses a bad name or level, and a time with no UTC equivalent.
+impl ErrorCodes for CreateTokenRequest {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::InvalidName,
+        ErrorCode::InvalidLevel,
+        ErrorCode::InvalidBody,
+    ];
 }
 
 impl TryFrom<CreateTokenRequest> for NewToken {
@@ -93,6 +107,11 @@ pub struct RotateTokenRequest {
     pub grace_period_seconds: Option<serde_json::Number>,
 }
 
+/// Converting it into a command refuses a grace period out of range.
+impl ErrorCodes for RotateTokenRequest {
+    const CODES: &'static [ErrorCode] = &[ErrorCode::InvalidGracePeriod];
+}
+
 impl TryFrom<RotateTokenRequest> for RotateToken {
     type Error = ApiError;
 
@@ -126,6 +145,11 @@ pub struct PageParams {
     pub limit: Option<String>,
     /// The `next_cursor` of the previous page; absent for the first page.
     pub cursor: Option<String>,
+}
+
+/// Converting them into a page request refuses a bad `limit` or `cursor`.
+impl ErrorCodes for PageParams {
+    const CODES: &'static [ErrorCode] = &[ErrorCode::InvalidLimit, ErrorCode::InvalidCursor];
 }
 
 impl TryFrom<PageParams> for PageRequest {
@@ -173,6 +197,16 @@ pub struct ListTokensParams {
     /// (`revoked,expired`), or `all`. Default: `active`.
     #[param(example = "revoked,expired")]
     pub status: Option<String>,
+}
+
+/// Converting them into a query refuses a bad `level` or `status` filter, and what
+/// [`PageParams`] refuses.
+impl ErrorCodes for ListTokensParams {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::InvalidQuery,
+        ErrorCode::InvalidLimit,
+        ErrorCode::InvalidCursor,
+    ];
 }
 
 impl TryFrom<ListTokensParams> for ListTokens {
@@ -747,6 +781,66 @@ mod tests {
             let err = grace(&format!(r#"{{"grace_period_seconds": {bad}}}"#)).unwrap_err();
             assert_eq!(err.code(), ErrorCode::InvalidGracePeriod, "{bad}");
         }
+    }
+
+    /// The codes of refused conversions are exactly the codes `T` declares.
+    fn assert_declared<T: ErrorCodes, C>(refusals: impl IntoIterator<Item = Result<C, ApiError>>) {
+        let name = std::any::type_name::<T>();
+        let mut produced = Vec::new();
+        for refusal in refusals {
+            let code = refusal.err().expect("the conversion refuses").code();
+            assert!(T::CODES.contains(&code), "{name}: {code} is not declared");
+            produced.push(code);
+        }
+        for code in T::CODES {
+            assert!(
+                produced.contains(code),
+                "{name}: no sample is refused as {code}"
+            );
+        }
+    }
+
+    fn body<T: serde::de::DeserializeOwned>(json: &str) -> T {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn request_conversions_refuse_with_exactly_the_codes_they_declare() {
+        assert_declared::<CreateSpaceRequest, _>([NewSpace::try_from(body::<CreateSpaceRequest>(
+            r#"{"name": " "}"#,
+        ))]);
+        assert_declared::<CreateTokenRequest, _>(
+            [
+                r#"{"name": "", "level": "client"}"#,
+                r#"{"name": "ci", "level": "root"}"#,
+                r#"{"name": "ci", "level": "client", "expires_at": "9999-12-31T23:30:00-01:00"}"#,
+            ]
+            .map(|json| NewToken::try_from(body::<CreateTokenRequest>(json))),
+        );
+        assert_declared::<RotateTokenRequest, _>([RotateToken::try_from(
+            body::<RotateTokenRequest>(r#"{"grace_period_seconds": -1}"#),
+        )]);
+        let page = |limit: Option<&str>, cursor: Option<&str>| PageParams {
+            limit: limit.map(str::to_owned),
+            cursor: cursor.map(str::to_owned),
+        };
+        assert_declared::<PageParams, _>(
+            [page(Some("0"), None), page(None, Some("nope"))].map(PageRequest::try_from),
+        );
+        let list = |level: Option<&str>, status: Option<&str>, paging: PageParams| {
+            ListTokens::try_from(ListTokensParams {
+                limit: paging.limit,
+                cursor: paging.cursor,
+                level: level.map(str::to_owned),
+                status: status.map(str::to_owned),
+            })
+        };
+        assert_declared::<ListTokensParams, _>([
+            list(Some("root"), None, page(None, None)),
+            list(None, Some("deleted"), page(None, None)),
+            list(None, None, page(Some("ten"), None)),
+            list(None, None, page(None, Some("nope"))),
+        ]);
     }
 
     #[test]

@@ -48,13 +48,13 @@ pub(crate) const MAX_RETRY_AFTER_SECS: u64 = 60;
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 macro_rules! error_codes {
-    ($($(#[$doc:meta])* $variant:ident = ($code:literal, $status:ident, $title:literal),)+) => {
+    ($($variant:ident = ($code:literal, $status:ident, $title:literal, $description:literal),)+) => {
         /// The stable, machine-readable `code` of a problem. Clients match on it; the `detail`
         /// text may change.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum ErrorCode {
-            $($(#[$doc])* $variant,)+
+            $(#[doc = $description] $variant,)+
         }
 
         impl ErrorCode {
@@ -78,72 +78,101 @@ macro_rules! error_codes {
             pub const fn title(self) -> &'static str {
                 match self { $(Self::$variant => $title,)+ }
             }
+
+            /// What the code means, in one sentence written for the API's consumers: the
+            /// OpenAPI document's error responses are written from it.
+            #[must_use]
+            pub const fn description(self) -> &'static str {
+                match self { $(Self::$variant => $description,)+ }
+            }
         }
     };
 }
 
+// The one place a code's meaning is written: the variants' docs and the OpenAPI document's
+// error responses both come from the last column.
 error_codes! {
-    /// The request could not be read (a body cut short, say).
-    BadRequest = ("bad_request", BAD_REQUEST, "Bad request"),
-    /// The body is not syntactically valid JSON.
-    MalformedJson = ("malformed_json", BAD_REQUEST, "Malformed JSON"),
-    /// A path id is not a UUID.
-    InvalidId = ("invalid_id", BAD_REQUEST, "Invalid id"),
-    /// `limit` is not a whole number from 1 to 100.
-    InvalidLimit = ("invalid_limit", BAD_REQUEST, "Invalid limit"),
-    /// `cursor` is not one this service handed out.
-    InvalidCursor = ("invalid_cursor", BAD_REQUEST, "Invalid cursor"),
-    /// Another query parameter is invalid (an unknown `level` or `status` filter, a repeated
-    /// parameter).
-    InvalidQuery = ("invalid_query", BAD_REQUEST, "Invalid query parameter"),
-    /// A token was sent in the query string.
-    TokenInQuery = ("token_in_query", BAD_REQUEST, "Token in query string"),
-    /// The two token headers carry different tokens.
-    ConflictingTokens = ("conflicting_tokens", BAD_REQUEST, "Conflicting tokens"),
-    /// No token was sent.
-    Unauthenticated = ("unauthenticated", UNAUTHORIZED, "Authentication required"),
-    /// The token is malformed, unknown, expired, revoked, or rotated and past its grace period.
-    InvalidToken = ("invalid_token", UNAUTHORIZED, "Invalid token"),
-    /// The token is valid but lacks the permission.
-    Forbidden = ("forbidden", FORBIDDEN, "Insufficient permission"),
-    /// No route has this path.
-    NotFound = ("not_found", NOT_FOUND, "Not found"),
-    /// No such space, or not one the token may see.
-    SpaceNotFound = ("space_not_found", NOT_FOUND, "Space not found"),
-    /// No such token, or not one the caller may see.
-    TokenNotFound = ("token_not_found", NOT_FOUND, "Token not found"),
-    /// The path exists but not with this method.
-    MethodNotAllowed = ("method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed"),
-    /// Only an active token can be rotated; this one is revoked, expired or already rotated.
-    TokenNotActive = ("token_not_active", CONFLICT, "Token not active"),
-    /// The body is larger than 64 KiB.
-    PayloadTooLarge = ("payload_too_large", PAYLOAD_TOO_LARGE, "Payload too large"),
-    /// The body is not sent as `application/json`.
+    BadRequest = ("bad_request", BAD_REQUEST, "Bad request",
+        "The request could not be read (a body cut short, say)."),
+    MalformedJson = ("malformed_json", BAD_REQUEST, "Malformed JSON",
+        "The body is not syntactically valid JSON."),
+    InvalidId = ("invalid_id", BAD_REQUEST, "Invalid id",
+        "A path id is not a UUID."),
+    InvalidLimit = ("invalid_limit", BAD_REQUEST, "Invalid limit",
+        "`limit` is not a whole number from 1 to 100."),
+    InvalidCursor = ("invalid_cursor", BAD_REQUEST, "Invalid cursor",
+        "`cursor` is not a `next_cursor` this server handed out."),
+    InvalidQuery = ("invalid_query", BAD_REQUEST, "Invalid query parameter",
+        "A query parameter is repeated or invalid, such as a `level` other than `client` or \
+         `admin`, or a `status` other than `all` or a comma-separated list of `active`, \
+         `expired`, `revoked` and `rotated`."),
+    TokenInQuery = ("token_in_query", BAD_REQUEST, "Token in query string",
+        "A token was sent in the query string, where logs and browser history keep it."),
+    ConflictingTokens = ("conflicting_tokens", BAD_REQUEST, "Conflicting tokens",
+        "The `x-undb-api-token` and `Authorization: Bearer` headers carry different tokens."),
+    Unauthenticated = ("unauthenticated", UNAUTHORIZED, "Authentication required",
+        "No token was sent."),
+    InvalidToken = ("invalid_token", UNAUTHORIZED, "Invalid token",
+        "The token is malformed, unknown, expired, revoked, or rotated and past its grace \
+         period (one answer for all)."),
+    Forbidden = ("forbidden", FORBIDDEN, "Insufficient permission",
+        "The token is valid but lacks the permission the operation needs, which the detail \
+         names: MANAGE_SPACES to create a space, CREATE_API_TOKEN to create or rotate a client \
+         token, CREATE_ADMIN_API_TOKEN (which no space token holds) to create or rotate an \
+         admin token, READ_API_TOKEN to list tokens, READ_ADMIN_API_TOKEN to read audit events \
+         and REVOKE_API_TOKEN to revoke a token."),
+    NotFound = ("not_found", NOT_FOUND, "Not found",
+        "No route has this path."),
+    SpaceNotFound = ("space_not_found", NOT_FOUND, "Space not found",
+        "No such space, or not one this token may see."),
+    TokenNotFound = ("token_not_found", NOT_FOUND, "Token not found",
+        "No such token in the space, or not one this token may see (a client token never sees \
+         admin tokens)."),
+    MethodNotAllowed = ("method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed",
+        "The path exists but not with this method (the `Allow` header lists those it does)."),
+    TokenNotActive = ("token_not_active", CONFLICT, "Token not active",
+        "Only an active token can be rotated, and this one is revoked, expired or already \
+         rotated (the detail says which)."),
+    PayloadTooLarge = ("payload_too_large", PAYLOAD_TOO_LARGE, "Payload too large",
+        "The body is larger than 64 KiB."),
     UnsupportedMediaType =
-        ("unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
-    /// The JSON has an unknown field, a missing field or a value of the wrong type.
-    InvalidBody = ("invalid_body", UNPROCESSABLE_ENTITY, "Invalid request body"),
-    /// A name is empty, longer than 100 characters or holds control characters.
-    InvalidName = ("invalid_name", UNPROCESSABLE_ENTITY, "Invalid name"),
-    /// A level other than `client` or `admin`.
-    InvalidLevel = ("invalid_level", UNPROCESSABLE_ENTITY, "Invalid level"),
-    /// `expires_at` is not in the future.
+        ("unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported media type",
+        "The body is not sent as `application/json`."),
+    InvalidBody = ("invalid_body", UNPROCESSABLE_ENTITY, "Invalid request body",
+        "The JSON body is not an object, or has an unknown field, a missing field, or a value \
+         of the wrong type or out of range."),
+    InvalidName = ("invalid_name", UNPROCESSABLE_ENTITY, "Invalid name",
+        "A name is empty, longer than 100 characters after trimming, or holds control \
+         characters."),
+    InvalidLevel = ("invalid_level", UNPROCESSABLE_ENTITY, "Invalid level",
+        "`level` is not `client` or `admin`."),
     ExpiresAtNotInFuture =
-        ("expires_at_not_in_future", UNPROCESSABLE_ENTITY, "Expiry not in the future"),
-    /// `expires_at` is further away than the instance's maximum token lifetime.
+        ("expires_at_not_in_future", UNPROCESSABLE_ENTITY, "Expiry not in the future",
+        "`expires_at` is now or in the past."),
     ExpiresAtBeyondMaximum =
-        ("expires_at_beyond_maximum", UNPROCESSABLE_ENTITY, "Expiry beyond the maximum lifetime"),
-    /// `grace_period_seconds` is not a whole number from 0 to 604800.
-    InvalidGracePeriod = ("invalid_grace_period", UNPROCESSABLE_ENTITY, "Invalid grace period"),
-    /// Too many failed authentications from this client address or for this token id; retry
-    /// after the `Retry-After` header's seconds.
-    TooManyRequests = ("too_many_requests", TOO_MANY_REQUESTS, "Too many failed authentications"),
-    /// Something failed on the server; the cause is logged.
-    Internal = ("internal", INTERNAL_SERVER_ERROR, "Internal error"),
-    /// The token store cannot be reached now.
-    StoreUnavailable = ("store_unavailable", SERVICE_UNAVAILABLE, "Store unavailable"),
-    /// The request took longer than the configured timeout.
-    Timeout = ("timeout", SERVICE_UNAVAILABLE, "Request timed out"),
+        ("expires_at_beyond_maximum", UNPROCESSABLE_ENTITY, "Expiry beyond the maximum lifetime",
+        "`expires_at` is further away than the server's maximum token lifetime, which the \
+         detail names in days."),
+    InvalidGracePeriod = ("invalid_grace_period", UNPROCESSABLE_ENTITY, "Invalid grace period",
+        "`grace_period_seconds` is not a whole number from 0 to 604800 (seven days)."),
+    TooManyRequests = ("too_many_requests", TOO_MANY_REQUESTS, "Too many failed authentications",
+        "Too many failed authentications from this client address or for this token id, so \
+         the token was not verified: retry after the `Retry-After` header's seconds."),
+    Internal = ("internal", INTERNAL_SERVER_ERROR, "Internal error",
+        "The server failed, and the body says nothing more (the cause is logged)."),
+    StoreUnavailable = ("store_unavailable", SERVICE_UNAVAILABLE, "Store unavailable",
+        "The token store cannot be reached now (retry later)."),
+    Timeout = ("timeout", SERVICE_UNAVAILABLE, "Request timed out",
+        "The request took longer than the server's timeout (30 s by default)."),
+}
+
+/// The codes a failure of this type can become. Each application error declares its list next
+/// to its `From<_> for ApiError`, and a test maps every variant to check the list is exactly
+/// what the `match` produces; the OpenAPI document's error responses are built from these
+/// lists.
+pub(crate) trait ErrorCodes {
+    /// Every code the mapping can produce, and no other.
+    const CODES: &'static [ErrorCode];
 }
 
 impl fmt::Display for ErrorCode {
@@ -458,6 +487,11 @@ fn first_token_prefix(text: &str) -> Option<(usize, &'static str)> {
 
 // --- application errors, each mapped explicitly -------------------------------------------
 
+/// Unreachable is 503; anything else is the server's failure.
+impl ErrorCodes for StoreError {
+    const CODES: &'static [ErrorCode] = &[ErrorCode::Internal, ErrorCode::StoreUnavailable];
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         if e.is_unavailable() {
@@ -468,10 +502,18 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl ErrorCodes for HashError {
+    const CODES: &'static [ErrorCode] = &[ErrorCode::Internal];
+}
+
 impl From<HashError> for ApiError {
     fn from(e: HashError) -> Self {
         Self::internal(e)
     }
+}
+
+impl ErrorCodes for NameError {
+    const CODES: &'static [ErrorCode] = &[ErrorCode::InvalidName];
 }
 
 impl From<NameError> for ApiError {
@@ -480,16 +522,28 @@ impl From<NameError> for ApiError {
     }
 }
 
+impl ErrorCodes for TokenLevelError {
+    const CODES: &'static [ErrorCode] = &[ErrorCode::InvalidLevel];
+}
+
 impl From<TokenLevelError> for ApiError {
     fn from(e: TokenLevelError) -> Self {
         Self::new(ErrorCode::InvalidLevel, format!("`level`: {e}."))
     }
 }
 
+impl ErrorCodes for PageLimitError {
+    const CODES: &'static [ErrorCode] = &[ErrorCode::InvalidLimit];
+}
+
 impl From<PageLimitError> for ApiError {
     fn from(e: PageLimitError) -> Self {
         Self::new(ErrorCode::InvalidLimit, format!("`limit`: {e}."))
     }
+}
+
+impl ErrorCodes for CursorError {
+    const CODES: &'static [ErrorCode] = &[ErrorCode::InvalidCursor];
 }
 
 impl From<CursorError> for ApiError {
@@ -520,6 +574,14 @@ const fn with_article(level: TokenLevel) -> &'static str {
     }
 }
 
+impl ErrorCodes for CreateSpaceError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::Forbidden,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
+}
+
 impl From<CreateSpaceError> for ApiError {
     fn from(e: CreateSpaceError) -> Self {
         match e {
@@ -531,6 +593,14 @@ impl From<CreateSpaceError> for ApiError {
     }
 }
 
+impl ErrorCodes for GetSpaceError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::SpaceNotFound,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
+}
+
 impl From<GetSpaceError> for ApiError {
     fn from(e: GetSpaceError) -> Self {
         match e {
@@ -540,12 +610,27 @@ impl From<GetSpaceError> for ApiError {
     }
 }
 
+impl ErrorCodes for ListSpacesError {
+    const CODES: &'static [ErrorCode] = &[ErrorCode::Internal, ErrorCode::StoreUnavailable];
+}
+
 impl From<ListSpacesError> for ApiError {
     fn from(e: ListSpacesError) -> Self {
         match e {
             ListSpacesError::Store(e) => e.into(),
         }
     }
+}
+
+impl ErrorCodes for CreateTokenError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::SpaceNotFound,
+        ErrorCode::Forbidden,
+        ErrorCode::ExpiresAtNotInFuture,
+        ErrorCode::ExpiresAtBeyondMaximum,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
 }
 
 impl From<CreateTokenError> for ApiError {
@@ -574,6 +659,15 @@ impl From<CreateTokenError> for ApiError {
     }
 }
 
+impl ErrorCodes for ListTokensError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::SpaceNotFound,
+        ErrorCode::Forbidden,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
+}
+
 impl From<ListTokensError> for ApiError {
     fn from(e: ListTokensError) -> Self {
         match e {
@@ -586,6 +680,15 @@ impl From<ListTokensError> for ApiError {
     }
 }
 
+impl ErrorCodes for GetTokenError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::SpaceNotFound,
+        ErrorCode::TokenNotFound,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
+}
+
 impl From<GetTokenError> for ApiError {
     fn from(e: GetTokenError) -> Self {
         match e {
@@ -594,6 +697,16 @@ impl From<GetTokenError> for ApiError {
             GetTokenError::Store(e) => e.into(),
         }
     }
+}
+
+impl ErrorCodes for RevokeTokenError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::SpaceNotFound,
+        ErrorCode::TokenNotFound,
+        ErrorCode::Forbidden,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
 }
 
 impl From<RevokeTokenError> for ApiError {
@@ -607,6 +720,17 @@ impl From<RevokeTokenError> for ApiError {
             RevokeTokenError::Store(e) => e.into(),
         }
     }
+}
+
+impl ErrorCodes for RotateTokenError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::SpaceNotFound,
+        ErrorCode::TokenNotFound,
+        ErrorCode::Forbidden,
+        ErrorCode::TokenNotActive,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
 }
 
 impl From<RotateTokenError> for ApiError {
@@ -633,6 +757,15 @@ impl From<RotateTokenError> for ApiError {
     }
 }
 
+impl ErrorCodes for ListEventsError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::SpaceNotFound,
+        ErrorCode::Forbidden,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
+}
+
 impl From<ListEventsError> for ApiError {
     fn from(e: ListEventsError) -> Self {
         match e {
@@ -644,6 +777,14 @@ impl From<ListEventsError> for ApiError {
             ListEventsError::Store(e) => e.into(),
         }
     }
+}
+
+impl ErrorCodes for VerifyTokenError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::InvalidToken,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
 }
 
 impl From<VerifyTokenError> for ApiError {
@@ -673,6 +814,159 @@ mod tests {
                 .all(|c| c.is_ascii_lowercase() || c == '_'));
             assert!(code.status().is_client_error() || code.status().is_server_error());
         }
+    }
+
+    #[test]
+    fn every_code_has_a_one_sentence_description_that_names_no_other_code() {
+        for code in ErrorCode::ALL {
+            let description = code.description();
+            assert!(
+                description.starts_with(|c: char| c.is_ascii_uppercase() || c == '`')
+                    && description.ends_with('.'),
+                "{code}: {description}"
+            );
+            // The OpenAPI document joins descriptions with `; ` and tells codes by backticks.
+            let body = &description[..description.len() - 1];
+            assert!(
+                !body.contains(". ") && !body.contains(';'),
+                "{code}: {description}"
+            );
+            for quoted in description.split('`').skip(1).step_by(2) {
+                assert!(
+                    ErrorCode::ALL.iter().all(|other| other.as_str() != quoted),
+                    "{code}'s description names `{quoted}`"
+                );
+            }
+        }
+    }
+
+    /// Every `StoreError` variant.
+    fn store_errors() -> [StoreError; 3] {
+        [
+            StoreError::Unavailable("x".into()),
+            StoreError::Corrupt("x".into()),
+            StoreError::Failed("x".into()),
+        ]
+    }
+
+    /// Samples of an error type, listed per pattern. The patterns must cover every variant (the
+    /// `match` fails to compile otherwise) and each must match at least one sample, so every
+    /// variant is built.
+    macro_rules! samples {
+        ($ty:ty { $($pat:pat => $samples:expr,)+ }) => {{
+            let _exhaustive = |e: &$ty| match e {
+                $($pat => (),)+
+            };
+            let mut all: Vec<$ty> = Vec::new();
+            $(
+                let before = all.len();
+                all.extend($samples);
+                assert!(
+                    all.len() > before && all[before..].iter().all(|e| matches!(e, $pat)),
+                    "{}: the samples for `{}` do not all match it",
+                    stringify!($ty),
+                    stringify!($pat),
+                );
+            )+
+            all
+        }};
+    }
+
+    /// Maps every sample and checks the codes produced are exactly those `T` declares.
+    fn assert_declared<T: ErrorCodes + fmt::Debug>(samples: Vec<T>)
+    where
+        ApiError: From<T>,
+    {
+        let name = std::any::type_name::<T>();
+        let mut produced = HashSet::new();
+        for sample in samples {
+            let shown = format!("{sample:?}");
+            let code = ApiError::from(sample).code();
+            assert!(
+                T::CODES.contains(&code),
+                "{name}: {shown} maps to {code}, which its CODES lack"
+            );
+            produced.insert(code);
+        }
+        for code in T::CODES {
+            assert!(
+                produced.contains(code),
+                "{name}: CODES lists {code}, which no variant maps to"
+            );
+        }
+    }
+
+    #[test]
+    fn every_application_error_maps_to_exactly_the_codes_it_declares() {
+        use tollgate_domain::TokenStatus;
+
+        assert_declared(samples!(StoreError {
+            StoreError::Unavailable(_) => [StoreError::Unavailable("x".into())],
+            StoreError::Corrupt(_) => [StoreError::Corrupt("x".into())],
+            StoreError::Failed(_) => [StoreError::Failed("x".into())],
+        }));
+        assert_declared(vec![HashError("x".into())]);
+        assert_declared(samples!(NameError {
+            NameError::Empty => [NameError::Empty],
+            NameError::TooLong => [NameError::TooLong],
+            NameError::ControlCharacter => [NameError::ControlCharacter],
+        }));
+        assert_declared(vec![TokenLevelError]);
+        assert_declared(vec![PageLimitError]);
+        assert_declared(vec![CursorError]);
+        assert_declared(samples!(CreateSpaceError {
+            CreateSpaceError::Forbidden => [CreateSpaceError::Forbidden],
+            CreateSpaceError::Store(_) => store_errors().map(CreateSpaceError::Store),
+        }));
+        assert_declared(samples!(GetSpaceError {
+            GetSpaceError::NotFound => [GetSpaceError::NotFound],
+            GetSpaceError::Store(_) => store_errors().map(GetSpaceError::Store),
+        }));
+        assert_declared(samples!(ListSpacesError {
+            ListSpacesError::Store(_) => store_errors().map(ListSpacesError::Store),
+        }));
+        assert_declared(samples!(CreateTokenError {
+            CreateTokenError::SpaceNotFound => [CreateTokenError::SpaceNotFound],
+            CreateTokenError::Forbidden(_) => TokenLevel::ALL.map(CreateTokenError::Forbidden),
+            CreateTokenError::ExpiryNotInFuture => [CreateTokenError::ExpiryNotInFuture],
+            CreateTokenError::ExpiryBeyondMaximum { .. } =>
+                [CreateTokenError::ExpiryBeyondMaximum { max_days: 90 }],
+            CreateTokenError::Hash(_) => [CreateTokenError::Hash(HashError("x".into()))],
+            CreateTokenError::Store(_) => store_errors().map(CreateTokenError::Store),
+        }));
+        assert_declared(samples!(ListTokensError {
+            ListTokensError::SpaceNotFound => [ListTokensError::SpaceNotFound],
+            ListTokensError::Forbidden => [ListTokensError::Forbidden],
+            ListTokensError::Store(_) => store_errors().map(ListTokensError::Store),
+        }));
+        assert_declared(samples!(GetTokenError {
+            GetTokenError::SpaceNotFound => [GetTokenError::SpaceNotFound],
+            GetTokenError::NotFound => [GetTokenError::NotFound],
+            GetTokenError::Store(_) => store_errors().map(GetTokenError::Store),
+        }));
+        assert_declared(samples!(RevokeTokenError {
+            RevokeTokenError::SpaceNotFound => [RevokeTokenError::SpaceNotFound],
+            RevokeTokenError::NotFound => [RevokeTokenError::NotFound],
+            RevokeTokenError::Forbidden => [RevokeTokenError::Forbidden],
+            RevokeTokenError::Store(_) => store_errors().map(RevokeTokenError::Store),
+        }));
+        assert_declared(samples!(RotateTokenError {
+            RotateTokenError::SpaceNotFound => [RotateTokenError::SpaceNotFound],
+            RotateTokenError::NotFound => [RotateTokenError::NotFound],
+            RotateTokenError::Forbidden(_) => TokenLevel::ALL.map(RotateTokenError::Forbidden),
+            RotateTokenError::NotActive(_) => TokenStatus::ALL.map(RotateTokenError::NotActive),
+            RotateTokenError::Hash(_) => [RotateTokenError::Hash(HashError("x".into()))],
+            RotateTokenError::Store(_) => store_errors().map(RotateTokenError::Store),
+        }));
+        assert_declared(samples!(ListEventsError {
+            ListEventsError::SpaceNotFound => [ListEventsError::SpaceNotFound],
+            ListEventsError::Forbidden => [ListEventsError::Forbidden],
+            ListEventsError::Store(_) => store_errors().map(ListEventsError::Store),
+        }));
+        assert_declared(samples!(VerifyTokenError {
+            VerifyTokenError::Invalid => [VerifyTokenError::Invalid],
+            VerifyTokenError::Store(_) => store_errors().map(VerifyTokenError::Store),
+        }));
     }
 
     #[test]

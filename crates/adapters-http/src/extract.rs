@@ -17,6 +17,34 @@ use crate::error::{redact_tokens, ApiError, ErrorCode};
 use crate::rate_limit::{AuthLimits, Block};
 use crate::{AppState, BODY_LIMIT_BYTES, TOKEN_HEADER};
 
+/// What [`Authenticated`] can answer: no token, a refused token, two different tokens, the
+/// brute-force limits, and a store that fails while the token is verified.
+pub(crate) const AUTH_CODES: &[ErrorCode] = &[
+    ErrorCode::Unauthenticated,
+    ErrorCode::InvalidToken,
+    ErrorCode::ConflictingTokens,
+    ErrorCode::TooManyRequests,
+    ErrorCode::Internal,
+    ErrorCode::StoreUnavailable,
+];
+
+/// What [`ApiJson`] (and `Option<ApiJson<T>>`) can answer, before the body is converted into a
+/// command.
+pub(crate) const BODY_CODES: &[ErrorCode] = &[
+    ErrorCode::UnsupportedMediaType,
+    ErrorCode::BadRequest,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::MalformedJson,
+    ErrorCode::InvalidBody,
+];
+
+/// What [`ApiPath`] can answer: an id that is not a UUID, or (our bug) a parameter routing did
+/// not provide.
+pub(crate) const PATH_CODES: &[ErrorCode] = &[ErrorCode::InvalidId, ErrorCode::Internal];
+
+/// What [`ApiQuery`] can answer, before the parameters are converted into a command.
+pub(crate) const QUERY_CODES: &[ErrorCode] = &[ErrorCode::InvalidQuery];
+
 /// A JSON request body. Refuses a content type other than `application/json` (415), a body
 /// over 64 KiB (413), broken JSON (400 `malformed_json`) and JSON of the wrong shape: unknown,
 /// missing or mistyped fields (422 `invalid_body`).
@@ -370,6 +398,14 @@ mod tests {
             map.append(*name, HeaderValue::from_static(value));
         }
         map
+    }
+
+    #[test]
+    fn authentication_declares_every_code_verification_can_become() {
+        use crate::error::ErrorCodes;
+        for code in <VerifyTokenError as ErrorCodes>::CODES {
+            assert!(AUTH_CODES.contains(code), "{code}");
+        }
     }
 
     #[test]

@@ -30,6 +30,16 @@ use crate::error::{find_token_prefix, ApiError, ErrorCode};
 use crate::extract::payload_too_large;
 use crate::{HttpConfig, RouterState, BODY_LIMIT_BYTES, TOKEN_HEADER};
 
+/// What the stack can answer on any route, before or instead of the route's handler: the
+/// token-in-query guard, the body limit by `Content-Length` (whatever the method), the timeout,
+/// and a handler's panic.
+pub(crate) const EVERY_ROUTE_CODES: &[ErrorCode] = &[
+    ErrorCode::TokenInQuery,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::Internal,
+    ErrorCode::Timeout,
+];
+
 /// Wraps every route (and the fallbacks) of `router` in the middleware stack.
 pub(crate) fn wrap(router: Router<RouterState>, config: HttpConfig) -> Router<RouterState> {
     let stack = ServiceBuilder::new()

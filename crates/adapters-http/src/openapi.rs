@@ -1,17 +1,29 @@
 //! The OpenAPI document's frame: title, tags, the two security schemes and the shared
-//! `Problem` schema, plus the error responses each operation documents. The operations
-//! themselves come from the handlers' `#[utoipa::path]` attributes.
+//! `Problem` schema, plus the error responses each operation documents, built from the lists
+//! of codes that `error.rs`, the extractors, the DTOs and the middleware declare (the words
+//! are each code's own description). The operations themselves come from the handlers'
+//! `#[utoipa::path]` attributes.
 
 use std::collections::BTreeMap;
 
-use tollgate_domain::TokenKind;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{ErrorCode, Problem, PROBLEM_JSON};
+use tollgate_app::{
+    CreateSpaceError, CreateTokenError, GetSpaceError, GetTokenError, ListEventsError,
+    ListSpacesError, ListTokensError, RevokeTokenError, RotateTokenError,
+};
+use tollgate_domain::TokenKind;
+
+use crate::dto::{
+    CreateSpaceRequest, CreateTokenRequest, ListTokensParams, PageParams, RotateTokenRequest,
+};
+use crate::error::{ErrorCode, ErrorCodes, Problem, PROBLEM_JSON};
+use crate::extract::{AUTH_CODES, BODY_CODES, PATH_CODES, QUERY_CODES};
+use crate::middleware::EVERY_ROUTE_CODES;
 use crate::TOKEN_HEADER;
 
 /// The name of the `x-undb-api-token` security scheme.
@@ -86,171 +98,173 @@ fn problem(status: u16, description: &str) -> RefOr<Response> {
     RefOr::T(response.build())
 }
 
-fn problems(entries: &[(u16, &str)]) -> BTreeMap<String, RefOr<Response>> {
-    entries
-        .iter()
-        .map(|(status, description)| (status.to_string(), problem(*status, description)))
+/// An operation's error responses: the codes of its lists, grouped by status, each status
+/// described by its codes' own descriptions (in the order of [`ErrorCode::ALL`]).
+fn problems(lists: &[&[ErrorCode]]) -> BTreeMap<String, RefOr<Response>> {
+    let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+    for &code in ErrorCode::ALL {
+        if lists.iter().any(|list| list.contains(&code)) {
+            by_status
+                .entry(code.status().as_u16())
+                .or_default()
+                .push(code);
+        }
+    }
+    by_status
+        .into_iter()
+        .map(|(status, codes)| (status.to_string(), problem(status, &describe(&codes))))
         .collect()
 }
 
-/// Declares a type whose `IntoResponses` lists an operation's error responses.
+/// "`forbidden`: the token is valid but ...; `...`: ...": each code with its description, as
+/// one sentence.
+fn describe(codes: &[ErrorCode]) -> String {
+    let clauses: Vec<String> = codes
+        .iter()
+        .map(|code| {
+            let description = code.description();
+            let description = description.strip_suffix('.').unwrap_or(description);
+            format!("`{code}`: {}", lowercase_first_word(description))
+        })
+        .collect();
+    format!("{}.", clauses.join("; "))
+}
+
+/// `description` with its first letter lowercased, unless its first word is a constant's name
+/// (`MANAGE_SPACES`) or starts with a backtick.
+fn lowercase_first_word(description: &str) -> String {
+    let mut chars = description.chars();
+    let first = chars.next();
+    let constant = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase() || c == '_');
+    match first {
+        Some(first) if first.is_ascii_uppercase() && !constant => {
+            let mut out = String::with_capacity(description.len());
+            out.push(first.to_ascii_lowercase());
+            out.push_str(&description[first.len_utf8()..]);
+            out
+        }
+        _ => description.to_owned(),
+    }
+}
+
+/// Declares a type whose `IntoResponses` lists an operation's error responses, from the lists
+/// of codes that the machinery the operation runs through can answer.
 macro_rules! error_responses {
-    ($($(#[$doc:meta])* $name:ident { $($status:literal => $description:expr,)+ })+) => {$(
+    ($($(#[$doc:meta])* $name:ident = [$($codes:expr),+ $(,)?];)+) => {$(
         $(#[$doc])*
         pub(crate) struct $name;
 
         impl utoipa::IntoResponses for $name {
             fn responses() -> BTreeMap<String, RefOr<Response>> {
-                problems(&[$(($status, $description)),+])
+                problems(&[$($codes),+])
             }
         }
     )+};
 }
 
-const E401: &str = "`unauthenticated`: no token was sent; `invalid_token`: the token is \
-                    malformed, unknown, expired, revoked, or rotated and past its grace period \
-                    (one answer for all).";
-const E429: &str = "`too_many_requests`: too many failed authentications from this client \
-                    address or for this token id; retry after `Retry-After` seconds. The token \
-                    was not verified.";
-const E500: &str = "`internal`: the server failed; the cause is logged, the body is opaque.";
-const E503: &str = "`store_unavailable`: the token store cannot be reached; `timeout`: the \
-                    request took too long.";
-const E413: &str = "`payload_too_large`: the body is over 64 KiB.";
-const E415: &str = "`unsupported_media_type`: the body is not `application/json`.";
-
+// Each operation is its route's middleware, then its extractors in the handler's order, then
+// the conversion of its body or query into a command, then its service call.
 error_responses! {
     /// `GET /healthz`.
-    HealthErrors {
-        400 => "`token_in_query`: a token was sent in the query string.",
-        503 => "`timeout`: the request took too long.",
-    }
-    /// `GET /readyz`.
-    ReadyErrors {
-        400 => "`token_in_query`: a token was sent in the query string.",
-        503 => "`store_unavailable`: the store does not answer; `timeout`.",
-    }
+    HealthErrors = [EVERY_ROUTE_CODES];
+    /// `GET /readyz`: a failed check is `store_unavailable`, whatever the store's failure.
+    ReadyErrors = [EVERY_ROUTE_CODES, &[ErrorCode::StoreUnavailable]];
     /// `GET /openapi.json`.
-    OpenApiErrors {
-        400 => "`token_in_query`: a token was sent in the query string.",
-        503 => "`timeout`: the request took too long.",
-    }
+    OpenApiErrors = [EVERY_ROUTE_CODES];
     /// `GET /v1/whoami`.
-    WhoamiErrors {
-        400 => "`token_in_query`; `conflicting_tokens`: the two headers carry different tokens.",
-        401 => E401,
-        429 => E429,
-        500 => E500,
-        503 => E503,
-    }
+    WhoamiErrors = [EVERY_ROUTE_CODES, AUTH_CODES];
     /// `POST /v1/spaces`.
-    CreateSpaceErrors {
-        400 => "`token_in_query`; `conflicting_tokens`; `malformed_json`: the body is not JSON.",
-        401 => E401,
-        429 => E429,
-        403 => "`forbidden`: creating spaces needs MANAGE_SPACES (instance admin tokens).",
-        413 => E413,
-        415 => E415,
-        422 => "`invalid_body`: unknown, missing or mistyped field; `invalid_name`: empty, \
-                longer than 100 characters or holding control characters.",
-        500 => E500,
-        503 => E503,
-    }
+    CreateSpaceErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        BODY_CODES,
+        CreateSpaceRequest::CODES,
+        CreateSpaceError::CODES,
+    ];
     /// `GET /v1/spaces`.
-    ListSpacesErrors {
-        400 => "`token_in_query`; `conflicting_tokens`; `invalid_limit`; `invalid_cursor`; \
-                `invalid_query`.",
-        401 => E401,
-        429 => E429,
-        500 => E500,
-        503 => E503,
-    }
+    ListSpacesErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        QUERY_CODES,
+        PageParams::CODES,
+        ListSpacesError::CODES,
+    ];
     /// `GET /v1/spaces/{space_id}`.
-    GetSpaceErrors {
-        400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`: `space_id` is no UUID.",
-        401 => E401,
-        429 => E429,
-        404 => "`space_not_found`: no such space, or not one this token may see.",
-        500 => E500,
-        503 => E503,
-    }
+    GetSpaceErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, GetSpaceError::CODES];
     /// `POST /v1/spaces/{space_id}/tokens`.
-    CreateTokenErrors {
-        400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`; `malformed_json`.",
-        401 => E401,
-        429 => E429,
-        403 => "`forbidden`: needs CREATE_API_TOKEN in the space, and CREATE_ADMIN_API_TOKEN \
-                for `level: admin` (which no space token holds).",
-        404 => "`space_not_found`: no such space, or not one this token may see.",
-        413 => E413,
-        415 => E415,
-        422 => "`invalid_body`; `invalid_name`; `invalid_level`: not `client` or `admin`; \
-                `expires_at_not_in_future`; `expires_at_beyond_maximum`: further away than \
-                the server's maximum token lifetime (the detail names it in days).",
-        500 => E500,
-        503 => E503,
-    }
+    CreateTokenErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        PATH_CODES,
+        BODY_CODES,
+        CreateTokenRequest::CODES,
+        CreateTokenError::CODES,
+    ];
     /// `GET /v1/spaces/{space_id}/tokens`.
-    ListTokensErrors {
-        400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`; `invalid_limit`; \
-                `invalid_cursor`; `invalid_query`: `level` is not `client` or `admin`, or \
-                `status` is not `all` or a comma-separated list of `active`, `expired`, \
-                `revoked`, `rotated`.",
-        401 => E401,
-        429 => E429,
-        403 => "`forbidden`: needs READ_API_TOKEN in the space.",
-        404 => "`space_not_found`: no such space, or not one this token may see.",
-        500 => E500,
-        503 => E503,
-    }
+    ListTokensErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        PATH_CODES,
+        QUERY_CODES,
+        ListTokensParams::CODES,
+        ListTokensError::CODES,
+    ];
     /// `GET /v1/spaces/{space_id}/tokens/{token_id}`.
-    GetTokenErrors {
-        400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`.",
-        401 => E401,
-        429 => E429,
-        404 => "`space_not_found`; `token_not_found`: no such token in the space, or one this \
-                token may not see (a client token never sees admin tokens).",
-        500 => E500,
-        503 => E503,
-    }
+    GetTokenErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, GetTokenError::CODES];
     /// `POST /v1/spaces/{space_id}/tokens/{token_id}/rotate`.
-    RotateTokenErrors {
-        400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`; `malformed_json`.",
-        401 => E401,
-        429 => E429,
-        403 => "`forbidden`: rotating needs the permission to create a token of that level \
-                (CREATE_API_TOKEN for a client token, CREATE_ADMIN_API_TOKEN for an admin \
-                token, which no space token holds).",
-        404 => "`space_not_found`; `token_not_found`.",
-        409 => "`token_not_active`: the token is revoked, expired or already rotated (the \
-                detail says which); only an active token can be rotated.",
-        413 => E413,
-        415 => E415,
-        422 => "`invalid_body`: an unknown field or a value of the wrong type; \
-                `invalid_grace_period`: `grace_period_seconds` is not a whole number from 0 \
-                to 604800.",
-        500 => E500,
-        503 => E503,
-    }
+    RotateTokenErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        PATH_CODES,
+        BODY_CODES,
+        RotateTokenRequest::CODES,
+        RotateTokenError::CODES,
+    ];
     /// `GET /v1/spaces/{space_id}/events`.
-    ListEventsErrors {
-        400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`; `invalid_limit`; \
-                `invalid_cursor`; `invalid_query`.",
-        401 => E401,
-        429 => E429,
-        403 => "`forbidden`: needs READ_ADMIN_API_TOKEN in the space.",
-        404 => "`space_not_found`: no such space, or not one this token may see.",
-        500 => E500,
-        503 => E503,
-    }
+    ListEventsErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        PATH_CODES,
+        QUERY_CODES,
+        PageParams::CODES,
+        ListEventsError::CODES,
+    ];
     /// `DELETE /v1/spaces/{space_id}/tokens/{token_id}`.
-    RevokeTokenErrors {
-        400 => "`token_in_query`; `conflicting_tokens`; `invalid_id`.",
-        401 => E401,
-        429 => E429,
-        403 => "`forbidden`: needs REVOKE_API_TOKEN in the space.",
-        404 => "`space_not_found`; `token_not_found`.",
-        500 => E500,
-        503 => E503,
+    RevokeTokenErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, RevokeTokenError::CODES];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_is_described_by_its_codes_in_one_sentence() {
+        assert_eq!(
+            describe(&[ErrorCode::Unauthenticated, ErrorCode::InvalidLimit]),
+            "`unauthenticated`: no token was sent; `invalid_limit`: `limit` is not a whole \
+             number from 1 to 100."
+        );
+        assert_eq!(lowercase_first_word("A path id"), "a path id");
+        assert_eq!(lowercase_first_word("MANAGE_SPACES is"), "MANAGE_SPACES is");
+        assert_eq!(lowercase_first_word("X"), "x");
+        assert_eq!(lowercase_first_word(""), "");
+    }
+
+    #[test]
+    fn codes_are_grouped_by_status_once_each_whatever_the_lists_repeat() {
+        let responses = problems(&[
+            &[ErrorCode::Timeout, ErrorCode::Internal],
+            &[ErrorCode::StoreUnavailable, ErrorCode::Internal],
+        ]);
+        assert_eq!(responses.keys().collect::<Vec<_>>(), ["500", "503"]);
+        let RefOr::T(unavailable) = &responses["503"] else {
+            panic!("an inline response");
+        };
+        assert!(unavailable
+            .description
+            .starts_with("`store_unavailable`: the token store"));
+        assert_eq!(unavailable.description.matches("`timeout`").count(), 1);
     }
 }

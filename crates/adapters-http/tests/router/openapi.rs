@@ -1,7 +1,7 @@
 //! The OpenAPI document matches the router: every route is documented, nothing else is, and
 //! every error response is problem+json.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::{Method, StatusCode};
 use serde_json::Value;
@@ -157,6 +157,99 @@ async fn every_v1_operation_needs_a_token_and_documents_its_errors_as_problem_js
     for member in ["type", "title", "status", "detail", "code"] {
         assert!(problem.get(member).is_some(), "Problem.{member}");
     }
+}
+
+/// The codes an error response's description names, with the status each code is answered
+/// with: every backticked word that is an error code, and every backticked word in a code's
+/// place (`` `code`: meaning ``), which must be one.
+fn named_codes(description: &str) -> Vec<(String, Option<u16>)> {
+    let statuses: BTreeMap<&str, u16> = tollgate_http::ErrorCode::ALL
+        .iter()
+        .map(|code| (code.as_str(), code.status().as_u16()))
+        .collect();
+    let pieces: Vec<&str> = description.split('`').collect();
+    pieces
+        .iter()
+        .enumerate()
+        .skip(1)
+        .step_by(2)
+        .filter(|&(i, quoted)| {
+            statuses.contains_key(quoted)
+                || pieces
+                    .get(i + 1)
+                    .is_some_and(|after| after.starts_with(':'))
+        })
+        .map(|(_, quoted)| ((*quoted).to_owned(), statuses.get(quoted).copied()))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_error_response_names_only_codes_answered_with_its_status() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    for (method, path) in documented_operations(&doc) {
+        let responses = doc["paths"][&path][&method]["responses"]
+            .as_object()
+            .unwrap();
+        for (status, response) in responses {
+            if !(status.starts_with('4') || status.starts_with('5')) {
+                continue;
+            }
+            let description = response["description"].as_str().unwrap();
+            let named = named_codes(description);
+            assert!(
+                !named.is_empty(),
+                "{method} {path} {status} names no code: {description}"
+            );
+            for (code, code_status) in named {
+                let code_status = code_status
+                    .unwrap_or_else(|| panic!("{method} {path} {status}: `{code}` is no code"));
+                assert_eq!(
+                    code_status.to_string(),
+                    *status,
+                    "{method} {path}: `{code}` is documented under {status}"
+                );
+            }
+            let challenges = response["headers"].get("WWW-Authenticate").is_some();
+            assert_eq!(
+                challenges,
+                status == "401" || status == "403",
+                "{method} {path} {status}: WWW-Authenticate"
+            );
+        }
+    }
+}
+
+/// Why every operation documents 413: the body limit goes by `Content-Length` on every route,
+/// whatever the method, before anything else reads the request.
+#[tokio::test]
+async fn every_operation_answers_413_to_a_declared_body_over_64_kib() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    let declared = (tollgate_http::BODY_LIMIT_BYTES + 1).to_string();
+    for (method, path) in documented_operations(&doc) {
+        let req = Req::new(method.to_uppercase().parse().unwrap(), &concrete(&path))
+            .header("content-length", &declared);
+        let res = app.send(req).await;
+        res.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+        let responses = &doc["paths"][&path][&method]["responses"];
+        assert!(responses.get("413").is_some(), "{method} {path}");
+    }
+}
+
+#[test]
+fn a_code_under_the_wrong_status_or_a_misspelt_code_is_caught() {
+    assert_eq!(
+        named_codes("`forbidden`: needs `level: admin`; `invalid_limit`: `limit` is bad."),
+        [
+            ("forbidden".to_owned(), Some(403)),
+            ("invalid_limit".to_owned(), Some(400)),
+        ]
+    );
+    assert_eq!(
+        named_codes("`store_unavailble`: down."),
+        [("store_unavailble".to_owned(), None)]
+    );
 }
 
 #[tokio::test]
