@@ -54,7 +54,7 @@ async fn a_first_start_without_bootstrap_token_prints_one_instance_admin_token_o
         "printed once, and only in the banner"
     );
 
-    app.restart();
+    app.restart().await;
     assert_eq!(
         printed_token(&app.logs()),
         None,

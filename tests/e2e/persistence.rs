@@ -18,7 +18,7 @@ async fn a_restart_on_postgres_keeps_tokens_revocations_and_the_bootstrap_token(
         .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
 
-    app.restart();
+    app.restart().await;
 
     assert!(app.logs().contains("already registered"), "{}", app.logs());
     assert_eq!(

@@ -108,7 +108,7 @@ async fn no_token_secret_or_hash_reaches_the_logs_at_trace_level() {
     for store in [Store::Memory, Store::Postgres] {
         let mut app = spawn_app_with(store, &[("TOLLGATE_LOG", "trace")]).await;
         let tokens = full_scenario(&app).await;
-        app.stop();
+        app.stop().await;
         let logs = app.logs();
         assert!(
             logs.lines().count() > 50,

@@ -1,17 +1,60 @@
 //! `spawn_app()`: starts the binary on 127.0.0.1:0 with a minted bootstrap token, learns its
-//! address from its standard error, and offers small request helpers.
+//! address from its standard error, and offers small request helpers; `eventually()`: the one
+//! way a test waits for something that happens in its own time.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
 use tollgate_app::adapters::OsRandomSource;
 use tollgate_app::mint_token_string;
 use tollgate_domain::TokenKind;
 use tollgate_pg::testing::TestDatabase;
+
+/// How long a test waits for something that should happen soon (a flush, a revocation reaching
+/// another node, an outage noticed, a shutdown) before it fails. Generous on purpose: it only
+/// bounds a hang; how fast things happen is for the benchmarks to measure.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// How long the server may take to start (and, on Postgres, migrate a fresh database).
+const STARTUP_PATIENCE: Duration = Duration::from_secs(60);
+
+/// How often [`eventually`] asks again.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Asks `probe` until it answers `Some`, and returns what it answered.
+///
+/// # Panics
+/// If `deadline` passes first: "timed out after N s waiting for `what`".
+pub async fn eventually<T>(
+    what: &str,
+    deadline: Duration,
+    mut probe: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let started = tokio::time::Instant::now();
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        if started.elapsed() >= deadline {
+            timed_out(what, deadline);
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+fn timed_out(what: &str, deadline: Duration) -> ! {
+    panic!(
+        "timed out after {} s waiting for {what}",
+        deadline.as_secs()
+    );
+}
 
 /// Which store a scenario runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,9 +90,16 @@ pub struct App {
     /// The instance admin token registered at start.
     pub admin: String,
     env: Vec<(String, String)>,
+    process: Process,
+    _database: Option<TestDatabase>,
+}
+
+/// The running binary and what it wrote.
+struct Process {
     child: Child,
     logs: Arc<Mutex<Vec<String>>>,
-    _database: Option<TestDatabase>,
+    /// Fires when the child's standard error closes (it exited), once every line is in `logs`.
+    output_closed: Option<oneshot::Receiver<()>>,
 }
 
 pub async fn spawn_app(store: Store) -> App {
@@ -81,19 +131,19 @@ pub async fn spawn_app_with(store: Store, extra_env: &[(&str, &str)]) -> App {
             env.push(((*key).to_owned(), (*value).to_owned()));
         }
     }
-    let (child, base, logs) = start(&env);
+    let (process, base) = start(&env).await;
     App {
         base,
         client: reqwest::Client::new(),
         admin,
         env,
-        child,
-        logs,
+        process,
         _database: database,
     }
 }
 
-fn start(env: &[(String, String)]) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+/// Starts the binary and waits until it says where it listens.
+async fn start(env: &[(String, String)]) -> (Process, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
     command
         .arg("serve")
@@ -109,26 +159,46 @@ fn start(env: &[(String, String)]) -> (Child, String, Arc<Mutex<Vec<String>>>) {
         .expect("failed to start the tollgate binary");
     let stderr = child.stderr.take().expect("stderr is piped");
     let logs = Arc::new(Mutex::new(Vec::new()));
-    let (address_tx, address_rx) = mpsc::channel();
+    let (address_tx, address_rx) = oneshot::channel();
+    let (closed_tx, output_closed) = oneshot::channel();
     let sink = logs.clone();
     std::thread::spawn(move || {
+        let mut address_tx = Some(address_tx);
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(address) = line.strip_prefix("tollgate listening on ") {
-                let _ = address_tx.send(address.to_owned());
-            }
+            let address = line
+                .strip_prefix("tollgate listening on ")
+                .map(str::to_owned);
+            // The line is logged before it is announced, so `logs()` always holds it.
             sink.lock().unwrap().push(line);
+            if let Some(address) = address {
+                if let Some(tx) = address_tx.take() {
+                    let _ = tx.send(address);
+                }
+            }
         }
+        let _ = closed_tx.send(());
     });
-    match address_rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(base) => (child, base, logs),
-        Err(_) => {
-            let _ = child.kill();
-            panic!(
-                "tollgate did not start; its output:\n{}",
-                logs.lock().unwrap().join("\n")
-            );
+    let failure = match tokio::time::timeout(STARTUP_PATIENCE, address_rx).await {
+        Ok(Ok(base)) => {
+            let process = Process {
+                child,
+                logs,
+                output_closed: Some(output_closed),
+            };
+            return (process, base);
         }
-    }
+        Ok(Err(_)) => "tollgate exited before it listened".to_owned(),
+        Err(_) => format!(
+            "timed out after {} s waiting for tollgate to listen",
+            STARTUP_PATIENCE.as_secs()
+        ),
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!(
+        "{failure}; its output:\n{}",
+        logs.lock().unwrap().join("\n")
+    );
 }
 
 impl App {
@@ -142,32 +212,39 @@ impl App {
 
     /// Everything the server wrote to standard error so far.
     pub fn logs(&self) -> String {
-        self.logs.lock().unwrap().join("\n")
+        self.process.logs.lock().unwrap().join("\n")
     }
 
-    /// Stops the server with SIGTERM (a graceful shutdown) and waits for it.
-    pub fn stop(&mut self) {
+    /// Stops the server with SIGTERM (a graceful shutdown) and waits until it has exited and
+    /// everything it wrote is in [`App::logs`].
+    ///
+    /// # Panics
+    /// If it has not exited after [`PATIENCE`]: a graceful shutdown that hangs is a failure,
+    /// not something to paper over with a kill (the tests that restart rely on its flush).
+    pub async fn stop(&mut self) {
+        let process = &mut self.process;
         let _ = Command::new("kill")
             .arg("-TERM")
-            .arg(self.child.id().to_string())
+            .arg(process.child.id().to_string())
             .status();
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+        let child = &mut process.child;
+        eventually("tollgate to exit after SIGTERM", PATIENCE, async || {
+            child.try_wait().ok().flatten()
+        })
+        .await;
+        if let Some(closed) = process.output_closed.take() {
+            if tokio::time::timeout(PATIENCE, closed).await.is_err() {
+                timed_out("the exited tollgate's standard error to close", PATIENCE);
             }
-            std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 
     /// Stops the server and starts it again with the same configuration and store.
-    pub fn restart(&mut self) {
-        self.stop();
-        let (child, base, logs) = start(&self.env);
-        self.child = child;
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let (process, base) = start(&self.env).await;
+        self.process = process;
         self.base = base;
-        self.logs = logs;
     }
 
     pub async fn call(
@@ -221,12 +298,58 @@ impl App {
         assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
         (reply.str("id"), reply.str("token"))
     }
+
+    /// Uses `token` on `/v1/whoami` until it is refused, and returns the first refusal.
+    ///
+    /// `ends` is the end of the token's life as the server reported it (an `expires_at`). Every
+    /// use answered before it must have worked: the server checked it earlier still, on the
+    /// clock of this machine, which it shares. A use answered after `ends` proves nothing either
+    /// way, so on a machine slow enough that even the first use ends late, "it worked before"
+    /// goes unchecked (and says so) rather than failing.
+    ///
+    /// # Panics
+    /// If a use answered before `ends` was refused, or none is refused within [`PATIENCE`]
+    /// after `ends`.
+    pub async fn use_until_refused(&self, token: &str, ends: OffsetDateTime) -> Reply {
+        // Postgres keeps microseconds, so the instant the server checks may differ from the
+        // one it reports by less than one; a millisecond covers that.
+        let before_the_end = ends - time::Duration::milliseconds(1);
+        let mut worked_before_the_end = 0_u32;
+        let until_the_end =
+            Duration::try_from(ends - OffsetDateTime::now_utc()).unwrap_or_default();
+        let refused = eventually(
+            &format!("the token to be refused after its end at {ends}"),
+            until_the_end + PATIENCE,
+            async || {
+                let reply = self.get("/v1/whoami", token).await;
+                let answered_at = OffsetDateTime::now_utc();
+                if answered_at < before_the_end {
+                    assert_eq!(
+                        reply.status,
+                        StatusCode::OK,
+                        "a use answered at {answered_at}, before the token's end at {ends}, \
+                         was refused: {reply:?}"
+                    );
+                    worked_before_the_end += 1;
+                }
+                (reply.status != StatusCode::OK).then_some(reply)
+            },
+        )
+        .await;
+        if worked_before_the_end == 0 {
+            eprintln!(
+                "note: no use was answered before {ends}, so this run could not check that the \
+                 token worked before its end"
+            );
+        }
+        refused
+    }
 }
 
 impl Drop for App {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.process.child.kill();
+        let _ = self.process.child.wait();
     }
 }
 
@@ -267,6 +390,12 @@ impl Reply {
             .as_str()
             .unwrap_or_else(|| panic!("no string {field} in {:?}", self.body))
             .to_owned()
+    }
+
+    /// An RFC 3339 timestamp field.
+    pub fn time(&self, field: &str) -> OffsetDateTime {
+        OffsetDateTime::parse(&self.str(field), &Rfc3339)
+            .unwrap_or_else(|e| panic!("{field} is no RFC 3339 time ({e}) in {:?}", self.body))
     }
 
     /// Asserts an RFC 9457 problem with this status and code.
