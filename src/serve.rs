@@ -10,7 +10,7 @@ use tollgate_app::adapters::{
     Argon2Hasher, Argon2Params, InMemoryStore, OsRandomSource, SystemClock,
 };
 use tollgate_app::ports::{AuditRepository, SpaceRepository, StoreHealth, TokenRepository};
-use tollgate_app::{BootstrapOutcome, SpaceService, TokenService};
+use tollgate_app::{BootstrapOutcome, SpaceService, TokenService, Verifier};
 use tollgate_domain::LifetimePolicy;
 use tollgate_http::AuthFailureLimit;
 use tollgate_pg::{PgOptions, PgRevocationFeed, PgStore};
@@ -132,11 +132,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .with_lifetime_policy(lifetimes);
     bootstrap(&tokens, args.bootstrap_token.as_deref()).await?;
     if let Some(feed) = store.revocations {
-        let follower = tokens.clone();
+        let follower = Arc::clone(tokens.verifier());
         tokio::spawn(async move { follower.follow_revocations(feed).await });
     }
     let flusher = tokio::spawn(flush_last_used_every(
-        tokens.clone(),
+        Arc::clone(tokens.verifier()),
         Duration::from_secs(args.lifecycle.last_used_flush_seconds),
     ));
 
@@ -176,7 +176,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .await;
     // Requests are done: write the last uses before the process ends.
     flusher.abort();
-    match tokens.flush_last_used().await {
+    match tokens.verifier().flush_last_used().await {
         Ok(written) => tracing::info!(written, "last uses flushed"),
         Err(error) => tracing::warn!(
             error = &error as &dyn std::error::Error,
@@ -189,13 +189,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Writes `last_used_at` every `interval`: at most one write per token per interval.
-async fn flush_last_used_every(tokens: TokenService, interval: Duration) {
+async fn flush_last_used_every(verifier: Arc<Verifier>, interval: Duration) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
     loop {
         ticks.tick().await;
-        if let Err(error) = tokens.flush_last_used().await {
+        if let Err(error) = verifier.flush_last_used().await {
             tracing::warn!(
                 error = &error as &dyn std::error::Error,
                 "could not write last uses; keeping them for the next flush"

@@ -10,11 +10,11 @@ use time::{OffsetDateTime, UtcOffset};
 use tollgate_app::ports::StatusFilter;
 use tollgate_app::{
     Cursor, IssuedToken, ListTokens, NewSpace, NewToken, Page, PageLimit, PageRequest, RotateToken,
-    VerifiedToken,
+    TokenView, VerifiedToken,
 };
 use tollgate_domain::{
-    hint, permissions_in_own_space, ApiToken, AuditAction, AuditEvent, GracePeriod, NameError,
-    Permission, Space, SpaceName, TokenId, TokenKind, TokenLevel, TokenName, TokenStatus,
+    hint, permissions_in_own_space, AuditAction, AuditEvent, GracePeriod, NameError, Permission,
+    Space, SpaceName, TokenId, TokenKind, TokenLevel, TokenName, TokenStatus,
 };
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -461,26 +461,24 @@ pub struct TokenResponse {
     pub rotated_at: Option<OffsetDateTime>,
 }
 
-impl TokenResponse {
-    /// The metadata of `token`, whose status now is `status` (the service's
-    /// `TokenService::status_of` tells it, by the service's clock).
-    #[must_use]
-    pub fn new(token: &ApiToken, status: TokenStatus) -> Self {
+impl From<&TokenView> for TokenResponse {
+    fn from(view: &TokenView) -> Self {
+        let (token, status) = (&view.token, view.status);
         Self {
-            id: token.id.as_uuid(),
+            id: token.id().as_uuid(),
             space_id: token.space_id().map(|s| s.as_uuid()),
-            name: token.name.as_str().to_owned(),
+            name: token.name().as_str().to_owned(),
             level: token.level().into(),
             hint: token.hint(),
-            created_at: token.created_at,
-            created_by: token.created_by.to_string(),
-            expires_at: token.expires_at,
-            last_used_at: token.last_used_at,
-            revoked_at: token.revoked_at,
+            created_at: token.created_at(),
+            created_by: token.created_by().to_string(),
+            expires_at: token.expires_at(),
+            last_used_at: token.last_used_at(),
+            revoked_at: token.revoked_at(),
             status: status.into(),
-            replaces: token.replaces.map(|id| id.as_uuid()),
-            replaced_by: token.replaced_by.map(|id| id.as_uuid()),
-            rotated_at: token.rotated_at,
+            replaces: token.replaces().map(|id| id.as_uuid()),
+            replaced_by: token.replaced_by().map(|id| id.as_uuid()),
+            rotated_at: token.rotated_at(),
         }
     }
 }
@@ -519,14 +517,12 @@ impl fmt::Debug for CreatedTokenResponse {
     }
 }
 
-impl CreatedTokenResponse {
-    /// The answer for a token just issued (by creation or rotation), whose status now is
-    /// `status`.
-    #[must_use]
-    pub fn new(issued: IssuedToken, status: TokenStatus) -> Self {
-        let (token, secret) = issued.into_parts();
+impl From<IssuedToken> for CreatedTokenResponse {
+    /// The answer for a token just issued (by creation or rotation).
+    fn from(issued: IssuedToken) -> Self {
+        let (view, secret) = issued.into_parts();
         Self {
-            metadata: TokenResponse::new(&token, status),
+            metadata: TokenResponse::from(&view),
             token: secret.into_exposed(),
         }
     }
@@ -543,15 +539,10 @@ pub struct TokenPageResponse {
     pub next_cursor: Option<String>,
 }
 
-impl TokenPageResponse {
-    /// The answer for `page`, with each token's status as `status_of` tells it.
-    pub fn new(page: &Page<ApiToken>, status_of: impl Fn(&ApiToken) -> TokenStatus) -> Self {
+impl From<&Page<TokenView>> for TokenPageResponse {
+    fn from(page: &Page<TokenView>) -> Self {
         Self {
-            items: page
-                .items
-                .iter()
-                .map(|token| TokenResponse::new(token, status_of(token)))
-                .collect(),
+            items: page.items.iter().map(TokenResponse::from).collect(),
             next_cursor: page.next_cursor.map(|c| c.to_string()),
         }
     }
@@ -668,11 +659,11 @@ impl From<&VerifiedToken> for WhoamiResponse {
     fn from(verified: &VerifiedToken) -> Self {
         let token = &verified.token;
         Self {
-            token_id: token.id.as_uuid(),
-            name: token.name.as_str().to_owned(),
+            token_id: token.id().as_uuid(),
+            name: token.name().as_str().to_owned(),
             level: token.level().into(),
             space_id: token.space_id().map(|s| s.as_uuid()),
-            expires_at: token.expires_at,
+            expires_at: token.expires_at(),
             permissions: permissions_in_own_space(&verified.actor)
                 .into_iter()
                 .map(PermissionDto::from)

@@ -10,7 +10,7 @@ use axum::http::header::{HeaderName, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
-use tollgate_app::{TokenService, VerifiedToken, VerifyTokenError};
+use tollgate_app::{PresentedToken, TokenService, VerifiedToken, Verifier, VerifyTokenError};
 use tollgate_domain::Actor;
 
 use crate::error::{redact_tokens, ApiError, ErrorCode};
@@ -297,36 +297,53 @@ impl<S: AuthState> FromRequestParts<S> for Authenticated {
                 ));
             }
         };
-        let tokens = state.token_service();
+        // Parsed once: the limits need its id, the verifier the rest.
+        let presented = PresentedToken::parse(presented);
+        let verifier = state.token_service().verifier();
         let Some(AuthLimits(limiter)) = state.auth_limits() else {
-            return verify(tokens, presented).await.map(Self);
+            return verify(verifier, presented.as_ref()).await.map(Self);
         };
         let address = limiter.client_address(parts);
-        if let Some(block) = limiter.blocked(address, presented) {
+        let token_id = presented.as_ref().ok().map(PresentedToken::id);
+        if let Some(block) = limiter.blocked(address, token_id) {
             // A token this node has already verified passes a block on its id: anyone who knows
             // a token's id (ids are not secret) could otherwise lock its holder out with bad
             // guesses. A blocked address stays blocked whatever it presents.
-            if let Block::TokenId(_) = block {
-                if let Some(verified) = tokens.verify_cached(presented) {
+            if let (Block::TokenId(_), Ok(presented)) = (block, &presented) {
+                if let Some(verified) = verifier.verify_cached(presented) {
                     return Ok(Self(verified));
                 }
             }
             return Err(ApiError::too_many_requests(block.retry_after()));
         }
-        match verify(tokens, presented).await {
+        match verifier_outcome(verifier, presented.as_ref()).await {
             Ok(verified) => Ok(Self(verified)),
-            Err(error) => {
-                if error.code() == ErrorCode::InvalidToken {
-                    limiter.record_failure(address, presented);
-                }
-                Err(error)
+            // Counted by what the verifier said, not by the status it maps to.
+            Err(VerifyTokenError::Invalid) => {
+                limiter.record_failure(address, token_id);
+                Err(ApiError::invalid_token())
             }
+            Err(error) => Err(error.into()),
         }
     }
 }
 
-async fn verify(tokens: &TokenService, presented: &str) -> Result<VerifiedToken, ApiError> {
-    match tokens.verify(presented).await {
+/// What the verifier says of a presented string: junk is invalid without asking it.
+async fn verifier_outcome(
+    verifier: &Verifier,
+    presented: Result<&PresentedToken, &VerifyTokenError>,
+) -> Result<VerifiedToken, VerifyTokenError> {
+    match presented {
+        Ok(presented) => verifier.verify_presented(presented).await,
+        Err(_) => Err(VerifyTokenError::Invalid),
+    }
+}
+
+async fn verify(
+    verifier: &Verifier,
+    presented: Result<&PresentedToken, &VerifyTokenError>,
+) -> Result<VerifiedToken, ApiError> {
+    match verifier_outcome(verifier, presented).await {
         Ok(verified) => Ok(verified),
         // The common failure gets the one canned answer, without a detour through `From`.
         Err(VerifyTokenError::Invalid) => Err(ApiError::invalid_token()),

@@ -35,7 +35,7 @@ use governor::clock::{Clock, DefaultClock, Reference};
 use governor::middleware::{NoOpMiddleware, StateInformationMiddleware};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{NotUntil, Quota, RateLimiter};
-use tollgate_domain::{ParsedToken, TokenId};
+use tollgate_domain::TokenId;
 
 use crate::HttpConfig;
 
@@ -189,14 +189,9 @@ where
     }
 
     /// The token id to count failures against, for a well-formed token string.
-    fn token_id(&self, presented: &str) -> Option<TokenId> {
-        self.by_token.as_ref()?;
-        ParsedToken::parse(presented).ok().map(|parsed| parsed.id())
-    }
-
-    /// The seconds to wait if the address, or the id of the presented token, is blocked now.
-    /// With nothing blocked anywhere this is one atomic load: the token is not even parsed.
-    pub(crate) fn blocked(&self, address: Option<IpAddr>, presented: &str) -> Option<Block> {
+    /// The seconds to wait if the address, or the presented token's id (`None` for junk), is
+    /// blocked now. With nothing blocked anywhere this is one atomic load.
+    pub(crate) fn blocked(&self, address: Option<IpAddr>, token: Option<TokenId>) -> Option<Block> {
         let now = self.nanos_now();
         if now >= self.blocks_end_by.load(Ordering::Acquire) {
             return None;
@@ -205,8 +200,8 @@ where
             .and_then(|address| self.blocked_for(Blocked::Address(address), now))
             .map(Block::Address)
             .or_else(|| {
-                let token = self.token_id(presented)?;
-                self.blocked_for(Blocked::Token(token), now)
+                self.by_token.as_ref()?;
+                self.blocked_for(Blocked::Token(token?), now)
                     .map(Block::TokenId)
             })
     }
@@ -220,12 +215,13 @@ where
         Some((until - now).div_ceil(1_000_000_000))
     }
 
-    /// Counts one failed authentication against the address and the presented token's id.
-    pub(crate) fn record_failure(self: &Arc<Self>, address: Option<IpAddr>, presented: &str) {
-        self.record(address, self.token_id(presented));
-    }
-
-    fn record(self: &Arc<Self>, address: Option<IpAddr>, token: Option<TokenId>) {
+    /// Counts one failed authentication against the address and the presented token's id
+    /// (`None` for junk).
+    pub(crate) fn record_failure(
+        self: &Arc<Self>,
+        address: Option<IpAddr>,
+        token: Option<TokenId>,
+    ) {
         if let (Some(limiter), Some(address)) = (&self.by_address, address) {
             self.count(limiter, &address, Blocked::Address(address));
         }
@@ -397,7 +393,6 @@ fn limit_key(address: IpAddr) -> IpAddr {
 mod tests {
     use axum::http::{HeaderValue, Request};
     use governor::clock::FakeRelativeClock;
-    use tollgate_domain::{TokenKind, TokenSecret, TokenString};
     use uuid::Uuid;
 
     use super::*;
@@ -423,17 +418,9 @@ mod tests {
         s.parse().unwrap()
     }
 
-    const JUNK: &str = "tgc_junk";
-
-    /// A well-formed token string with a fresh id.
-    fn well_formed() -> String {
-        let secret = TokenSecret::from_random_bytes(|| 42);
-        TokenString::new(
-            TokenKind::Client,
-            TokenId::from_uuid(Uuid::now_v7()),
-            &secret,
-        )
-        .into_exposed()
+    /// The id of a well-formed token.
+    fn well_formed() -> TokenId {
+        TokenId::from_uuid(Uuid::now_v7())
     }
 
     #[test]
@@ -448,42 +435,42 @@ mod tests {
         let (limiter, clock) = limiter(AuthFailureLimit::new(3, 3), None);
         let attacker = Some(ip("192.0.2.1"));
         for _ in 0..2 {
-            limiter.record_failure(attacker, JUNK);
-            assert_eq!(limiter.blocked(attacker, JUNK), None);
+            limiter.record_failure(attacker, None);
+            assert_eq!(limiter.blocked(attacker, None), None);
         }
-        limiter.record_failure(attacker, JUNK);
-        assert_eq!(limiter.blocked(attacker, JUNK), Some(Block::Address(20)));
-        assert_eq!(limiter.blocked(Some(ip("192.0.2.2")), JUNK), None);
+        limiter.record_failure(attacker, None);
+        assert_eq!(limiter.blocked(attacker, None), Some(Block::Address(20)));
+        assert_eq!(limiter.blocked(Some(ip("192.0.2.2")), None), None);
 
         clock.advance(Duration::from_millis(19_500));
-        assert_eq!(limiter.blocked(attacker, JUNK), Some(Block::Address(1)));
+        assert_eq!(limiter.blocked(attacker, None), Some(Block::Address(1)));
         clock.advance(Duration::from_millis(500));
-        assert_eq!(limiter.blocked(attacker, JUNK), None);
+        assert_eq!(limiter.blocked(attacker, None), None);
         // One more failure is allowed, and it blocks again at once.
-        limiter.record_failure(attacker, JUNK);
-        assert_eq!(limiter.blocked(attacker, JUNK), Some(Block::Address(20)));
+        limiter.record_failure(attacker, None);
+        assert_eq!(limiter.blocked(attacker, None), Some(Block::Address(20)));
     }
 
     #[test]
     fn a_token_id_is_blocked_whatever_the_address() {
         let (limiter, _) = limiter(None, AuthFailureLimit::new(2, 2));
         let token = well_formed();
-        limiter.record_failure(Some(ip("192.0.2.1")), &token);
-        assert_eq!(limiter.blocked(None, &token), None);
-        limiter.record_failure(Some(ip("198.51.100.7")), &token);
-        assert_eq!(limiter.blocked(None, &token), Some(Block::TokenId(30)));
+        limiter.record_failure(Some(ip("192.0.2.1")), Some(token));
+        assert_eq!(limiter.blocked(None, Some(token)), None);
+        limiter.record_failure(Some(ip("198.51.100.7")), Some(token));
+        assert_eq!(limiter.blocked(None, Some(token)), Some(Block::TokenId(30)));
         assert_eq!(
-            limiter.blocked(Some(ip("203.0.113.1")), &token),
+            limiter.blocked(Some(ip("203.0.113.1")), Some(token)),
             Some(Block::TokenId(30))
         );
-        assert_eq!(limiter.blocked(None, &well_formed()), None);
+        assert_eq!(limiter.blocked(None, Some(well_formed())), None);
         // Address limiting is off: nothing was counted for the addresses.
-        assert_eq!(limiter.blocked(Some(ip("192.0.2.1")), JUNK), None);
+        assert_eq!(limiter.blocked(Some(ip("192.0.2.1")), None), None);
         // Junk has no id, so it counts against no token.
         for _ in 0..10 {
-            limiter.record_failure(None, JUNK);
+            limiter.record_failure(None, None);
         }
-        assert_eq!(limiter.blocked(None, JUNK), None);
+        assert_eq!(limiter.blocked(None, None), None);
     }
 
     #[test]
@@ -493,12 +480,12 @@ mod tests {
         assert_eq!(limit_key(ip("192.0.2.1")), ip("192.0.2.1"));
 
         let (limiter, _) = limiter(AuthFailureLimit::new(1, 1), None);
-        limiter.record_failure(Some(limit_key(ip("2001:db8::1"))), JUNK);
+        limiter.record_failure(Some(limit_key(ip("2001:db8::1"))), None);
         assert!(limiter
-            .blocked(Some(limit_key(ip("2001:db8::ffff"))), JUNK)
+            .blocked(Some(limit_key(ip("2001:db8::ffff"))), None)
             .is_some());
         assert!(limiter
-            .blocked(Some(limit_key(ip("2001:db8:0:1::1"))), JUNK)
+            .blocked(Some(limit_key(ip("2001:db8:0:1::1"))), None)
             .is_none());
     }
 
@@ -506,12 +493,12 @@ mod tests {
     fn recovered_keys_and_ended_blocks_are_swept_from_memory() {
         let (limiter, clock) = limiter(AuthFailureLimit::new(60, 1), AuthFailureLimit::new(60, 5));
         for n in 0..100_u8 {
-            limiter.record_failure(Some(ip(&format!("192.0.2.{n}"))), &well_formed());
+            limiter.record_failure(Some(ip(&format!("192.0.2.{n}"))), Some(well_formed()));
         }
         // Every address is blocked (a burst of one); no token id is.
         assert_eq!(limiter.tracked_keys(), (200, 100));
         clock.advance(SWEEP_INTERVAL);
-        limiter.record_failure(None, JUNK);
+        limiter.record_failure(None, None);
         assert_eq!(limiter.tracked_keys(), (0, 0));
     }
 

@@ -156,8 +156,9 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             literal(big),
         ]
     };
+    let new_id = Uuid::now_v7();
     let new_token = [
-        literal(Uuid::now_v7()),
+        literal(new_id),
         literal(big),
         "'client'".to_owned(),
         "'rotated'".to_owned(),
@@ -201,7 +202,13 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             "revoke token",
             tokens::REVOKE,
             [
-                vec![literal(big_token), now.clone()],
+                vec![
+                    literal(big_token),
+                    "NULL".to_owned(),
+                    now.clone(),
+                    "NULL".to_owned(),
+                    "NULL".to_owned(),
+                ],
                 event(big_token, "token.revoked"),
             ]
             .concat(),
@@ -218,7 +225,13 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             tokens::ROTATE,
             [
                 new_token.to_vec(),
-                vec![now.clone(), now.clone(), literal(big_token)],
+                vec![
+                    literal(big_token),
+                    now.clone(),
+                    "NULL".to_owned(),
+                    literal(new_id),
+                    now.clone(),
+                ],
                 event(big_token, "token.rotated"),
             ]
             .concat(),

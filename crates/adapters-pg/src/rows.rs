@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use tollgate_app::StoreError;
 use tollgate_domain::{
     ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, SecretHash, Space, SpaceId, SpaceName,
-    TokenId, TokenLevel, TokenName, TokenScope,
+    TokenId, TokenLevel, TokenName, TokenRecord, TokenScope,
 };
 use uuid::Uuid;
 
@@ -31,6 +31,19 @@ macro_rules! token_columns {
     };
 }
 pub(crate) use token_columns;
+
+/// What [`ApiToken`]'s transitions change, written back after the domain applied one: an
+/// `UPDATE` of the row whose id is the first parameter, taking [`bind_state`]'s five values
+/// from `$1`. In a form `concat!` accepts.
+///
+/// [`bind_state`]: crate::values::bind_state
+macro_rules! state_assignments {
+    () => {
+        "UPDATE api_tokens SET expires_at = $2, revoked_at = $3, replaced_by = $4, \
+         rotated_at = $5 WHERE id = $1"
+    };
+}
+pub(crate) use state_assignments;
 
 /// The columns of `audit_events` that [`EventRow`] reads, in a form `concat!` accepts.
 macro_rules! event_columns {
@@ -158,11 +171,9 @@ impl TryFrom<TokenRow> for ApiToken {
             return Err(corrupt(&"name must be stored trimmed"));
         }
         let created_by: CreatedBy = row.created_by.parse().map_err(|e| corrupt(&e))?;
-        // The schema's `api_tokens_rotation_complete`: a rotation sets both.
-        if row.replaced_by.is_some() != row.rotated_at.is_some() {
-            return Err(corrupt(&"replaced_by and rotated_at must be set together"));
-        }
-        Ok(Self {
+        // The domain checks what its transitions guarantee (the schema's
+        // `api_tokens_rotation_complete` says the same).
+        Self::restore(TokenRecord {
             id,
             scope,
             name,
@@ -176,6 +187,7 @@ impl TryFrom<TokenRow> for ApiToken {
             rotated_at: optional_timestamp("rotated_at", row.rotated_at)?,
             secret_hash: SecretHash::new(row.secret_hash),
         })
+        .map_err(|e| corrupt(&e))
     }
 }
 
@@ -289,8 +301,8 @@ mod tests {
     fn a_valid_row_becomes_a_token() {
         let token = ApiToken::try_from(row()).unwrap();
         assert_eq!(token.level(), TokenLevel::Client);
-        assert_eq!(token.name.as_str(), "ci");
-        assert_eq!(token.secret_hash.as_str(), HASH);
+        assert_eq!(token.name().as_str(), "ci");
+        assert_eq!(token.secret_hash().as_str(), HASH);
     }
 
     #[test]
@@ -302,12 +314,15 @@ mod tests {
             ..row()
         };
         let token = ApiToken::try_from(rotated).unwrap();
-        assert_eq!(token.replaces, Some(TokenId::from_uuid(Uuid::from_u128(6))));
         assert_eq!(
-            token.replaced_by,
+            token.replaces(),
+            Some(TokenId::from_uuid(Uuid::from_u128(6)))
+        );
+        assert_eq!(
+            token.replaced_by(),
             Some(TokenId::from_uuid(Uuid::from_u128(8)))
         );
-        assert_eq!(token.rotated_at, Some(pg_epoch_plus(60)));
+        assert_eq!(token.rotated_at(), Some(pg_epoch_plus(60)));
     }
 
     fn event_row() -> EventRow {

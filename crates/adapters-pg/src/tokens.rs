@@ -8,14 +8,14 @@ use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use tollgate_app::ports::{RotateOutcome, Rotation, StatusFilter, TokenQuery, TokenRepository};
 use tollgate_app::StoreError;
-use tollgate_domain::{ApiToken, AuditEvent, TokenId, TokenStatus};
+use tollgate_domain::{ApiToken, AuditEvent, NotActive, TokenId, TokenStatus};
 use uuid::Uuid;
 
 use crate::audit::event_write_error;
 use crate::error::{constraint, store_error, violated_constraint};
-use crate::rows::{event_columns, token_columns, TokenRow};
+use crate::rows::{event_columns, state_assignments, token_columns, TokenRow};
 use crate::spaces::sql_limit;
-use crate::values::{bind_event, bind_token};
+use crate::values::{bind_event, bind_state, bind_token};
 use crate::PgStore;
 
 /// A token and its `token.created` event in one statement, so both or neither are stored. When
@@ -35,47 +35,45 @@ pub(crate) const GET: &str = concat!(
     token_columns!(),
     " FROM api_tokens WHERE id = $1"
 );
-/// Sets `revoked_at` only where it is NULL and records the event only for a row that changed, in
-/// one statement. A concurrent revocation makes this one wait on the row lock, then re-check
-/// `revoked_at IS NULL` against the committed row (READ COMMITTED), so exactly one of them
-/// changes the row and logs. Returns no row when nothing changed; [`GET`], run next in a new
-/// snapshot, then reads the row as stored, the first revocation included.
-pub(crate) const REVOKE: &str = concat!(
-    "WITH revoked AS (UPDATE api_tokens SET revoked_at = $2 \
-     WHERE id = $1 AND revoked_at IS NULL RETURNING ",
-    token_columns!(),
-    "), logged AS (INSERT INTO audit_events (",
-    event_columns!(),
-    ") SELECT $3::uuid, $4::timestamptz, $5::text, $6::text, $7::uuid, $8::uuid FROM revoked) \
-     SELECT ",
-    token_columns!(),
-    " FROM revoked"
-);
-/// The first statement of a rotation's transaction: locks the old token for the rest of it, so
-/// that a concurrent rotation (or revocation) waits and then sees this one's outcome. `FOR NO
-/// KEY UPDATE` is the lock the rotation's own `UPDATE` takes anyway (it changes no key): it
-/// excludes concurrent rotations and revocations as well as `FOR UPDATE` would, without also
-/// blocking other transactions' foreign-key checks against this row.
+/// The first statement of a revocation's or rotation's transaction: locks the token for the
+/// rest of it, so that a concurrent revocation or rotation waits and then sees this one's
+/// outcome, and the domain's transition is applied to the row as it is. `FOR NO KEY UPDATE` is
+/// the lock the transaction's own `UPDATE` takes anyway (it changes no key): it excludes
+/// concurrent writers as well as `FOR UPDATE` would, without also blocking other transactions'
+/// foreign-key checks against this row.
 pub(crate) const LOCK: &str = concat!(
     "SELECT ",
     token_columns!(),
     " FROM api_tokens WHERE id = $1 FOR NO KEY UPDATE"
 );
-/// The rest of a rotation, once the old token is locked and found active: the new token
-/// (`$1`..`$13`), the old one marked replaced by it at `$14` with its expiry brought no later
-/// than `$15`, and the event (`$17`..`$22`). The foreign keys between the two rows are checked
-/// at the end of the statement, when both exist.
+/// A revocation, once the domain applied it to the locked row: the token's new state (`$1` to
+/// `$5`, see [`state_assignments!`]) and its event (`$6` to `$11`), in one statement. Returns
+/// the row as stored (at the store's precision).
+pub(crate) const REVOKE: &str = concat!(
+    "WITH revoked AS (",
+    state_assignments!(),
+    " RETURNING ",
+    token_columns!(),
+    "), logged AS (INSERT INTO audit_events (",
+    event_columns!(),
+    ") VALUES ($6, $7, $8, $9, $10, $11)) SELECT ",
+    token_columns!(),
+    " FROM revoked"
+);
+/// A rotation, once the domain applied it to the locked old token: the new token (`$1` to
+/// `$13`), the old one's new state (`$14` to `$18`) and the event (`$19` to `$24`). The
+/// foreign keys between the two rows are checked at the end of the statement, when both exist.
+/// Returns the old token as stored.
 pub(crate) const ROTATE: &str = concat!(
     "WITH created AS (INSERT INTO api_tokens (",
     token_columns!(),
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)), \
-     rotated AS (UPDATE api_tokens SET replaced_by = $1, rotated_at = $14, \
-     expires_at = LEAST(COALESCE(expires_at, $15), $15) WHERE id = $16 RETURNING ",
+     rotated AS (UPDATE api_tokens SET expires_at = $15, revoked_at = $16, replaced_by = $17, \
+     rotated_at = $18 WHERE id = $14 RETURNING ",
     token_columns!(),
     "), logged AS (INSERT INTO audit_events (",
     event_columns!(),
-    ") VALUES ($17, $18, $19, $20, $21, $22)) \
-     SELECT ",
+    ") VALUES ($19, $20, $21, $22, $23, $24)) SELECT ",
     token_columns!(),
     " FROM rotated"
 );
@@ -227,7 +225,21 @@ fn missing_space(token: &ApiToken) -> StoreError {
     let space = token
         .space_id()
         .map_or_else(|| "(none)".to_owned(), |id| id.to_string());
-    StoreError::Failed(format!("token {}: space {space} does not exist", token.id).into())
+    StoreError::Failed(format!("token {}: space {space} does not exist", token.id()).into())
+}
+
+/// Reads and locks token `id` for the rest of `tx`.
+async fn lock(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    id: TokenId,
+) -> Result<Option<ApiToken>, StoreError> {
+    sqlx::query_as::<_, TokenRow>(LOCK)
+        .bind(id.as_uuid())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(store_error)?
+        .map(ApiToken::try_from)
+        .transpose()
 }
 
 /// Classifies a failed write of `token` and `event`: the constraints a caller can meet become
@@ -236,7 +248,7 @@ fn write_error(err: sqlx::Error, token: &ApiToken, event: &AuditEvent) -> StoreE
     match violated_constraint(&err) {
         Some(constraint::TOKENS_SPACE_FKEY) => missing_space(token),
         Some(constraint::TOKENS_PKEY) => {
-            StoreError::Failed(format!("a token with id {} exists already", token.id).into())
+            StoreError::Failed(format!("a token with id {} exists already", token.id()).into())
         }
         _ => event_write_error(err, event),
     }
@@ -262,7 +274,7 @@ impl TokenRepository for PgStore {
         name = "pg.insert_token",
         level = "debug",
         skip_all,
-        fields(token_id = %token.id, space_id = token.space_id().map(tracing::field::display))
+        fields(token_id = %token.id(), space_id = token.space_id().map(tracing::field::display))
     )]
     async fn insert(&self, token: &ApiToken, event: &AuditEvent) -> Result<bool, StoreError> {
         let inserted = bind_event(bind_token(sqlx::query(INSERT), token), event)
@@ -316,58 +328,61 @@ impl TokenRepository for PgStore {
         at: OffsetDateTime,
         event: &AuditEvent,
     ) -> Result<Option<ApiToken>, StoreError> {
-        let revoked = bind_event(
-            sqlx::query_as::<_, TokenRow>(REVOKE)
-                .bind(id.as_uuid())
-                .bind(at),
-            event,
-        )
-        .fetch_optional(self.pool())
-        .await;
-        match revoked {
-            Ok(Some(row)) => ApiToken::try_from(row).map(Some),
-            // Revoked already (or unknown): nothing changed, nothing was logged.
-            Ok(None) => self.get(id).await,
-            Err(e) => Err(event_write_error(e, event)),
-        }
+        let mut tx = self.pool().begin().await.map_err(store_error)?;
+        let Some(mut token) = lock(&mut tx, id).await? else {
+            tx.rollback().await.map_err(store_error)?;
+            return Ok(None);
+        };
+        // Revoked already: nothing changes, nothing is logged, the first time is kept.
+        let stored = if token.revoke(at) {
+            let row = bind_event(
+                bind_state(sqlx::query_as::<_, TokenRow>(REVOKE), &token),
+                event,
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| event_write_error(e, event))?;
+            ApiToken::try_from(row)?
+        } else {
+            token
+        };
+        tx.commit().await.map_err(store_error)?;
+        Ok(Some(stored))
     }
 
     #[tracing::instrument(
         name = "pg.rotate_token",
         level = "debug",
         skip_all,
-        fields(token_id = %rotation.old_id, new_token_id = %rotation.new_token.id)
+        fields(token_id = %rotation.old_id, new_token_id = %rotation.new_token.id())
     )]
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
         let mut tx = self.pool().begin().await.map_err(store_error)?;
-        let locked = sqlx::query_as::<_, TokenRow>(LOCK)
-            .bind(rotation.old_id.as_uuid())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(store_error)?;
-        let Some(old) = locked.map(ApiToken::try_from).transpose()? else {
+        let Some(mut old) = lock(&mut tx, rotation.old_id).await? else {
             tx.rollback().await.map_err(store_error)?;
             return Ok(RotateOutcome::NotFound);
         };
-        // The domain's own judgement, on the row as locked: nobody can change it until commit.
-        if old.status_at(rotation.now) != TokenStatus::Active {
-            tx.rollback().await.map_err(store_error)?;
-            return Ok(RotateOutcome::NotActive(old));
-        }
         let new_token = &rotation.new_token;
-        let rotated = bind_event(
-            bind_token(sqlx::query_as::<_, TokenRow>(ROTATE), new_token)
-                .bind(rotation.now)
-                .bind(rotation.old_expires_at)
-                .bind(rotation.old_id.as_uuid()),
+        // The domain's transition, on the row as locked: nobody can change it until commit.
+        if let Err(NotActive(status)) =
+            old.rotate(new_token.id(), rotation.now, rotation.grace_period)
+        {
+            tx.rollback().await.map_err(store_error)?;
+            return Ok(RotateOutcome::NotActive(status));
+        }
+        let row = bind_event(
+            bind_state(
+                bind_token(sqlx::query_as::<_, TokenRow>(ROTATE), new_token),
+                &old,
+            ),
             &rotation.event,
         )
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| write_error(e, new_token, &rotation.event))?;
-        let rotated = ApiToken::try_from(rotated)?;
+        let rotated = ApiToken::try_from(row)?;
         tx.commit().await.map_err(store_error)?;
-        Ok(RotateOutcome::Rotated(rotated))
+        Ok(RotateOutcome::Rotated(Box::new(rotated)))
     }
 
     #[tracing::instrument(

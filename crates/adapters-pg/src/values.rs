@@ -30,19 +30,31 @@ impl<'q, O> Bind<'q> for QueryAs<'q, Postgres, O, PgArguments> {
 /// Binds the 13 columns of `token`, in `token_columns!()` order.
 pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
     query
-        .bind_value(token.id.as_uuid())
+        .bind_value(token.id().as_uuid())
         .bind_value(token.space_id().map(|id| id.as_uuid()))
         .bind_value(token.level().as_str())
-        .bind_value(token.name.as_str())
-        .bind_value(token.created_at)
-        .bind_value(token.created_by.to_string())
-        .bind_value(token.expires_at)
-        .bind_value(token.last_used_at)
-        .bind_value(token.revoked_at)
-        .bind_value(token.replaces.map(|id| id.as_uuid()))
-        .bind_value(token.replaced_by.map(|id| id.as_uuid()))
-        .bind_value(token.rotated_at)
-        .bind_value(token.secret_hash.as_str())
+        .bind_value(token.name().as_str())
+        .bind_value(token.created_at())
+        .bind_value(token.created_by().to_string())
+        .bind_value(token.expires_at())
+        .bind_value(token.last_used_at())
+        .bind_value(token.revoked_at())
+        .bind_value(token.replaces().map(|id| id.as_uuid()))
+        .bind_value(token.replaced_by().map(|id| id.as_uuid()))
+        .bind_value(token.rotated_at())
+        .bind_value(token.secret_hash().as_str())
+}
+
+/// Binds what a token's transitions change, in the order of
+/// [`state_assignments!`](crate::rows::state_assignments): its id, then `expires_at`, `revoked_at`, `replaced_by`
+/// and `rotated_at`, as `$n` to `$n + 4`.
+pub(crate) fn bind_state<'q, Q: Bind<'q>>(query: Q, token: &ApiToken) -> Q {
+    query
+        .bind_value(token.id().as_uuid())
+        .bind_value(token.expires_at())
+        .bind_value(token.revoked_at())
+        .bind_value(token.replaced_by().map(|id| id.as_uuid()))
+        .bind_value(token.rotated_at())
 }
 
 /// Binds the 6 columns of `event`, in `event_columns!()` order.

@@ -53,7 +53,14 @@ fn fixture(cache: VerifyCacheConfig) -> Fixture {
     )
     .with_verify_cache(cache);
     let presented = runtime.block_on(async {
-        let admin = Actor::for_token(&tokens.ensure_instance_admin().await.unwrap().unwrap().token);
+        let admin = Actor::for_token(
+            tokens
+                .ensure_instance_admin()
+                .await
+                .unwrap()
+                .unwrap()
+                .token(),
+        );
         let space = spaces
             .create(
                 &admin,

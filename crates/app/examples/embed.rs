@@ -31,7 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Some(admin) = tokens.ensure_instance_admin().await? else {
         return Err("a fresh store has no instance admin token".into());
     };
-    let platform = Actor::for_token(&admin.token);
+    let platform = Actor::for_token(admin.token());
     let space = spaces
         .create(
             &platform,
@@ -60,9 +60,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!(
         "issued {} ({}), created by {}",
-        issued.token.name,
-        issued.token.hint(),
-        issued.token.created_by
+        issued.token().name(),
+        issued.token().hint(),
+        issued.token().created_by()
     );
 
     // Later, a program presents the token in a request: the platform verifies it.
@@ -70,7 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(
         verified.actor,
         Actor::SpaceToken {
-            token_id: issued.token.id,
+            token_id: issued.token().id(),
             space_id: space.id,
             level: TokenLevel::Client
         }

@@ -5,7 +5,7 @@ pub mod error;
 pub mod pagination;
 pub mod ports;
 pub mod services;
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use error::{BoxError, StoreError};

@@ -4,8 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::api_token::ApiToken;
 use crate::ids::{SpaceId, TokenId, UserId};
-use crate::token::{ApiToken, CreatedBy, TokenLevel, TokenScope};
+use crate::token::{CreatedBy, TokenLevel, TokenScope};
 
 /// A member's role in a space, as the embedding platform knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,10 +91,12 @@ impl Actor {
     /// The actor a verified token acts as.
     #[must_use]
     pub fn for_token(token: &ApiToken) -> Self {
-        match token.scope {
-            TokenScope::Instance => Self::InstanceAdmin { token_id: token.id },
+        match token.scope() {
+            TokenScope::Instance => Self::InstanceAdmin {
+                token_id: token.id(),
+            },
             TokenScope::Space { space_id, level } => Self::SpaceToken {
-                token_id: token.id,
+                token_id: token.id(),
                 space_id,
                 level,
             },

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use time::OffsetDateTime;
 
+use crate::api_token::ApiToken;
 use crate::ids::{EventId, SpaceId, TokenId};
 use crate::token::CreatedBy;
 
@@ -79,6 +80,27 @@ pub struct AuditEvent {
     pub token_id: TokenId,
     /// The token's space; `None` for an instance admin token.
     pub space_id: Option<SpaceId>,
+}
+
+impl AuditEvent {
+    /// An event of `action` by `actor` on `token`, in the token's space.
+    #[must_use]
+    pub fn about(
+        id: EventId,
+        at: OffsetDateTime,
+        action: AuditAction,
+        actor: CreatedBy,
+        token: &ApiToken,
+    ) -> Self {
+        Self {
+            id,
+            at,
+            action,
+            actor,
+            token_id: token.id(),
+            space_id: token.space_id(),
+        }
+    }
 }
 
 #[cfg(test)]

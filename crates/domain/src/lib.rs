@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 pub mod actor;
+pub mod api_token;
 pub mod audit;
 mod base62;
 pub mod ids;
+pub mod instant;
 pub mod lifecycle;
 mod name;
 pub mod permission;
@@ -13,16 +15,20 @@ pub mod token;
 pub mod token_format;
 
 pub use actor::{Actor, MemberRole, MemberRoleError};
+pub use api_token::{ApiToken, NewApiToken, NotActive, TokenRecord, TokenRecordError};
 pub use audit::{AuditAction, AuditActionError, AuditEvent};
 pub use ids::{EventId, InvalidId, SpaceId, TokenId, UserId, UserIdError};
+pub use instant::truncate_to_micros;
 pub use lifecycle::{GracePeriod, GracePeriodError, LifetimeError, LifetimePolicy};
 pub use name::NameError;
 pub use permission::Permission;
-pub use policy::{allows, can_see, create_permission, permissions_in_own_space, Resource};
+pub use policy::{
+    allows, as_seen_by, can_reach, can_see, create_permission, permissions_in_own_space, Resource,
+};
 pub use space::{Space, SpaceName};
 pub use token::{
-    ApiToken, CreatedBy, CreatedByError, InvalidScope, SecretHash, TokenLevel, TokenLevelError,
-    TokenName, TokenScope, TokenStatus, TokenStatusError,
+    CreatedBy, CreatedByError, InvalidScope, SecretHash, TokenLevel, TokenLevelError, TokenName,
+    TokenScope, TokenStatus, TokenStatusError,
 };
 pub use token_format::{
     hint, ParsedToken, TokenFormatError, TokenKind, TokenSecret, TokenString, TOKEN_LEN,

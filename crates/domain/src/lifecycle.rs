@@ -2,6 +2,9 @@
 
 use time::{Duration, OffsetDateTime};
 
+use crate::api_token::ApiToken;
+use crate::instant::truncate_to_micros;
+
 /// How long a rotated token keeps working next to its replacement: 0 to 7 days, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct GracePeriod(u32);
@@ -116,7 +119,9 @@ impl LifetimePolicy {
         self.max
     }
 
-    /// The `expires_at` a token created at `now` gets when it asks for `requested`.
+    /// The `expires_at` a token created at `now` gets when it asks for `requested`. The request
+    /// is first brought to the precision tokens are kept at, so what is checked is what is
+    /// stored.
     ///
     /// # Errors
     /// [`LifetimeError::NotInFuture`] or [`LifetimeError::BeyondMaximum`].
@@ -125,7 +130,7 @@ impl LifetimePolicy {
         requested: Option<OffsetDateTime>,
         now: OffsetDateTime,
     ) -> Result<Option<OffsetDateTime>, LifetimeError> {
-        match requested {
+        match requested.map(truncate_to_micros) {
             Some(at) if at <= now => Err(LifetimeError::NotInFuture),
             Some(at) => match self.max {
                 // A maximum past the end of representable time bounds nothing.
@@ -143,11 +148,27 @@ impl LifetimePolicy {
                 .and_then(|lifetime| now.checked_add(lifetime))),
         }
     }
+
+    /// The `expires_at` of the token that replaces `old` at `now`: the old token's lifetime
+    /// length if it had one (capped by the maximum), otherwise the policy's default.
+    #[must_use]
+    pub fn for_rotation(&self, old: &ApiToken, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        let Some(old_expiry) = old.expires_at() else {
+            return self.resolve(None, now).unwrap_or(None);
+        };
+        let lifetime = old_expiry - old.created_at();
+        let lifetime = self.max.map_or(lifetime, |max| lifetime.min(max));
+        // Past the end of representable time, keep the old token's own expiry.
+        now.checked_add(lifetime).or(Some(old_expiry))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api_token::NewApiToken;
+    use crate::ids::{SpaceId, TokenId};
+    use crate::token::{CreatedBy, SecretHash, TokenLevel, TokenName, TokenScope};
 
     fn now() -> OffsetDateTime {
         OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
@@ -219,7 +240,8 @@ mod tests {
 
     #[test]
     fn lifetimes_near_the_end_of_time_never_overflow() {
-        let end = time::PrimitiveDateTime::MAX.assume_utc() - Duration::days(1);
+        // Whole microseconds, the precision instants are kept at.
+        let end = truncate_to_micros(time::PrimitiveDateTime::MAX.assume_utc() - Duration::days(1));
         let policy =
             LifetimePolicy::from_days(Some(36_500), None).unwrap_or_else(|_| unreachable!());
         assert_eq!(policy.resolve(None, end), Ok(None));
@@ -246,6 +268,61 @@ mod tests {
         assert_eq!(
             LifetimePolicy::from_days(Some(7), Some(30)),
             Err(LifetimeError::DefaultOverMaximum)
+        );
+    }
+
+    fn issued(created_at: OffsetDateTime, lifetime: Option<Duration>) -> ApiToken {
+        ApiToken::issue(NewApiToken {
+            id: TokenId::from_uuid(uuid::Uuid::from_u128(1)),
+            scope: TokenScope::Space {
+                space_id: SpaceId::from_uuid(uuid::Uuid::from_u128(2)),
+                level: TokenLevel::Client,
+            },
+            name: TokenName::parse("t").unwrap_or_else(|_| unreachable!()),
+            created_at,
+            created_by: CreatedBy::System,
+            expires_at: lifetime.map(|l| created_at + l),
+            replaces: None,
+            secret_hash: SecretHash::new(String::new()),
+        })
+    }
+
+    #[test]
+    fn a_replacement_keeps_the_old_lifetime_capped_by_the_maximum_or_gets_the_default() {
+        let days = Duration::days;
+        let created = now() - days(10);
+        let policy = |max, default| {
+            LifetimePolicy::from_days(max, default).unwrap_or_else(|_| unreachable!())
+        };
+        let cases = [
+            (policy(None, None), Some(days(30)), Some(now() + days(30))),
+            (policy(Some(7), None), Some(days(30)), Some(now() + days(7))),
+            (policy(None, None), None, None),
+            (policy(None, Some(5)), None, Some(now() + days(5))),
+            (policy(Some(9), None), None, Some(now() + days(9))),
+        ];
+        for (policy, lifetime, expected) in cases {
+            assert_eq!(
+                policy.for_rotation(&issued(created, lifetime), now()),
+                expected,
+                "{policy:?}, lifetime {lifetime:?}"
+            );
+        }
+        let end = time::PrimitiveDateTime::MAX.assume_utc() - Duration::days(1);
+        let old = issued(end - days(30), Some(days(30)));
+        assert_eq!(
+            policy(None, None).for_rotation(&old, end),
+            old.expires_at(),
+            "past the end of time the old expiry is kept"
+        );
+    }
+
+    #[test]
+    fn a_requested_expiry_is_kept_to_the_microsecond() {
+        let requested = now() + Duration::days(1) + Duration::nanoseconds(1_500);
+        assert_eq!(
+            LifetimePolicy::UNLIMITED.resolve(Some(requested), now()),
+            Ok(Some(now() + Duration::days(1) + Duration::microseconds(1)))
         );
     }
 }

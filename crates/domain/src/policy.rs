@@ -2,9 +2,10 @@
 //! visibility rule built on it. Services call these; adapters never decide who may do what.
 
 use crate::actor::{Actor, MemberRole};
+use crate::api_token::ApiToken;
 use crate::ids::SpaceId;
 use crate::permission::Permission;
-use crate::token::{ApiToken, CreatedBy, TokenLevel};
+use crate::token::{CreatedBy, TokenLevel};
 
 /// What a permission is asked for.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +29,14 @@ impl Resource<'_> {
     }
 }
 
+/// Whether `actor` can reach `space` at all: its own space, or any space for an instance admin.
+/// Space isolation is this one rule: every space permission holds only where it does, and to
+/// an actor a space it cannot reach does not exist (404, exactly as for a missing one).
+#[must_use]
+pub fn can_reach(actor: &Actor, space: SpaceId) -> bool {
+    actor.space_id().is_none_or(|own| own == space)
+}
+
 /// Whether `actor` holds `permission` on `resource`.
 ///
 /// Space permissions hold only in the actor's own space; an instance admin holds every
@@ -37,11 +46,10 @@ impl Resource<'_> {
 pub fn allows(actor: &Actor, permission: Permission, resource: Resource<'_>) -> bool {
     use Permission as P;
 
-    let own_space = match actor {
-        Actor::InstanceAdmin { .. } => return true,
-        Actor::SpaceToken { space_id, .. } | Actor::Member { space_id, .. } => *space_id,
-    };
-    if permission == P::ManageSpaces || resource.space_id() != Some(own_space) {
+    if matches!(actor, Actor::InstanceAdmin { .. }) {
+        return true;
+    }
+    if permission == P::ManageSpaces || !resource.space_id().is_some_and(|s| can_reach(actor, s)) {
         return false;
     }
     match actor {
@@ -75,7 +83,7 @@ pub fn allows(actor: &Actor, permission: Permission, resource: Resource<'_>) -> 
                 resource,
                 Resource::Token(token)
                     if token.level() == TokenLevel::Client
-                        && token.created_by == CreatedBy::Member(user_id.clone())
+                        && *token.created_by() == CreatedBy::Member(user_id.clone())
             ),
             _ => false,
         },
@@ -104,6 +112,18 @@ pub fn can_see(actor: &Actor, token: &ApiToken) -> bool {
             || allows(actor, Permission::ReadAdminApiToken, Resource::Space(space)))
 }
 
+/// `token` as `actor` is shown it: an actor without READ_ADMIN_API_TOKEN in the token's space
+/// learns that a token created it, not which one, since only admin-level tokens create tokens
+/// and such a reader must never learn that one exists.
+#[must_use]
+pub fn as_seen_by(actor: &Actor, token: ApiToken) -> ApiToken {
+    let reads_admin_tokens = token.space_id().map_or_else(
+        || matches!(actor, Actor::InstanceAdmin { .. }),
+        |space| allows(actor, Permission::ReadAdminApiToken, Resource::Space(space)),
+    );
+    token.seen_with(reads_admin_tokens)
+}
+
 /// The permissions an actor holds in its own space (every permission for an instance admin),
 /// as `whoami` reports them.
 #[must_use]
@@ -121,6 +141,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use crate::api_token::NewApiToken;
     use crate::ids::{TokenId, UserId};
     use crate::token::{SecretHash, TokenName, TokenScope};
 
@@ -147,24 +168,25 @@ mod tests {
         }
     }
 
-    fn token(space: SpaceId, level: TokenLevel, created_by: CreatedBy) -> ApiToken {
-        ApiToken {
+    fn scoped(scope: TokenScope, created_by: CreatedBy) -> ApiToken {
+        ApiToken::issue(NewApiToken {
             id: TokenId::from_uuid(Uuid::from_u128(99)),
-            scope: TokenScope::Space {
-                space_id: space,
-                level,
-            },
+            scope,
             name: TokenName::parse("t").unwrap_or_else(|_| unreachable!()),
             created_at: OffsetDateTime::UNIX_EPOCH,
             created_by,
             expires_at: None,
-            last_used_at: None,
-            revoked_at: None,
             replaces: None,
-            replaced_by: None,
-            rotated_at: None,
             secret_hash: SecretHash::new(String::new()),
-        }
+        })
+    }
+
+    fn token(space: SpaceId, level: TokenLevel, created_by: CreatedBy) -> ApiToken {
+        let scope = TokenScope::Space {
+            space_id: space,
+            level,
+        };
+        scoped(scope, created_by)
     }
 
     /// SPEC's table, row by row, in the column order of [`Permission::ALL`]:
@@ -319,8 +341,7 @@ mod tests {
 
     #[test]
     fn instance_tokens_are_visible_to_instance_admins_only() {
-        let mut instance = token(OWN, TokenLevel::Admin, CreatedBy::System);
-        instance.scope = TokenScope::Instance;
+        let instance = scoped(TokenScope::Instance, CreatedBy::System);
         for (who, actor, _) in table() {
             assert_eq!(
                 can_see(&actor, &instance),

@@ -1,13 +1,12 @@
-//! API tokens: levels, names, scope, the stored token record and its status.
+//! What API tokens are made of: levels, names, scope, creators, the secret's hash and the
+//! statuses of a token's life. The entity itself is [`ApiToken`](crate::ApiToken).
 
 use std::fmt;
 use std::str::FromStr;
 
-use time::OffsetDateTime;
-
 use crate::ids::{SpaceId, TokenId, UserId};
 use crate::name::{validate, NameError};
-use crate::token_format::{hint, TokenKind};
+use crate::token_format::TokenKind;
 
 /// How much a space token may do. Instance admin tokens are always `Admin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -287,131 +286,11 @@ impl FromStr for TokenStatus {
 #[error("token status must be `active`, `expired`, `revoked` or `rotated`")]
 pub struct TokenStatusError;
 
-/// A stored API token: its metadata and the hash of its secret. The secret itself is not here.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiToken {
-    /// UUID v7, also carried in the token string.
-    pub id: TokenId,
-    /// Instance, or a space and a level.
-    pub scope: TokenScope,
-    /// Human-given name.
-    pub name: TokenName,
-    /// When it was issued.
-    pub created_at: OffsetDateTime,
-    /// Who issued it.
-    pub created_by: CreatedBy,
-    /// When it stops verifying, if ever.
-    pub expires_at: Option<OffsetDateTime>,
-    /// The last successful verification, as far as the store knows.
-    pub last_used_at: Option<OffsetDateTime>,
-    /// When it was revoked.
-    pub revoked_at: Option<OffsetDateTime>,
-    /// The token this one replaced by rotation.
-    pub replaces: Option<TokenId>,
-    /// The token that replaced this one by rotation.
-    pub replaced_by: Option<TokenId>,
-    /// When this token was rotated (its `expires_at` then became the end of the grace period).
-    pub rotated_at: Option<OffsetDateTime>,
-    /// argon2id hash of the secret.
-    pub secret_hash: SecretHash,
-}
-
-impl ApiToken {
-    /// The level (admin for an instance token).
-    #[must_use]
-    pub const fn level(&self) -> TokenLevel {
-        self.scope.level()
-    }
-
-    /// The space, or `None` for an instance admin token.
-    #[must_use]
-    pub const fn space_id(&self) -> Option<SpaceId> {
-        self.scope.space_id()
-    }
-
-    /// The non-secret hint shown in lists (kind prefix and the start of the id).
-    #[must_use]
-    pub fn hint(&self) -> String {
-        hint(self.scope.kind(), self.id)
-    }
-
-    /// Whether `expires_at` has passed at `now`. A token expires at the instant itself.
-    #[must_use]
-    pub fn is_expired_at(&self, now: OffsetDateTime) -> bool {
-        self.expires_at.is_some_and(|at| at <= now)
-    }
-
-    /// Where the token is in its life at `now`.
-    #[must_use]
-    pub fn status_at(&self, now: OffsetDateTime) -> TokenStatus {
-        if self.revoked_at.is_some() {
-            TokenStatus::Revoked
-        } else if self.replaced_by.is_some() {
-            TokenStatus::Rotated
-        } else if self.is_expired_at(now) {
-            TokenStatus::Expired
-        } else {
-            TokenStatus::Active
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use time::Duration;
     use uuid::Uuid;
 
     use super::*;
-
-    fn token(expires_in: Option<Duration>, revoked: bool) -> ApiToken {
-        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
-        ApiToken {
-            id: TokenId::from_uuid(Uuid::from_u128(7)),
-            scope: TokenScope::Space {
-                space_id: SpaceId::from_uuid(Uuid::from_u128(1)),
-                level: TokenLevel::Client,
-            },
-            name: TokenName::parse("ci").unwrap_or_else(|_| unreachable!()),
-            created_at: now,
-            created_by: CreatedBy::System,
-            expires_at: expires_in.map(|d| now + d),
-            last_used_at: None,
-            revoked_at: revoked.then_some(now),
-            replaces: None,
-            replaced_by: None,
-            rotated_at: None,
-            secret_hash: SecretHash::new("$argon2id$v=19$secret-looking".into()),
-        }
-    }
-
-    #[test]
-    fn status_prefers_revoked_then_expired() {
-        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
-        assert_eq!(token(None, false).status_at(now), TokenStatus::Active);
-        assert_eq!(
-            token(Some(Duration::seconds(1)), false).status_at(now),
-            TokenStatus::Active
-        );
-        assert_eq!(
-            token(Some(Duration::ZERO), false).status_at(now),
-            TokenStatus::Expired
-        );
-        assert_eq!(
-            token(Some(Duration::ZERO), true).status_at(now),
-            TokenStatus::Revoked
-        );
-    }
-
-    #[test]
-    fn a_rotated_token_is_rotated_until_revoked() {
-        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
-        let mut t = token(Some(Duration::hours(1)), false);
-        t.replaced_by = Some(TokenId::from_uuid(Uuid::from_u128(8)));
-        assert_eq!(t.status_at(now), TokenStatus::Rotated);
-        assert_eq!(t.status_at(now + Duration::days(1)), TokenStatus::Rotated);
-        t.revoked_at = Some(now);
-        assert_eq!(t.status_at(now), TokenStatus::Revoked);
-    }
 
     #[test]
     fn statuses_parse_only_their_wire_names() {
@@ -459,11 +338,5 @@ mod tests {
         assert_eq!("client".parse(), Ok(TokenLevel::Client));
         assert_eq!("admin".parse(), Ok(TokenLevel::Admin));
         assert_eq!("Admin".parse::<TokenLevel>(), Err(TokenLevelError));
-    }
-
-    #[test]
-    fn secret_hash_debug_is_redacted() {
-        let t = token(None, false);
-        assert!(!format!("{t:?}").contains("secret-looking"));
     }
 }

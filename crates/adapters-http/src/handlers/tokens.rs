@@ -27,13 +27,12 @@ type Issued = (
     Json<CreatedTokenResponse>,
 );
 
-fn issued(state: &AppState, space_id: SpaceId, issued: IssuedToken) -> Issued {
-    let location = format!("/v1/spaces/{space_id}/tokens/{}", issued.token.id);
-    let status = state.tokens.status_of(&issued.token);
+fn issued(space_id: SpaceId, issued: IssuedToken) -> Issued {
+    let location = format!("/v1/spaces/{space_id}/tokens/{}", issued.token().id());
     (
         StatusCode::CREATED,
         [(LOCATION, location)],
-        Json(CreatedTokenResponse::new(issued, status)),
+        Json(CreatedTokenResponse::from(issued)),
     )
 }
 
@@ -84,7 +83,7 @@ pub(crate) async fn create_token(
     let cmd = NewToken::try_from(body)?;
     let space_id = SpaceId::from_uuid(path.space_id);
     let token = state.tokens.create(auth.actor(), space_id, cmd).await?;
-    Ok(issued(&state, space_id, token))
+    Ok(issued(space_id, token))
 }
 
 /// Rotate a token.
@@ -130,7 +129,7 @@ pub(crate) async fn rotate_token(
             cmd,
         )
         .await?;
-    Ok(issued(&state, space_id, token))
+    Ok(issued(space_id, token))
 }
 
 /// List a space's tokens.
@@ -159,9 +158,7 @@ pub(crate) async fn list_tokens(
         .tokens
         .list(auth.actor(), SpaceId::from_uuid(path.space_id), query)
         .await?;
-    Ok(Json(TokenPageResponse::new(&page, |token| {
-        state.tokens.status_of(token)
-    })))
+    Ok(Json(TokenPageResponse::from(&page)))
 }
 
 /// Read a token's metadata.
@@ -183,7 +180,7 @@ pub(crate) async fn get_token(
     auth: Authenticated,
     ApiPath(path): ApiPath<TokenPath>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    let token = state
+    let view = state
         .tokens
         .get(
             auth.actor(),
@@ -191,8 +188,7 @@ pub(crate) async fn get_token(
             TokenId::from_uuid(path.token_id),
         )
         .await?;
-    let status = state.tokens.status_of(&token);
-    Ok(Json(TokenResponse::new(&token, status)))
+    Ok(Json(TokenResponse::from(&view)))
 }
 
 /// Revoke a token.

@@ -335,7 +335,7 @@ async fn the_extractor_works_on_routes_of_ones_own_over_app_state() {
     let mine = axum::Router::new()
         .route(
             "/me",
-            get(|auth: Authenticated| async move { auth.verified().token.name.to_string() }),
+            get(|auth: Authenticated| async move { auth.verified().token.name().to_string() }),
         )
         .with_state(state);
     let res = send(&mine, Req::get("/me").token(&app.admin)).await;

@@ -13,7 +13,7 @@ use tollgate_domain::{TokenId, TokenLevel};
 use tollgate_pg::testing::TestDatabase;
 use tollgate_pg::{PgOptions, PgStore};
 
-use crate::support::{insert, revoke};
+use tollgate_app::testing::fixtures::{insert, revoke};
 
 const WRITERS: u128 = 8;
 const PER_WRITER: u128 = 50;
@@ -43,7 +43,7 @@ async fn read_all(store: &PgStore, include_revoked: bool) -> Vec<TokenId> {
         let page = TokenRepository::list(store, &query(include_revoked, after, 37))
             .await
             .unwrap();
-        let page_ids: Vec<_> = page.iter().map(|t| t.id).collect();
+        let page_ids: Vec<_> = page.iter().map(|t| t.id()).collect();
         assert!(page_ids.windows(2).all(|w| w[0] < w[1]), "{page_ids:?}");
         if let (Some(last), Some(first)) = (ids.last(), page_ids.first()) {
             assert!(last < first, "pages overlap");
@@ -113,7 +113,7 @@ async fn parallel_creates_revokes_and_reads_on_one_space_stay_consistent() {
                     .await
                     .unwrap()
                     .unwrap();
-                answers.lock().unwrap().push((n, after.revoked_at));
+                answers.lock().unwrap().push((n, after.revoked_at()));
             }
         });
     }
@@ -143,7 +143,7 @@ async fn parallel_creates_revokes_and_reads_on_one_space_stay_consistent() {
             .await
             .unwrap()
             .unwrap()
-            .revoked_at;
+            .revoked_at();
         let first = stored.expect("revoked");
         assert!(first > epoch() && first <= epoch() + Duration::minutes(REVOKERS));
         for (_, seen) in answers.iter().filter(|(m, _)| m == n) {

@@ -2,12 +2,12 @@
 //! adapter turns the refusals it can meet into errors that never carry the secret hash.
 
 use tollgate_app::ports::{AuditRepository, SpaceRepository, TokenRepository};
-use tollgate_app::testing::fixtures::{event, space, space_id, token, token_id};
+use tollgate_app::testing::fixtures::{edited, event, space, space_id, token, token_id};
 use tollgate_app::StoreError;
 use tollgate_domain::{AuditAction, AuditEvent, SecretHash, TokenLevel};
 use tollgate_pg::testing::TestDatabase;
 
-use crate::support::{created, insert};
+use tollgate_app::testing::fixtures::{created, insert};
 
 const HASH: &str = "'$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA'";
 const SPACE: &str = "'00000000-0000-0000-0000-000000000001'";
@@ -284,7 +284,7 @@ async fn a_token_whose_event_cannot_be_stored_is_not_stored_either() {
     // The second token's event reuses the first one's id.
     let second = token(2, space_id(1), TokenLevel::Client);
     let clashing = AuditEvent {
-        token_id: second.id,
+        token_id: second.id(),
         ..created(&first)
     };
     let err = TokenRepository::insert(&store, &second, &clashing)
@@ -319,8 +319,9 @@ async fn refused_writes_never_carry_the_secret_hash_in_their_error() {
     let store = db.store();
     SpaceRepository::insert(&store, &space(1)).await.unwrap();
     // Postgres reports a check violation with the failing row, hash included, in its DETAIL.
-    let mut bad = token(1, space_id(1), TokenLevel::Client);
-    bad.secret_hash = SecretHash::new("sha1:visible-secret-material".to_owned());
+    let bad = edited(&token(1, space_id(1), TokenLevel::Client), |t| {
+        t.secret_hash = SecretHash::new("sha1:visible-secret-material".to_owned());
+    });
     let err = insert(&store, &bad).await.unwrap_err();
     assert!(matches!(err, StoreError::Failed(_)), "{err:?}");
     let text = chain(&err);

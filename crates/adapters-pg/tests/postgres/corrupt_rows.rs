@@ -11,7 +11,7 @@ use tollgate_domain::{AuditAction, TokenLevel};
 use tollgate_pg::testing::TestDatabase;
 use tollgate_pg::PgStore;
 
-use crate::support::{insert, revoke};
+use tollgate_app::testing::fixtures::{insert, revoke};
 
 const DROP_CHECKS: &str = "
     ALTER TABLE api_tokens

@@ -66,7 +66,7 @@ async fn last_used(db: &TestDatabase) -> BTreeMap<TokenId, Option<OffsetDateTime
         .await
         .unwrap()
         .into_iter()
-        .map(|t| (t.id, t.last_used_at))
+        .map(|t| (t.id(), t.last_used_at()))
         .collect()
 }
 

@@ -4,11 +4,9 @@
 
 use time::Duration;
 use tollgate_app::ports::{SpaceRepository, StatusFilter, TokenQuery, TokenRepository};
-use tollgate_app::testing::fixtures::{epoch, space, space_id, token, token_id};
-use tollgate_domain::{ApiToken, TokenLevel, TokenStatus};
+use tollgate_app::testing::fixtures::{edited, epoch, insert, space, space_id, token, token_id};
+use tollgate_domain::{ApiToken, TokenLevel, TokenRecord, TokenStatus};
 use tollgate_pg::testing::TestDatabase;
-
-use crate::support::insert;
 
 /// Every subset of the four statuses, the empty one included.
 fn every_status_set() -> Vec<Vec<TokenStatus>> {
@@ -26,7 +24,7 @@ fn every_status_set() -> Vec<Vec<TokenStatus>> {
 
 /// Tokens of space 1 in every state at `epoch()`, alternating levels.
 fn tokens_in_every_state() -> Vec<ApiToken> {
-    let edits: Vec<fn(&mut ApiToken)> = vec![
+    let edits: Vec<fn(&mut TokenRecord)> = vec![
         |_| {},
         |t| t.expires_at = Some(epoch() + Duration::days(1)),
         |t| t.expires_at = Some(epoch()),
@@ -62,9 +60,7 @@ fn tokens_in_every_state() -> Vec<ApiToken> {
             } else {
                 TokenLevel::Client
             };
-            let mut t = token(n, space_id(1), level);
-            edit(&mut t);
-            t
+            edited(&token(n, space_id(1), level), edit)
         })
         .collect()
 }
@@ -109,13 +105,13 @@ async fn every_status_set_lists_exactly_the_tokens_whose_status_is_in_it() {
                     .await
                     .unwrap()
                     .into_iter()
-                    .map(|t| t.id)
+                    .map(|t| t.id())
                     .collect();
                 let expected: Vec<_> = tokens
                     .iter()
                     .filter(|t| statuses.contains(&t.status_at(now)))
                     .filter(|t| level.is_none_or(|l| t.level() == l))
-                    .map(|t| t.id)
+                    .map(|t| t.id())
                     .collect();
                 assert_eq!(listed, expected, "{statuses:?} of {level:?} at {now}");
             }

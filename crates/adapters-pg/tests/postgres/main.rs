@@ -12,6 +12,5 @@ mod last_used;
 mod listing;
 mod revocations;
 mod rotation;
-mod support;
 mod timestamps;
 mod unavailable;

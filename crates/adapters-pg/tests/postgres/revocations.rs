@@ -12,7 +12,7 @@ use tollgate_domain::TokenLevel;
 use tollgate_pg::testing::TestDatabase;
 use tollgate_pg::PgRevocationFeed;
 
-use crate::support::{insert, revoke, rotation};
+use tollgate_app::testing::fixtures::{insert, revoke, rotation};
 
 async fn next(feed: &mut PgRevocationFeed) -> RevocationEvent {
     tokio::time::timeout(Duration::from_secs(10), feed.next())
@@ -90,7 +90,7 @@ async fn a_rotation_or_a_changed_expiry_reaches_every_listener_and_last_used_doe
         .await
         .unwrap();
     let outcome = store
-        .rotate(&rotation(1, 2, epoch(), epoch() + time::Duration::hours(1)))
+        .rotate(&rotation(1, 2, epoch(), time::Duration::hours(1)))
         .await
         .unwrap();
     assert!(matches!(outcome, RotateOutcome::Rotated(_)), "{outcome:?}");

@@ -7,14 +7,14 @@ use tollgate_app::ports::{
     AuditRepository, RotateOutcome, Rotation, SpaceRepository, TokenRepository,
 };
 use tollgate_app::testing::fixtures::{
-    epoch, event, instance_token, space, space_id, token, token_id,
+    edited, epoch, event, instance_token, space, space_id, token, token_id,
 };
 use tollgate_app::StoreError;
-use tollgate_domain::{AuditAction, AuditEvent, TokenLevel, TokenScope};
+use tollgate_domain::{AuditAction, AuditEvent, TokenLevel, TokenScope, TokenStatus};
 use tollgate_pg::testing::TestDatabase;
 use tollgate_pg::PgStore;
 
-use crate::support::{insert, revoke, rotation};
+use tollgate_app::testing::fixtures::{insert, revoke, rotation};
 
 async fn count(db: &TestDatabase, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(db.pool()).await.unwrap()
@@ -25,8 +25,9 @@ async fn a_rotation_that_fails_changes_nothing() {
     let db = TestDatabase::create().await;
     let store = db.store();
     SpaceRepository::insert(&store, &space(1)).await.unwrap();
-    let mut old = token(1, space_id(1), TokenLevel::Client);
-    old.expires_at = Some(epoch() + Duration::days(30));
+    let old = edited(&token(1, space_id(1), TokenLevel::Client), |t| {
+        t.expires_at = Some(epoch() + Duration::days(30));
+    });
     assert!(insert(&store, &old).await.unwrap());
     assert!(insert(&store, &token(2, space_id(1), TokenLevel::Client))
         .await
@@ -34,7 +35,7 @@ async fn a_rotation_that_fails_changes_nothing() {
 
     // The replacement's id is taken: the new row fails, after the old one was locked.
     let err = store
-        .rotate(&rotation(1, 2, epoch(), epoch() + Duration::hours(1)))
+        .rotate(&rotation(1, 2, epoch(), Duration::hours(1)))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Failed(_)), "{err:?}");
@@ -54,7 +55,7 @@ async fn a_rotation_that_fails_changes_nothing() {
     );
 
     // The rotation's event clashes with a recorded one: the new token is not kept either.
-    let mut clashing = rotation(1, 3, epoch(), epoch() + Duration::hours(1));
+    let mut clashing = rotation(1, 3, epoch(), Duration::hours(1));
     let recorded = event(77, AuditAction::TokenRejected, &old);
     AuditRepository::record(&store, &recorded).await.unwrap();
     clashing.event.id = recorded.id;
@@ -71,7 +72,7 @@ async fn a_rotation_that_fails_changes_nothing() {
 
     // The connection that failed went back to the pool clean: the next rotation works.
     let outcome = store
-        .rotate(&rotation(1, 4, epoch(), epoch() + Duration::hours(1)))
+        .rotate(&rotation(1, 4, epoch(), Duration::hours(1)))
         .await
         .unwrap();
     assert!(matches!(outcome, RotateOutcome::Rotated(_)), "{outcome:?}");
@@ -83,9 +84,8 @@ async fn an_instance_admin_token_rotates_with_an_event_outside_every_space() {
     let store = db.store();
     let old = instance_token(1);
     assert!(insert(&store, &old).await.unwrap());
-    let base = rotation(1, 2, epoch(), epoch() + Duration::minutes(5));
-    let mut new_token = instance_token(2);
-    new_token.replaces = Some(token_id(1));
+    let base = rotation(1, 2, epoch(), Duration::minutes(5));
+    let new_token = edited(&instance_token(2), |t| t.replaces = Some(token_id(1)));
     let instance = Rotation {
         new_token,
         event: AuditEvent {
@@ -97,9 +97,9 @@ async fn an_instance_admin_token_rotates_with_an_event_outside_every_space() {
     let RotateOutcome::Rotated(rotated) = store.rotate(&instance).await.unwrap() else {
         panic!("an active instance token rotates");
     };
-    assert_eq!(rotated.scope, TokenScope::Instance);
-    assert_eq!(rotated.replaced_by, Some(token_id(2)));
-    assert_eq!(rotated.expires_at, Some(epoch() + Duration::minutes(5)));
+    assert_eq!(rotated.scope(), TokenScope::Instance);
+    assert_eq!(rotated.replaced_by(), Some(token_id(2)));
+    assert_eq!(rotated.expires_at(), Some(epoch() + Duration::minutes(5)));
     assert_eq!(
         count(
             &db,
@@ -111,17 +111,12 @@ async fn an_instance_admin_token_rotates_with_an_event_outside_every_space() {
 }
 
 /// Rotates token `n` into `n + 1000` while revoking it.
-async fn rotate_while_revoking(store: PgStore, n: u128) -> (RotateOutcome, bool) {
+async fn rotate_while_revoking(store: PgStore, n: u128) -> (u128, RotateOutcome, bool) {
     let rotating = {
         let store = store.clone();
         tokio::spawn(async move {
             store
-                .rotate(&rotation(
-                    n,
-                    n + 1000,
-                    epoch(),
-                    epoch() + Duration::hours(1),
-                ))
+                .rotate(&rotation(n, n + 1000, epoch(), Duration::hours(1)))
                 .await
                 .unwrap()
         })
@@ -129,8 +124,8 @@ async fn rotate_while_revoking(store: PgStore, n: u128) -> (RotateOutcome, bool)
     let revoked = revoke(&store, token_id(n), space_id(1), epoch())
         .await
         .unwrap()
-        .is_some_and(|t| t.revoked_at.is_some());
-    (rotating.await.unwrap(), revoked)
+        .is_some_and(|t| t.revoked_at().is_some());
+    (n, rotating.await.unwrap(), revoked)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -150,19 +145,20 @@ async fn rotations_racing_revocations_each_land_whole_in_one_order_or_the_other(
     }
     let mut rotations = 0;
     while let Some(race) = races.join_next().await {
-        let (outcome, revoked) = race.unwrap();
+        let (n, outcome, revoked) = race.unwrap();
         assert!(revoked, "a revocation always lands");
         match outcome {
             RotateOutcome::Rotated(old) => {
                 rotations += 1;
-                let new = TokenRepository::get(&store, token_id(old.id.as_uuid().as_u128() + 1000))
-                    .await
-                    .unwrap();
-                assert_eq!(new.and_then(|t| t.replaces), Some(old.id));
+                let new =
+                    TokenRepository::get(&store, token_id(old.id().as_uuid().as_u128() + 1000))
+                        .await
+                        .unwrap();
+                assert_eq!(new.and_then(|t| t.replaces()), Some(old.id()));
             }
-            RotateOutcome::NotActive(old) => {
-                assert!(old.revoked_at.is_some(), "{old:?}");
-                let new = TokenRepository::get(&store, token_id(old.id.as_uuid().as_u128() + 1000))
+            RotateOutcome::NotActive(status) => {
+                assert_eq!(status, TokenStatus::Revoked);
+                let new = TokenRepository::get(&store, token_id(n + 1000))
                     .await
                     .unwrap();
                 assert_eq!(new, None, "a refused rotation stores no token");
@@ -216,7 +212,7 @@ async fn deleting_rotated_tokens_by_hand_keeps_the_links_sound() {
     }
     for (old, new) in [(1, 2), (3, 4)] {
         let outcome = store
-            .rotate(&rotation(old, new, epoch(), epoch()))
+            .rotate(&rotation(old, new, epoch(), Duration::ZERO))
             .await
             .unwrap();
         assert!(matches!(outcome, RotateOutcome::Rotated(_)), "{outcome:?}");
@@ -241,7 +237,7 @@ async fn deleting_rotated_tokens_by_hand_keeps_the_links_sound() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(survivor.replaces, None);
+    assert_eq!(survivor.replaces(), None);
     // The log keeps what happened to the deleted tokens.
     assert_eq!(
         count(

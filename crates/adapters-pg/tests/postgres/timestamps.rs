@@ -3,11 +3,11 @@
 
 use time::{Duration, OffsetDateTime, UtcOffset};
 use tollgate_app::ports::{RotateOutcome, SpaceRepository, TokenRepository};
-use tollgate_app::testing::fixtures::{epoch, space, space_id, token};
+use tollgate_app::testing::fixtures::{edited, epoch, space, space_id, token};
 use tollgate_domain::TokenLevel;
 use tollgate_pg::testing::TestDatabase;
 
-use crate::support::{insert, revoke, rotation};
+use tollgate_app::testing::fixtures::{insert, revoke, rotation};
 
 #[tokio::test]
 async fn timestamps_keep_microseconds_whatever_their_offset_and_range() {
@@ -33,20 +33,21 @@ async fn timestamps_keep_microseconds_whatever_their_offset_and_range() {
         ),
     ];
     for (n, (written, read_back)) in (1u128..).zip(cases) {
-        let mut t = token(n, space_id(1), TokenLevel::Client);
-        t.created_at = written;
-        t.expires_at = Some(written);
-        t.last_used_at = Some(written);
+        let t = edited(&token(n, space_id(1), TokenLevel::Client), |t| {
+            t.created_at = written;
+            t.expires_at = Some(written);
+            t.last_used_at = Some(written);
+        });
         assert!(insert(&store, &t).await.unwrap());
-        let revoked = revoke(&store, t.id, space_id(1), written)
+        let revoked = revoke(&store, t.id(), space_id(1), written)
             .await
             .unwrap()
             .unwrap();
         for (column, value) in [
-            ("created_at", revoked.created_at),
-            ("expires_at", revoked.expires_at.unwrap()),
-            ("last_used_at", revoked.last_used_at.unwrap()),
-            ("revoked_at", revoked.revoked_at.unwrap()),
+            ("created_at", revoked.created_at()),
+            ("expires_at", revoked.expires_at().unwrap()),
+            ("last_used_at", revoked.last_used_at().unwrap()),
+            ("revoked_at", revoked.revoked_at().unwrap()),
         ] {
             assert_eq!(value, read_back, "{column} of {written}");
         }
@@ -57,29 +58,29 @@ async fn timestamps_keep_microseconds_whatever_their_offset_and_range() {
             .await
             .unwrap());
         let RotateOutcome::Rotated(rotated) = store
-            .rotate(&rotation(old, 200 + n, written, written))
+            .rotate(&rotation(old, 200 + n, written, time::Duration::ZERO))
             .await
             .unwrap()
         else {
             panic!("an active token rotates");
         };
         assert_eq!(
-            rotated.rotated_at,
+            rotated.rotated_at(),
             Some(read_back),
             "rotated_at of {written}"
         );
         assert_eq!(
-            rotated.expires_at,
+            rotated.expires_at(),
             Some(read_back),
             "expires_at of {written}"
         );
         store
-            .record_last_used(&[(rotated.id, written)])
+            .record_last_used(&[(rotated.id(), written)])
             .await
             .unwrap();
-        let used = TokenRepository::get(&store, rotated.id).await.unwrap();
+        let used = TokenRepository::get(&store, rotated.id()).await.unwrap();
         assert_eq!(
-            used.and_then(|t| t.last_used_at),
+            used.and_then(|t| t.last_used_at()),
             Some(read_back),
             "last_used_at of {written}"
         );

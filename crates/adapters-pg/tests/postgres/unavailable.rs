@@ -19,7 +19,7 @@ use tollgate_domain::{AuditAction, TokenLevel};
 use tollgate_pg::testing::{postgres_address, ProxyMode, TcpProxy, TestDatabase};
 use tollgate_pg::{PgOptions, PgStore};
 
-use crate::support::{insert, revoke, rotation};
+use tollgate_app::testing::fixtures::{insert, revoke, rotation};
 
 /// Calls every method of the store once, concurrently; `round` keeps written ids apart.
 async fn every_method(store: &PgStore, round: u128) -> Vec<(&'static str, Result<(), StoreError>)> {
@@ -35,7 +35,7 @@ async fn every_method(store: &PgStore, round: u128) -> Vec<(&'static str, Result
     let new_token = token(100 + round, space_id(1), TokenLevel::Client);
     // Token 2 is active until a round rotates it; later rounds find it rotated (`NotActive`),
     // which is an answer, not a failure.
-    let rotated = rotation(2, 10_000 + round, epoch(), epoch());
+    let rotated = rotation(2, 10_000 + round, epoch(), time::Duration::ZERO);
     let used = [(token_id(1), epoch())];
     let rejected = event(20_000 + round, AuditAction::TokenRejected, &new_token);
     let (a, b, c, d, e, f, g, h, i, j, k, l, m) = tokio::join!(
@@ -145,9 +145,9 @@ async fn every_method_is_unavailable_while_postgres_is_down_and_the_same_store_r
     proxy.restart(ProxyMode::Forward).await;
     assert_recovers(&store, 5, Duration::from_secs(20)).await;
     let revoked = TokenRepository::get(&store, token_id(1)).await.unwrap();
-    assert_eq!(revoked.and_then(|t| t.revoked_at), Some(epoch()));
+    assert_eq!(revoked.and_then(|t| t.revoked_at()), Some(epoch()));
     let rotated = TokenRepository::get(&store, token_id(2)).await.unwrap();
-    assert!(rotated.and_then(|t| t.replaced_by).is_some());
+    assert!(rotated.and_then(|t| t.replaced_by()).is_some());
     assert!(SpaceRepository::get(&store, space_id(101))
         .await
         .unwrap()

@@ -3,11 +3,12 @@
 use std::sync::{Mutex, PoisonError};
 
 use time::{Duration, OffsetDateTime};
+use tollgate_domain::truncate_to_micros;
 
 use crate::ports::Clock;
 
-/// The operating system's clock, in UTC, to the microsecond: the precision every store keeps,
-/// so a value read back equals the value written.
+/// The operating system's clock, in UTC, to the microsecond: the precision every store keeps
+/// ([`truncate_to_micros`]), so a value read back equals the value written.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
@@ -15,13 +16,6 @@ impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         truncate_to_micros(OffsetDateTime::now_utc())
     }
-}
-
-/// `at` without its sub-microsecond part.
-#[must_use]
-pub fn truncate_to_micros(at: OffsetDateTime) -> OffsetDateTime {
-    at.replace_nanosecond(at.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(at)
 }
 
 /// A clock that stands still until told to move. Safe to share between threads.
@@ -66,10 +60,5 @@ mod tests {
     #[test]
     fn the_system_clock_keeps_microseconds_only() {
         assert_eq!(SystemClock.now().nanosecond() % 1_000, 0);
-        let at = OffsetDateTime::UNIX_EPOCH + Duration::nanoseconds(1_234_567);
-        assert_eq!(
-            truncate_to_micros(at),
-            OffsetDateTime::UNIX_EPOCH + Duration::microseconds(1_234)
-        );
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditEvent, EventId, Space, SpaceId, TokenId, TokenScope, TokenStatus,
+    ApiToken, AuditEvent, EventId, NotActive, Space, SpaceId, TokenId, TokenScope,
 };
 
 use crate::error::StoreError;
@@ -150,10 +150,10 @@ impl InMemoryTokenRepository {
 impl TokenRepository for InMemoryTokenRepository {
     async fn insert(&self, token: &ApiToken, event: &AuditEvent) -> Result<bool, StoreError> {
         let mut tokens = self.write();
-        if tokens.contains_key(&token.id) {
+        if tokens.contains_key(&token.id()) {
             return Ok(false);
         }
-        tokens.insert(token.id, token.clone());
+        tokens.insert(token.id(), token.clone());
         self.audit.write().insert(event.id, event.clone());
         Ok(true)
     }
@@ -190,8 +190,7 @@ impl TokenRepository for InMemoryTokenRepository {
         let Some(token) = tokens.get_mut(&id) else {
             return Ok(None);
         };
-        if token.revoked_at.is_none() {
-            token.revoked_at = Some(at);
+        if token.revoke(at) {
             self.audit.write().insert(event.id, event.clone());
         }
         Ok(Some(token.clone()))
@@ -199,13 +198,14 @@ impl TokenRepository for InMemoryTokenRepository {
 
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
         let mut tokens = self.write();
-        let Some(old) = tokens.get_mut(&rotation.old_id) else {
+        let new_id = rotation.new_token.id();
+        let Some(old) = tokens.get(&rotation.old_id) else {
             return Ok(RotateOutcome::NotFound);
         };
-        if old.status_at(rotation.now) != TokenStatus::Active {
-            return Ok(RotateOutcome::NotActive(old.clone()));
+        if let Err(NotActive(status)) = old.can_rotate_at(rotation.now) {
+            return Ok(RotateOutcome::NotActive(status));
         }
-        if tokens.contains_key(&rotation.new_token.id) {
+        if tokens.contains_key(&new_id) {
             return Err(StoreError::Failed(
                 "a token with the new token's id exists".into(),
             ));
@@ -213,24 +213,22 @@ impl TokenRepository for InMemoryTokenRepository {
         let Some(old) = tokens.get_mut(&rotation.old_id) else {
             return Ok(RotateOutcome::NotFound);
         };
-        old.replaced_by = Some(rotation.new_token.id);
-        old.rotated_at = Some(rotation.now);
-        old.expires_at = Some(old.expires_at.map_or(rotation.old_expires_at, |at| {
-            at.min(rotation.old_expires_at)
-        }));
+        if let Err(NotActive(status)) = old.rotate(new_id, rotation.now, rotation.grace_period) {
+            return Ok(RotateOutcome::NotActive(status));
+        }
         let rotated = old.clone();
-        tokens.insert(rotation.new_token.id, rotation.new_token.clone());
+        tokens.insert(new_id, rotation.new_token.clone());
         self.audit
             .write()
             .insert(rotation.event.id, rotation.event.clone());
-        Ok(RotateOutcome::Rotated(rotated))
+        Ok(RotateOutcome::Rotated(Box::new(rotated)))
     }
 
     async fn record_last_used(&self, uses: &[(TokenId, OffsetDateTime)]) -> Result<(), StoreError> {
         let mut tokens = self.write();
         for (id, at) in uses {
             if let Some(token) = tokens.get_mut(id) {
-                token.last_used_at = Some(token.last_used_at.map_or(*at, |last| last.max(*at)));
+                token.record_use(*at);
             }
         }
         Ok(())
@@ -238,7 +236,7 @@ impl TokenRepository for InMemoryTokenRepository {
 
     async fn any_instance_admin(&self) -> Result<bool, StoreError> {
         let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
-        Ok(tokens.values().any(|t| t.scope == TokenScope::Instance))
+        Ok(tokens.values().any(|t| t.scope() == TokenScope::Instance))
     }
 }
 

@@ -7,7 +7,7 @@ mod memory;
 mod random;
 
 pub use argon2_hasher::{Argon2Hasher, Argon2Params};
-pub use clock::{truncate_to_micros, ManualClock, SystemClock};
+pub use clock::{ManualClock, SystemClock};
 pub use memory::{
     InMemoryAuditRepository, InMemorySpaceRepository, InMemoryStore, InMemoryTokenRepository,
 };

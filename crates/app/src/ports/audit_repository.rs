@@ -8,7 +8,7 @@ use crate::error::StoreError;
 /// Stores audit events. Creations, rotations and revocations are recorded by the
 /// [`TokenRepository`](super::TokenRepository) with the change itself; this port records the
 /// rest (rejected uses) and reads them all.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait AuditRepository: Send + Sync {
     /// Records one event.

@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 /// Tells the time.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait Clock: Send + Sync {
     /// The current time in UTC. MUST never fail.
     fn now(&self) -> OffsetDateTime;

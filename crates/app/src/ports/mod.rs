@@ -19,15 +19,15 @@ pub use space_repository::SpaceRepository;
 pub use store_health::StoreHealth;
 pub use token_repository::{RotateOutcome, Rotation, StatusFilter, TokenQuery, TokenRepository};
 
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 pub use audit_repository::MockAuditRepository;
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 pub use clock::MockClock;
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 pub use random_source::MockRandomSource;
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 pub use secret_hasher::MockSecretHasher;
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 pub use space_repository::MockSpaceRepository;
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 pub use token_repository::MockTokenRepository;

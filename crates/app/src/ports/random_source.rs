@@ -3,7 +3,7 @@
 use tollgate_domain::{EventId, SpaceId, TokenId, TokenSecret};
 
 /// Makes fresh ids and token secrets.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait RandomSource: Send + Sync {
     /// A new space id. MUST not repeat (production: UUID v7).
     fn space_id(&self) -> SpaceId;

@@ -13,7 +13,7 @@ pub struct HashError(#[source] pub BoxError);
 
 /// Hashes and verifies token secrets. Implementations are slow on purpose (argon2id), so they
 /// MUST NOT block the async executor.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait SecretHasher: Send + Sync {
     /// Hashes `secret` with a fresh random salt, returning a self-describing (PHC) string.

@@ -6,7 +6,7 @@ use tollgate_domain::{Space, SpaceId};
 use crate::error::StoreError;
 
 /// Stores spaces.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait SpaceRepository: Send + Sync {
     /// Stores a new space. MUST store all of it or nothing.

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tollgate_domain::{ApiToken, AuditEvent, SpaceId, TokenId, TokenLevel, TokenStatus};
+use tollgate_domain::{
+    ApiToken, AuditEvent, GracePeriod, SpaceId, TokenId, TokenLevel, TokenStatus,
+};
 
 use crate::error::StoreError;
 
@@ -74,16 +76,17 @@ pub struct TokenQuery {
     pub limit: usize,
 }
 
-/// A rotation, applied whole or not at all.
+/// A rotation, applied whole or not at all. The store applies it to the old token as stored, with
+/// [`ApiToken::rotate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotation {
     /// The token being replaced.
     pub old_id: TokenId,
     /// Its replacement, with `replaces` set to `old_id`.
     pub new_token: ApiToken,
-    /// When the old token stops working (the end of the grace period); its `expires_at`
-    /// becomes the earlier of this and its own.
-    pub old_expires_at: OffsetDateTime,
+    /// How long the old token keeps working; its `expires_at` becomes the earlier of the grace
+    /// period's end and its own.
+    pub grace_period: GracePeriod,
     /// The moment of the rotation, also the old token's `rotated_at`.
     pub now: OffsetDateTime,
     /// The `token.rotated` event to record with it.
@@ -94,15 +97,16 @@ pub struct Rotation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RotateOutcome {
     /// Done: the old token as stored afterwards.
-    Rotated(ApiToken),
-    /// Nothing changed: the old token is revoked, expired or already rotated (as stored).
-    NotActive(ApiToken),
+    Rotated(Box<ApiToken>),
+    /// Nothing changed: the old token is revoked, expired or already rotated (as stored), and
+    /// this is its status.
+    NotActive(TokenStatus),
     /// No token has that id.
     NotFound,
 }
 
 /// Stores API tokens, and the audit events of the changes it makes.
-#[cfg_attr(test, mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait TokenRepository: Send + Sync {
     /// Stores a new token and its `token.created` event, both or neither. Returns `false`,
@@ -126,8 +130,8 @@ pub trait TokenRepository: Send + Sync {
     /// [`StoreError`] if the store fails.
     async fn list(&self, query: &TokenQuery) -> Result<Vec<ApiToken>, StoreError>;
 
-    /// Marks the token revoked at `at` unless it is already revoked (the first revocation time
-    /// is kept), recording `event` only when it changed the token. Returns the token as stored
+    /// Revokes the token at `at` with [`ApiToken::revoke`] (the first revocation time is kept),
+    /// recording `event` only when it changed the token. Returns the token as stored
     /// afterwards, or `None` if no token has this id. MUST be atomic: a revocation is never lost
     /// to a concurrent write.
     ///
@@ -140,8 +144,8 @@ pub trait TokenRepository: Send + Sync {
         event: &AuditEvent,
     ) -> Result<Option<ApiToken>, StoreError>;
 
-    /// Replaces an active token: marks it rotated (`replaced_by`, `rotated_at`, `expires_at` no
-    /// later than `old_expires_at`), stores the new token and records the event, all or nothing.
+    /// Replaces an active token: applies [`ApiToken::rotate`] to it as stored, stores the new
+    /// token and records the event, all or nothing.
     /// Of two concurrent rotations of one token, exactly one succeeds.
     ///
     /// # Errors
@@ -149,7 +153,7 @@ pub trait TokenRepository: Send + Sync {
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError>;
 
     /// Records successful uses: each token's `last_used_at` becomes the later of its own and the
-    /// given time. Unknown ids are ignored. One call is one write, however many tokens.
+    /// given time, as [`ApiToken::record_use`] says. Unknown ids are ignored. One call is one write, however many tokens.
     ///
     /// # Errors
     /// [`StoreError`] if the store fails.

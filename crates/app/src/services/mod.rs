@@ -1,17 +1,28 @@
-//! Services: the use cases. Each checks the domain's policy, then calls the ports.
+//! Services: the use cases. Each reaches what it acts on through one access helper, checks the
+//! domain's policy, then calls the ports.
+//!
+//! - [`TokenService`] issues, lists, reads, rotates and revokes tokens, lists audit events, and
+//!   bootstraps the first instance admin token (`bootstrap.rs`); issuing itself is `issuer.rs`.
+//! - [`SpaceService`] creates, reads and lists spaces.
+//! - [`Verifier`] runs the verification hot path, with its cache, lanes and argon2 permits.
 
-mod last_used;
+mod access;
+mod bootstrap;
+mod errors;
+mod issuer;
 mod space_service;
 mod token_service;
-mod verify_cache;
+mod verify;
 
-pub use space_service::{CreateSpaceError, GetSpaceError, ListSpacesError, NewSpace, SpaceService};
-pub use token_service::{
-    mint_token_string, BootstrapError, BootstrapOutcome, CreateTokenError, GetTokenError,
-    IssuedToken, ListEventsError, ListTokens, ListTokensError, NewToken, RevokeTokenError,
-    RotateToken, RotateTokenError, TokenService, VerifiedToken, VerifyTokenError,
+pub use bootstrap::{mint_token_string, BootstrapOutcome};
+pub use errors::{
+    BootstrapError, CreateTokenError, GetTokenError, ListEventsError, ListTokensError,
+    RevokeTokenError, RotateTokenError, VerifyTokenError,
 };
-pub use verify_cache::VerifyCacheConfig;
+pub use issuer::IssuedToken;
+pub use space_service::{CreateSpaceError, GetSpaceError, ListSpacesError, NewSpace, SpaceService};
+pub use token_service::{ListTokens, NewToken, RotateToken, TokenService, TokenView};
+pub use verify::{PresentedToken, VerifiedToken, Verifier, VerifyCacheConfig};
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use tollgate_domain::{allows, Actor, Permission, Resource, Space, SpaceId, SpaceName};
 
+use super::access::{Access, SpaceUnreachable};
+
 use crate::error::StoreError;
 use crate::pagination::{Page, PageRequest};
 use crate::ports::{Clock, RandomSource, SpaceRepository};
@@ -45,10 +47,17 @@ pub enum ListSpacesError {
     Store(#[from] StoreError),
 }
 
+impl SpaceUnreachable for GetSpaceError {
+    fn space_not_found() -> Self {
+        Self::NotFound
+    }
+}
+
 /// Spaces: creation by instance admins, reading by whoever may see them.
 #[derive(Clone)]
 pub struct SpaceService {
     spaces: Arc<dyn SpaceRepository>,
+    access: Access,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
 }
@@ -68,6 +77,7 @@ impl SpaceService {
         random: Arc<dyn RandomSource>,
     ) -> Self {
         Self {
+            access: Access::new(Arc::clone(&spaces)),
             spaces,
             clock,
             random,
@@ -99,10 +109,7 @@ impl SpaceService {
     /// [`GetSpaceError::NotFound`] also for a space that exists but is not the actor's.
     #[tracing::instrument(skip_all, fields(space_id = %id))]
     pub async fn get(&self, actor: &Actor, id: SpaceId) -> Result<Space, GetSpaceError> {
-        if actor.space_id().is_some_and(|own| own != id) {
-            return Err(GetSpaceError::NotFound);
-        }
-        self.spaces.get(id).await?.ok_or(GetSpaceError::NotFound)
+        self.access.space(actor, id).await
     }
 
     /// Lists the spaces the actor may see, in creation order.

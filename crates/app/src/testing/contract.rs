@@ -15,12 +15,14 @@ use std::sync::Arc;
 
 use time::Duration;
 use tollgate_domain::{
-    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, TokenLevel, TokenScope, TokenStatus,
-    UserId,
+    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, GracePeriod, NewApiToken, TokenLevel,
+    TokenScope, TokenStatus, UserId,
 };
 use uuid::Uuid;
 
-use super::fixtures::{epoch, event, instance_token, space, space_id, token, token_id};
+use super::fixtures::{
+    self, epoch, event, instance_token, new_token, space, space_id, token, token_id,
+};
 use crate::ports::{
     AuditRepository, RotateOutcome, Rotation, SpaceRepository, StatusFilter, TokenQuery,
     TokenRepository,
@@ -63,25 +65,24 @@ fn query(space: u128) -> TokenQuery {
     }
 }
 
-/// Event ids for the contract's own events, apart from the token ids.
-fn event_number(token: &ApiToken, salt: u128) -> u128 {
-    (1 << 64) + token.id.as_uuid().as_u128() * 16 + salt
-}
-
 async fn insert(r: &Repositories, t: &ApiToken) -> bool {
-    let created = event(event_number(t, 0), AuditAction::TokenCreated, t);
-    ok!(r.tokens.insert(t, &created).await)
+    ok!(fixtures::insert(r.tokens.as_ref(), t).await)
 }
 
 async fn revoke(r: &Repositories, id: u128, at: time::OffsetDateTime) -> Option<ApiToken> {
-    let target = token(id, space_id(1), TokenLevel::Client);
-    let revoked = event(event_number(&target, 1), AuditAction::TokenRevoked, &target);
-    let revoked = AuditEvent { at, ..revoked };
-    ok!(r.tokens.revoke(token_id(id), at, &revoked).await)
+    ok!(fixtures::revoke(r.tokens.as_ref(), token_id(id), space_id(1), at).await)
+}
+
+/// A client token `n` of space 1 that expires at `at`.
+fn expiring(n: u128, at: time::OffsetDateTime) -> ApiToken {
+    ApiToken::issue(NewApiToken {
+        expires_at: Some(at),
+        ..new_token(n, space_id(1), TokenLevel::Client)
+    })
 }
 
 fn ids(tokens: Vec<ApiToken>) -> Vec<tollgate_domain::TokenId> {
-    tokens.into_iter().map(|t| t.id).collect()
+    tokens.into_iter().map(|t| t.id()).collect()
 }
 
 /// A stored space reads back equal; an unknown id reads as `None`.
@@ -121,18 +122,21 @@ pub async fn spaces_list_in_id_order_after_a_cursor(r: Repositories) {
 /// A stored token reads back with every field equal, whatever its creator and dates.
 pub async fn token_reads_back_with_every_field(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
-    let mut full = token(7, space_id(1), TokenLevel::Admin);
-    full.created_by =
-        CreatedBy::Member(UserId::parse("user-42").unwrap_or_else(|_| unreachable!()));
-    full.expires_at = Some(epoch() + Duration::days(30));
-    full.last_used_at = Some(epoch() + Duration::hours(1));
-    let mut by_token = token(8, space_id(1), TokenLevel::Client);
-    by_token.created_by = CreatedBy::Token(token_id(7));
-    by_token.replaces = Some(token_id(7));
+    let mut full = ApiToken::issue(NewApiToken {
+        created_by: CreatedBy::Member(UserId::parse("user-42").unwrap_or_else(|_| unreachable!())),
+        expires_at: Some(epoch() + Duration::days(30)),
+        ..new_token(7, space_id(1), TokenLevel::Admin)
+    });
+    full.record_use(epoch() + Duration::hours(1));
+    let by_token = ApiToken::issue(NewApiToken {
+        created_by: CreatedBy::Token(token_id(7)),
+        replaces: Some(token_id(7)),
+        ..new_token(8, space_id(1), TokenLevel::Client)
+    });
     let instance = instance_token(9);
     for t in [&full, &by_token, &instance] {
         assert!(insert(&r, t).await);
-        assert_eq!(ok!(r.tokens.get(t.id).await).as_ref(), Some(t));
+        assert_eq!(ok!(r.tokens.get(t.id()).await).as_ref(), Some(t));
     }
     assert_eq!(ok!(r.tokens.get(token_id(10)).await), None);
 }
@@ -154,13 +158,11 @@ pub async fn inserting_a_token_id_twice_changes_nothing(r: Repositories) {
 pub async fn token_list_filters_by_space_level_and_status(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
     ok!(r.spaces.insert(&space(2)).await);
-    let mut expired = token(6, space_id(1), TokenLevel::Client);
-    expired.expires_at = Some(epoch());
-    let mut later = token(7, space_id(1), TokenLevel::Client);
-    later.expires_at = Some(epoch() + Duration::seconds(1));
+    let expired = expiring(6, epoch());
+    let later = expiring(7, epoch() + Duration::seconds(1));
     let mut rotated = token(8, space_id(1), TokenLevel::Client);
-    rotated.replaced_by = Some(token_id(1));
-    rotated.rotated_at = Some(epoch());
+    let day = GracePeriod::from_seconds(86_400).unwrap_or_else(|_| unreachable!());
+    ok!(rotated.rotate(token_id(1), epoch(), day));
     for t in [
         token(1, space_id(1), TokenLevel::Client),
         token(2, space_id(1), TokenLevel::Admin),
@@ -250,22 +252,26 @@ pub async fn revocation_keeps_the_first_time_and_logs_once(r: Repositories) {
     assert!(insert(&r, &token(1, space_id(1), TokenLevel::Client)).await);
     let first = revoke(&r, 1, epoch() + Duration::minutes(1)).await;
     assert_eq!(
-        first.and_then(|t| t.revoked_at),
+        first.and_then(|t| t.revoked_at()),
         Some(epoch() + Duration::minutes(1))
     );
     let target = token(1, space_id(1), TokenLevel::Client);
-    let again_event = event(event_number(&target, 2), AuditAction::TokenRevoked, &target);
+    let again_event = event(
+        fixtures::event_number(target.id(), 2),
+        AuditAction::TokenRevoked,
+        &target,
+    );
     let again = ok!(r
         .tokens
         .revoke(token_id(1), epoch() + Duration::minutes(2), &again_event)
         .await);
     assert_eq!(
-        again.and_then(|t| t.revoked_at),
+        again.and_then(|t| t.revoked_at()),
         Some(epoch() + Duration::minutes(1))
     );
     let stored = ok!(r.tokens.get(token_id(1)).await);
     assert_eq!(
-        stored.and_then(|t| t.revoked_at),
+        stored.and_then(|t| t.revoked_at()),
         Some(epoch() + Duration::minutes(1))
     );
     assert_eq!(revoke(&r, 2, epoch()).await, None);
@@ -295,7 +301,7 @@ pub async fn concurrent_inserts_and_revocations_are_never_lost(r: Repositories) 
         async move { revoke(&r, i, epoch()).await }
     });
     for revoked in futures::future::join_all(revokes).await {
-        assert!(revoked.is_some_and(|t| t.revoked_at.is_some()));
+        assert!(revoked.is_some_and(|t| t.revoked_at().is_some()));
     }
     let all = TokenQuery {
         statuses: StatusFilter::ALL,
@@ -305,49 +311,36 @@ pub async fn concurrent_inserts_and_revocations_are_never_lost(r: Repositories) 
     let listed = ok!(r.tokens.list(&all).await);
     assert_eq!(listed.len(), 40);
     for t in listed {
-        let even = t.id.as_uuid().as_u128() % 2 == 0;
-        assert_eq!(t.revoked_at.is_some(), even, "token {}", t.id);
+        let even = t.id().as_uuid().as_u128() % 2 == 0;
+        assert_eq!(t.revoked_at().is_some(), even, "token {}", t.id());
     }
 }
 
+/// The rotation of token `old` into `new` at [`epoch`], the old one working until `grace_end`.
 fn rotation(old: u128, new: u128, grace_end: time::OffsetDateTime) -> Rotation {
-    let mut new_token = token(new, space_id(1), TokenLevel::Client);
-    new_token.replaces = Some(token_id(old));
-    let old_token = token(old, space_id(1), TokenLevel::Client);
-    Rotation {
-        old_id: token_id(old),
-        event: event(
-            event_number(&old_token, 3) + new,
-            AuditAction::TokenRotated,
-            &old_token,
-        ),
-        new_token,
-        old_expires_at: grace_end,
-        now: epoch(),
-    }
+    fixtures::rotation(old, new, epoch(), grace_end - epoch())
 }
 
 /// Rotation marks the old token, stores the new one and logs the event, all at once; a token
 /// that is not active is left alone.
 pub async fn rotation_replaces_an_active_token_whole(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
-    let mut long_lived = token(1, space_id(1), TokenLevel::Client);
-    long_lived.expires_at = Some(epoch() + Duration::days(30));
+    let long_lived = expiring(1, epoch() + Duration::days(30));
     assert!(insert(&r, &long_lived).await);
     let grace_end = epoch() + Duration::hours(1);
     let RotateOutcome::Rotated(old) = ok!(r.tokens.rotate(&rotation(1, 2, grace_end)).await) else {
         panic!("an active token rotates");
     };
-    assert_eq!(old.replaced_by, Some(token_id(2)));
-    assert_eq!(old.rotated_at, Some(epoch()));
+    assert_eq!(old.replaced_by(), Some(token_id(2)));
+    assert_eq!(old.rotated_at(), Some(epoch()));
     assert_eq!(
-        old.expires_at,
+        old.expires_at(),
         Some(grace_end),
         "the grace end comes before its own expiry"
     );
-    assert_eq!(ok!(r.tokens.get(token_id(1)).await), Some(old));
+    assert_eq!(ok!(r.tokens.get(token_id(1)).await).as_ref(), Some(&*old));
     let new = ok!(r.tokens.get(token_id(2)).await);
-    assert_eq!(new.and_then(|t| t.replaces), Some(token_id(1)));
+    assert_eq!(new.and_then(|t| t.replaces()), Some(token_id(1)));
     let actions: Vec<AuditAction> = ok!(r.events.list(space_id(1), None, 10).await)
         .into_iter()
         .map(|e| e.action)
@@ -368,9 +361,7 @@ pub async fn rotation_replaces_an_active_token_whole(r: Repositories) {
         ok!(r.tokens.rotate(&rotation(4, 5, grace_end)).await),
         RotateOutcome::NotActive(_)
     ));
-    let mut expired = token(6, space_id(1), TokenLevel::Client);
-    expired.expires_at = Some(epoch());
-    assert!(insert(&r, &expired).await);
+    assert!(insert(&r, &expiring(6, epoch())).await);
     assert!(matches!(
         ok!(r.tokens.rotate(&rotation(6, 7, grace_end)).await),
         RotateOutcome::NotActive(_)
@@ -387,14 +378,12 @@ pub async fn rotation_replaces_an_active_token_whole(r: Repositories) {
         );
     }
     // A grace period ending after the token's own expiry keeps the earlier one.
-    let mut short = token(10, space_id(1), TokenLevel::Client);
-    short.expires_at = Some(epoch() + Duration::minutes(5));
-    assert!(insert(&r, &short).await);
+    assert!(insert(&r, &expiring(10, epoch() + Duration::minutes(5))).await);
     let RotateOutcome::Rotated(old) = ok!(r.tokens.rotate(&rotation(10, 11, grace_end)).await)
     else {
         panic!("an active token rotates");
     };
-    assert_eq!(old.expires_at, Some(epoch() + Duration::minutes(5)));
+    assert_eq!(old.expires_at(), Some(epoch() + Duration::minutes(5)));
 }
 
 /// Of concurrent rotations of one token, exactly one wins.
@@ -439,7 +428,7 @@ pub async fn last_used_keeps_the_latest_time(r: Repositories) {
     ok!(r.tokens.record_last_used(&[]).await);
     let last = |id| {
         let r = r.clone();
-        async move { ok!(r.tokens.get(token_id(id)).await).and_then(|t| t.last_used_at) }
+        async move { ok!(r.tokens.get(token_id(id)).await).and_then(|t| t.last_used_at()) }
     };
     assert_eq!(last(1).await, Some(t(10)));
     assert_eq!(last(2).await, Some(t(5)));
@@ -453,7 +442,7 @@ pub async fn audit_events_list_newest_first_per_space(r: Repositories) {
     let theirs = token(2, space_id(2), TokenLevel::Client);
     for n in 1..=5 {
         let mut e = event(n, AuditAction::TokenRejected, &mine);
-        e.actor = CreatedBy::Token(mine.id);
+        e.actor = CreatedBy::Token(mine.id());
         ok!(r.events.record(&e).await);
     }
     ok!(r
@@ -485,7 +474,7 @@ pub async fn audit_events_list_newest_first_per_space(r: Repositories) {
     );
     let read = ok!(r.events.list(space_id(1), None, 1).await);
     let mut expected = event(5, AuditAction::TokenRejected, &mine);
-    expected.actor = CreatedBy::Token(mine.id);
+    expected.actor = CreatedBy::Token(mine.id());
     assert_eq!(read, vec![expected]);
 }
 
@@ -499,7 +488,7 @@ pub async fn any_instance_admin_counts_instance_tokens_only(r: Repositories) {
     revoke(&r, 2, epoch()).await;
     assert!(ok!(r.tokens.any_instance_admin().await));
     let stored = ok!(r.tokens.get(token_id(2)).await);
-    assert_eq!(stored.map(|t| t.scope), Some(TokenScope::Instance));
+    assert_eq!(stored.map(|t| t.scope()), Some(TokenScope::Instance));
 }
 
 /// Runs every contract case as its own `#[tokio::test]`, each on the fresh repositories that

@@ -1,14 +1,99 @@
-//! Test support for adapter crates and embedders (feature `testing`): the repository contract
-//! suite every storage adapter must pass, fixtures, and a whole core wired on in-memory
-//! adapters with a fast hasher and a hand-set clock.
+//! Test support for this crate, adapter crates and embedders (feature `testing`): the
+//! repository contract suite every storage adapter must pass, fixtures, one configurable fake
+//! hasher, the ports' `mockall` mocks (re-exported from [`crate::ports`]), and the wiring of a
+//! whole core, written once.
 
 pub mod contract;
 pub mod fixtures;
+mod hasher;
 
 use std::sync::Arc;
 
+pub use hasher::FakeHasher;
+
 use crate::adapters::{Argon2Hasher, Argon2Params, InMemoryStore, ManualClock, OsRandomSource};
-use crate::services::{SpaceService, TokenService};
+use crate::ports::{
+    AuditRepository, Clock, RandomSource, SecretHasher, SpaceRepository, TokenRepository,
+};
+use crate::services::{SpaceService, TokenService, VerifyCacheConfig};
+
+/// The ports of a [`TokenService`], each replaceable: by default an empty in-memory store,
+/// argon2 at its cheapest, a [`ManualClock`] and OS randomness. Override a field with a mock or a fake
+/// and call [`TestPorts::token_service`].
+#[derive(Clone)]
+pub struct TestPorts {
+    /// The spaces.
+    pub spaces: Arc<dyn SpaceRepository>,
+    /// The tokens.
+    pub tokens: Arc<dyn TokenRepository>,
+    /// The audit events.
+    pub events: Arc<dyn AuditRepository>,
+    /// The hasher.
+    pub hasher: Arc<dyn SecretHasher>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Ids and secrets.
+    pub random: Arc<dyn RandomSource>,
+    /// The verification cache's bounds.
+    pub cache: VerifyCacheConfig,
+}
+
+impl std::fmt::Debug for TestPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestPorts")
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestPorts {
+    /// Ports over `store`, with `clock`.
+    #[must_use]
+    pub fn over(store: &InMemoryStore, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            spaces: store.spaces.clone(),
+            tokens: store.tokens.clone(),
+            events: store.events.clone(),
+            hasher: Arc::new(
+                Argon2Hasher::new(Argon2Params::INSECURE_FAST_FOR_TESTS)
+                    .unwrap_or_else(|_| unreachable!("valid parameters")),
+            ),
+            clock,
+            random: Arc::new(OsRandomSource),
+            cache: VerifyCacheConfig::default(),
+        }
+    }
+
+    /// The token service over these ports.
+    #[must_use]
+    pub fn token_service(self) -> TokenService {
+        TokenService::new(
+            self.spaces,
+            self.tokens,
+            self.events,
+            self.hasher,
+            self.clock,
+            self.random,
+        )
+        .with_verify_cache(self.cache)
+    }
+
+    /// The space service over these ports.
+    #[must_use]
+    pub fn space_service(&self) -> SpaceService {
+        SpaceService::new(
+            Arc::clone(&self.spaces),
+            Arc::clone(&self.clock),
+            Arc::clone(&self.random),
+        )
+    }
+}
+
+impl Default for TestPorts {
+    fn default() -> Self {
+        Self::over(&InMemoryStore::new(), Arc::new(ManualClock::default()))
+    }
+}
 
 /// Services on the in-memory store, with argon2 at its cheapest and a [`ManualClock`].
 #[derive(Debug, Clone)]
@@ -29,21 +114,10 @@ impl TestCore {
     pub fn new() -> Self {
         let store = InMemoryStore::new();
         let clock = Arc::new(ManualClock::default());
-        let random = Arc::new(OsRandomSource);
-        let hasher = Arc::new(
-            Argon2Hasher::new(Argon2Params::INSECURE_FAST_FOR_TESTS)
-                .unwrap_or_else(|_| unreachable!("valid parameters")),
-        );
+        let ports = TestPorts::over(&store, clock.clone());
         Self {
-            spaces: SpaceService::new(store.spaces.clone(), clock.clone(), random.clone()),
-            tokens: TokenService::new(
-                store.spaces.clone(),
-                store.tokens.clone(),
-                store.events.clone(),
-                hasher,
-                clock.clone(),
-                random,
-            ),
+            spaces: ports.space_service(),
+            tokens: ports.token_service(),
             clock,
             store,
         }

@@ -10,26 +10,26 @@ use time::OffsetDateTime;
 use tollgate_domain::TokenId;
 
 #[derive(Debug, Default)]
-pub(crate) struct LastUsed {
+pub(super) struct LastUsed {
     pending: Mutex<HashMap<TokenId, OffsetDateTime>>,
 }
 
 impl LastUsed {
     /// Notes a use; cheap enough for every request (one short lock, one map insert).
-    pub(crate) fn note(&self, id: TokenId, at: OffsetDateTime) {
+    pub(super) fn note(&self, id: TokenId, at: OffsetDateTime) {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         let last = pending.entry(id).or_insert(at);
         *last = (*last).max(at);
     }
 
     /// Everything noted since the last call.
-    pub(crate) fn take(&self) -> Vec<(TokenId, OffsetDateTime)> {
+    pub(super) fn take(&self) -> Vec<(TokenId, OffsetDateTime)> {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         pending.drain().collect()
     }
 
     /// Puts back what a failed flush could not write, keeping newer notes.
-    pub(crate) fn restore(&self, uses: Vec<(TokenId, OffsetDateTime)>) {
+    pub(super) fn restore(&self, uses: Vec<(TokenId, OffsetDateTime)>) {
         for (id, at) in uses {
             self.note(id, at);
         }

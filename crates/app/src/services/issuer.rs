@@ -1,0 +1,154 @@
+//! Issuing: a new token's id, secret and hash, stored with its `token.created` event. Shared by
+//! creation, rotation and bootstrap, so a token comes into being one way only.
+
+use std::fmt;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use tollgate_domain::{
+    ApiToken, AuditAction, AuditEvent, CreatedBy, NewApiToken, TokenId, TokenName, TokenScope,
+    TokenStatus, TokenString,
+};
+
+use super::errors::IssueError;
+use super::TokenView;
+use crate::error::StoreError;
+use crate::ports::{Clock, HashError, RandomSource, SecretHasher, TokenRepository};
+
+/// A freshly issued token: its metadata and the token string, the only value that ever carries
+/// the secret. Its `Debug` shows the metadata, never the secret.
+pub struct IssuedToken {
+    view: TokenView,
+    secret: TokenString,
+}
+
+impl IssuedToken {
+    /// The stored token (metadata and hash).
+    #[must_use]
+    pub const fn token(&self) -> &ApiToken {
+        &self.view.token
+    }
+
+    /// The stored token and its status (active: it was just issued).
+    #[must_use]
+    pub const fn view(&self) -> &TokenView {
+        &self.view
+    }
+
+    /// The token string to hand to its user, once.
+    #[must_use]
+    pub const fn secret(&self) -> &TokenString {
+        &self.secret
+    }
+
+    /// The metadata and the token string, to move each where it belongs.
+    #[must_use]
+    pub fn into_parts(self) -> (TokenView, TokenString) {
+        (self.view, self.secret)
+    }
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token", &self.view.token)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Mints and stores tokens, and stamps the audit events of token changes.
+#[derive(Clone)]
+pub(crate) struct Issuer {
+    tokens: Arc<dyn TokenRepository>,
+    hasher: Arc<dyn SecretHasher>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+}
+
+impl Issuer {
+    pub(crate) fn new(
+        tokens: Arc<dyn TokenRepository>,
+        hasher: Arc<dyn SecretHasher>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn RandomSource>,
+    ) -> Self {
+        Self {
+            tokens,
+            hasher,
+            clock,
+            random,
+        }
+    }
+
+    /// The hasher new tokens are hashed with (bootstrap also checks a secret with it).
+    pub(crate) fn hasher(&self) -> &dyn SecretHasher {
+        self.hasher.as_ref()
+    }
+
+    /// An audit event of `action` by `actor` on `token`, now.
+    pub(crate) fn event(
+        &self,
+        action: AuditAction,
+        actor: CreatedBy,
+        token: &ApiToken,
+    ) -> AuditEvent {
+        AuditEvent::about(
+            self.random.event_id(),
+            self.clock.now(),
+            action,
+            actor,
+            token,
+        )
+    }
+
+    /// A new token (fresh id, secret and hash) with these attributes, not yet stored.
+    pub(crate) async fn mint(
+        &self,
+        scope: TokenScope,
+        name: TokenName,
+        created_by: CreatedBy,
+        expires_at: Option<OffsetDateTime>,
+        replaces: Option<TokenId>,
+    ) -> Result<IssuedToken, HashError> {
+        let id = self.random.token_id();
+        let secret = self.random.secret();
+        let token = ApiToken::issue(NewApiToken {
+            id,
+            scope,
+            name,
+            created_at: self.clock.now(),
+            created_by,
+            expires_at,
+            replaces,
+            secret_hash: self.hasher.hash(&secret).await?,
+        });
+        Ok(IssuedToken {
+            view: TokenView {
+                token,
+                status: TokenStatus::Active,
+            },
+            secret: TokenString::new(scope.kind(), id, &secret),
+        })
+    }
+
+    /// Mints a token and stores it with its `token.created` event.
+    pub(crate) async fn issue(
+        &self,
+        scope: TokenScope,
+        name: TokenName,
+        created_by: CreatedBy,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<IssuedToken, IssueError> {
+        let issued = self
+            .mint(scope, name, created_by.clone(), expires_at, None)
+            .await?;
+        let event = self.event(AuditAction::TokenCreated, created_by, issued.token());
+        if !self.tokens.insert(issued.token(), &event).await? {
+            return Err(IssueError::Store(StoreError::Failed(
+                "token id collision".into(),
+            )));
+        }
+        Ok(issued)
+    }
+}

@@ -1,0 +1,346 @@
+//! Verification, the hot path run on every API request of the platform: a presented token
+//! string becomes the actor it acts as, or one opaque "invalid".
+//!
+//! [`Verifier::verify_presented`] runs, in this order: the cache (a hit costs a SHA-256 and a
+//! map lookup), the negative cache, the token id's lane, the cache again, the store lookup by
+//! id, the kind, revoked, expired, then argon2id under a permit; and last, if any token was
+//! forgotten while it ran, the row is read again before the answer is cached. The protocol
+//! that keeps a revocation from being missed lives in [`cache`]; who gets past the cache and
+//! when, in [`admission`].
+
+mod admission;
+mod cache;
+mod last_used;
+mod presented;
+mod rejections;
+mod verified;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tollgate_domain::{ApiToken, TokenId};
+use tracing::Instrument;
+
+use self::admission::{HashPermits, Lanes};
+use self::cache::{Lookup, VerifyCache};
+use self::last_used::LastUsed;
+use self::rejections::Rejections;
+use super::errors::VerifyTokenError;
+use crate::error::StoreError;
+use crate::ports::{
+    AuditRepository, Clock, HashError, RandomSource, RevocationEvent, RevocationFeed, SecretHasher,
+    TokenRepository,
+};
+
+pub use self::presented::PresentedToken;
+pub use self::verified::VerifiedToken;
+
+/// Bounds of the verification cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyCacheConfig {
+    /// Most verified tokens kept; 0 turns the positive cache off (argon2 on every request).
+    pub capacity: u64,
+    /// Longest time a verified token is trusted without asking the store again. Also bounds how
+    /// long another node's revocation can go unseen if its notification is lost.
+    pub ttl: Duration,
+    /// Most unknown token ids remembered.
+    pub negative_capacity: u64,
+    /// How long an unknown token id is remembered.
+    pub negative_ttl: Duration,
+    /// Most argon2 verifications running at once.
+    pub max_concurrent_hashes: usize,
+}
+
+impl Default for VerifyCacheConfig {
+    fn default() -> Self {
+        Self {
+            capacity: 100_000,
+            ttl: Duration::from_secs(300),
+            negative_capacity: 100_000,
+            negative_ttl: Duration::from_secs(30),
+            // One per core: the hashing threads run at the lowest OS priority, so a flood of
+            // wrong secrets only gets the CPU that cached traffic leaves.
+            max_concurrent_hashes: std::thread::available_parallelism()
+                .map_or(1, std::num::NonZeroUsize::get),
+        }
+    }
+}
+
+impl VerifyCacheConfig {
+    /// No caching at all: every verification asks the store and runs argon2 (for comparison
+    /// benchmarks and for embedders that want it).
+    #[must_use]
+    pub fn disabled() -> Self {
+        Self {
+            capacity: 0,
+            negative_capacity: 0,
+            ..Self::default()
+        }
+    }
+}
+
+/// Turns presented token strings into verified tokens, with the cache, lanes and argon2
+/// permits that make it cheap. One per node, shared by every request.
+pub struct Verifier {
+    tokens: Arc<dyn TokenRepository>,
+    hasher: Arc<dyn SecretHasher>,
+    clock: Arc<dyn Clock>,
+    cache: VerifyCache,
+    lanes: Lanes,
+    permits: HashPermits,
+    rejections: Rejections,
+    last_used: LastUsed,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Logs why a token was refused (never the token) and gives the one opaque answer.
+fn reject(id: TokenId, reason: &'static str) -> VerifyTokenError {
+    tracing::debug!(token_id = %id, reason, "token rejected");
+    VerifyTokenError::Invalid
+}
+
+impl Verifier {
+    /// A verifier over these ports, with a cache of these bounds. `events` and `random` record
+    /// rejected uses of revoked and expired tokens.
+    #[must_use]
+    pub fn new(
+        tokens: Arc<dyn TokenRepository>,
+        events: Arc<dyn AuditRepository>,
+        hasher: Arc<dyn SecretHasher>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn RandomSource>,
+        config: &VerifyCacheConfig,
+    ) -> Self {
+        let cache = VerifyCache::new(config);
+        Self {
+            lanes: Lanes::new(cache.is_on()),
+            permits: HashPermits::new(config.max_concurrent_hashes),
+            rejections: Rejections::new(events, random, Arc::clone(&clock)),
+            last_used: LastUsed::default(),
+            cache,
+            tokens,
+            hasher,
+            clock,
+        }
+    }
+
+    /// Verifies a presented token string: [`PresentedToken::parse`], then
+    /// [`Self::verify_presented`].
+    ///
+    /// # Errors
+    /// [`VerifyTokenError::Invalid`], or [`VerifyTokenError::Store`] when the store is down.
+    pub async fn verify(&self, presented: &str) -> Result<VerifiedToken, VerifyTokenError> {
+        self.verify_presented(&PresentedToken::parse(presented)?)
+            .await
+    }
+
+    /// Verifies a token that passed the offline checks: the cache, lookup by id, revoked,
+    /// expired, then argon2id. Every failure is the same [`VerifyTokenError::Invalid`]; the
+    /// reason is logged with the token id, never the token. A success is noted for
+    /// `last_used_at` (written by [`Self::flush_last_used`]).
+    ///
+    /// # Errors
+    /// [`VerifyTokenError::Invalid`], or [`VerifyTokenError::Store`] when the store is down.
+    pub async fn verify_presented(
+        &self,
+        presented: &PresentedToken,
+    ) -> Result<VerifiedToken, VerifyTokenError> {
+        let id = presented.id();
+        if let Some(answer) = self.answer_from_cache(presented).await {
+            return answer;
+        }
+        if self.cache.is_known_unknown(id) {
+            return Err(reject(id, "unknown id (remembered)"));
+        }
+        // One verification of this id at a time from here on; the others wait, then usually
+        // find its result cached. Held until the result is cached.
+        let _lane = self.lanes.enter(id).await;
+        if let Some(answer) = self.answer_from_cache(presented).await {
+            return answer;
+        }
+        let ticket = self.cache.ticket();
+        let token = self.check_against_store(presented).await?;
+        // A revocation or rotation may have landed while this request waited for argon2 (the
+        // permits queue under a flood): then the row read above is stale, so read it again
+        // before saying yes. Invalidations are rare, so this costs nothing in the common case.
+        let token = if ticket.is_stale() {
+            self.tokens
+                .get(id)
+                .await?
+                .ok_or_else(|| reject(id, "deleted while verifying"))?
+        } else {
+            token
+        };
+        let now = self.clock.now();
+        if !token.is_live_at(now) {
+            return Err(reject(id, "revoked or expired while verifying"));
+        }
+        self.last_used.note(id, now);
+        let verified = Arc::new(VerifiedToken::of(token));
+        ticket.insert(*presented.digest(), Arc::clone(&verified));
+        Ok(Arc::unwrap_or_clone(verified))
+    }
+
+    /// The stored token behind `presented` if it is live and the secret matches.
+    async fn check_against_store(
+        &self,
+        presented: &PresentedToken,
+    ) -> Result<ApiToken, VerifyTokenError> {
+        let id = presented.id();
+        let Some(token) = self.tokens.get(id).await? else {
+            self.cache.remember_unknown(id);
+            return Err(reject(id, "unknown id"));
+        };
+        if token.scope().kind() != presented.kind() {
+            return Err(reject(id, "kind does not match the stored token"));
+        }
+        if !token.is_live_at(self.clock.now()) {
+            // No argon2 for a dead token: the event is throttled per token instead, so a flood
+            // of it costs one write a minute, not one hash a request.
+            self.rejections.record(&token).await;
+            return Err(reject(
+                id,
+                if token.revoked_at().is_some() {
+                    "revoked"
+                } else {
+                    "expired"
+                },
+            ));
+        }
+        if !self.secret_matches(presented, &token).await {
+            return Err(reject(id, "wrong secret"));
+        }
+        Ok(token)
+    }
+
+    /// What the cache alone can say of a presented token: `None` when it has to be verified.
+    async fn answer_from_cache(
+        &self,
+        presented: &PresentedToken,
+    ) -> Option<Result<VerifiedToken, VerifyTokenError>> {
+        let id = presented.id();
+        match self.cache.lookup(id, presented.digest()) {
+            Lookup::Hit(hit) => {
+                let now = self.clock.now();
+                if hit.token.is_expired_at(now) {
+                    self.cache.forget(id);
+                    self.rejections.record(&hit.token).await;
+                    return Some(Err(reject(id, "expired")));
+                }
+                self.last_used.note(id, now);
+                Some(Ok(VerifiedToken::clone(&hit)))
+            }
+            // This node verified this id's one valid string and holds its digest: any other
+            // string with the same id (the id encoding is one-to-one) carries another secret,
+            // which argon2 would refuse. So a flood of forgeries against a token in use costs
+            // a SHA-256 each, no store lookup and no argon2.
+            Lookup::OtherSecret => Some(Err(reject(id, "wrong secret for a cached id"))),
+            Lookup::Miss => None,
+        }
+    }
+
+    /// The verification of `presented` if this node has it cached and it has not expired; never
+    /// asks the store or runs argon2. Lets a known-good token through where a full verification
+    /// would be refused for other reasons (a rate limit on its id that a guesser tripped).
+    #[must_use]
+    pub fn verify_cached(&self, presented: &PresentedToken) -> Option<VerifiedToken> {
+        let Lookup::Hit(hit) = self.cache.lookup(presented.id(), presented.digest()) else {
+            return None;
+        };
+        let now = self.clock.now();
+        if hit.token.is_expired_at(now) {
+            return None;
+        }
+        self.last_used.note(presented.id(), now);
+        Some(VerifiedToken::clone(&hit))
+    }
+
+    async fn secret_matches(&self, presented: &PresentedToken, token: &ApiToken) -> bool {
+        let permit = self.permits.acquire().await;
+        let hasher = Arc::clone(&self.hasher);
+        let (secret, hash) = (presented.secret().clone(), token.secret_hash().clone());
+        let hashing = async move {
+            let _permit = permit;
+            hasher.verify(&secret, &hash).await
+        }
+        .instrument(tracing::Span::current());
+        // The hash runs as a task of its own that owns the permit: if the client hangs up, this
+        // future is dropped but argon2 keeps its core until it finishes, and so must the permit,
+        // or a flood of requests that hang up at once would run unbounded argon2s. Outside a
+        // tokio runtime (an embedder's own executor) it runs in place instead.
+        let matches = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => match runtime.spawn(hashing).await {
+                Ok(matches) => matches,
+                Err(failed) => Err(HashError(Box::new(failed))),
+            },
+            Err(_) => hashing.await,
+        };
+        matches.unwrap_or_else(|error| {
+            tracing::error!(token_id = %token.id(), error = &error as &dyn std::error::Error, "stored hash could not be checked");
+            false
+        })
+    }
+
+    /// Drops what this node knows of `id`: it was revoked or rotated, its expiry changed, or it
+    /// was registered anew. The next use asks the store.
+    pub fn forget(&self, id: TokenId) {
+        self.cache.forget(id);
+    }
+
+    /// Empties this node's cache, e.g. because it may have missed another node's revocations.
+    pub fn forget_all(&self) {
+        self.cache.forget_all();
+    }
+
+    /// Applies another node's revocations to this node's cache, forever: each revoked token is
+    /// forgotten, and a lost feed empties the cache (it may have missed some). Spawn it once
+    /// per node next to the server.
+    pub async fn follow_revocations(&self, mut feed: impl RevocationFeed) {
+        loop {
+            match feed.next().await {
+                RevocationEvent::Revoked(id) => {
+                    tracing::debug!(token_id = %id, "revoked on another node: forgotten");
+                    self.cache.forget(id);
+                }
+                RevocationEvent::Lost => {
+                    tracing::warn!("revocation feed lost: forgetting every cached verification");
+                    self.cache.forget_all();
+                }
+            }
+        }
+    }
+
+    /// How many verified tokens this node caches now (approximate).
+    #[must_use]
+    pub fn cached_tokens(&self) -> u64 {
+        self.cache.len()
+    }
+
+    /// Writes the `last_used_at` of every token verified since the last flush, in one store
+    /// call. Call it every `TOLLGATE_LAST_USED_FLUSH_SECONDS` and once at shutdown. On failure
+    /// the uses are kept for the next flush.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store fails.
+    pub async fn flush_last_used(&self) -> Result<usize, StoreError> {
+        let uses = self.last_used.take();
+        if uses.is_empty() {
+            return Ok(0);
+        }
+        match self.tokens.record_last_used(&uses).await {
+            Ok(()) => Ok(uses.len()),
+            Err(error) => {
+                self.last_used.restore(uses);
+                Err(error)
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Rejected uses of revoked or expired tokens, recorded as audit events at most once per token
+//! per interval: a flood of a revoked token must not become a flood of writes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::sync::Cache;
+use tollgate_domain::{ApiToken, AuditAction, AuditEvent, CreatedBy, TokenId};
+
+use crate::ports::{AuditRepository, Clock, RandomSource};
+
+/// How often at most one token's rejected uses are recorded.
+const REJECTION_EVENT_INTERVAL: Duration = Duration::from_secs(60);
+
+pub(super) struct Rejections {
+    events: Arc<dyn AuditRepository>,
+    random: Arc<dyn RandomSource>,
+    clock: Arc<dyn Clock>,
+    recent: Cache<TokenId, ()>,
+}
+
+impl Rejections {
+    pub(super) fn new(
+        events: Arc<dyn AuditRepository>,
+        random: Arc<dyn RandomSource>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            events,
+            random,
+            clock,
+            recent: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(REJECTION_EVENT_INTERVAL)
+                .build(),
+        }
+    }
+
+    /// Records that `token`, revoked or expired, was presented, unless it was recorded within
+    /// the interval. A failure to record is logged, never the caller's problem.
+    pub(super) async fn record(&self, token: &ApiToken) {
+        let id = token.id();
+        if self.recent.contains_key(&id) {
+            return;
+        }
+        self.recent.insert(id, ());
+        let event = AuditEvent::about(
+            self.random.event_id(),
+            self.clock.now(),
+            AuditAction::TokenRejected,
+            CreatedBy::Token(id),
+            token,
+        );
+        if let Err(error) = self.events.record(&event).await {
+            tracing::warn!(token_id = %id, error = &error as &dyn std::error::Error, "could not record a rejected use");
+        }
+    }
+}

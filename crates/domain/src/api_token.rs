@@ -1,0 +1,506 @@
+//! The API token entity: what a store keeps of a token, and the transitions of its life
+//! (issue, revoke, rotate, use). Its fields are private, so every store applies the same rules
+//! by calling these methods, and a value read back from a store goes through
+//! [`ApiToken::restore`], which checks what the methods guarantee.
+
+use time::OffsetDateTime;
+
+use crate::ids::{SpaceId, TokenId};
+use crate::lifecycle::GracePeriod;
+use crate::token::{CreatedBy, SecretHash, TokenLevel, TokenName, TokenScope, TokenStatus};
+use crate::token_format::hint;
+
+/// A rotation: the token that replaced this one, and when. Both or neither, by construction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Replacement {
+    by: TokenId,
+    at: OffsetDateTime,
+}
+
+/// A stored API token: its metadata and the hash of its secret. The secret itself is not here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    id: TokenId,
+    scope: TokenScope,
+    name: TokenName,
+    created_at: OffsetDateTime,
+    created_by: CreatedBy,
+    expires_at: Option<OffsetDateTime>,
+    last_used_at: Option<OffsetDateTime>,
+    revoked_at: Option<OffsetDateTime>,
+    replaces: Option<TokenId>,
+    replacement: Option<Replacement>,
+    secret_hash: SecretHash,
+}
+
+/// What a new token is made of: everything but the state its life gives it later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiToken {
+    /// UUID v7, also carried in the token string.
+    pub id: TokenId,
+    /// Instance, or a space and a level.
+    pub scope: TokenScope,
+    /// Human-given name.
+    pub name: TokenName,
+    /// When it is issued.
+    pub created_at: OffsetDateTime,
+    /// Who issues it.
+    pub created_by: CreatedBy,
+    /// When it stops verifying, if ever (the lifetime policy has been applied).
+    pub expires_at: Option<OffsetDateTime>,
+    /// The token it replaces, for a rotation's new token.
+    pub replaces: Option<TokenId>,
+    /// argon2id hash of its secret.
+    pub secret_hash: SecretHash,
+}
+
+/// Every column a store keeps of a token, to rebuild it with [`ApiToken::restore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// See [`ApiToken::id`].
+    pub id: TokenId,
+    /// See [`ApiToken::scope`].
+    pub scope: TokenScope,
+    /// See [`ApiToken::name`].
+    pub name: TokenName,
+    /// See [`ApiToken::created_at`].
+    pub created_at: OffsetDateTime,
+    /// See [`ApiToken::created_by`].
+    pub created_by: CreatedBy,
+    /// See [`ApiToken::expires_at`].
+    pub expires_at: Option<OffsetDateTime>,
+    /// See [`ApiToken::last_used_at`].
+    pub last_used_at: Option<OffsetDateTime>,
+    /// See [`ApiToken::revoked_at`].
+    pub revoked_at: Option<OffsetDateTime>,
+    /// See [`ApiToken::replaces`].
+    pub replaces: Option<TokenId>,
+    /// See [`ApiToken::replaced_by`].
+    pub replaced_by: Option<TokenId>,
+    /// See [`ApiToken::rotated_at`].
+    pub rotated_at: Option<OffsetDateTime>,
+    /// See [`ApiToken::secret_hash`].
+    pub secret_hash: SecretHash,
+}
+
+/// A stored token that no sequence of transitions can produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRecordError {
+    /// `replaced_by` without `rotated_at`, or the other way round.
+    #[error("replaced_by and rotated_at must be set together")]
+    HalfRotated,
+}
+
+/// Only an active token can be rotated; this one is in another status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("only an active token can be rotated; this one is {}", .0.as_str())]
+pub struct NotActive(pub TokenStatus);
+
+impl ApiToken {
+    /// A freshly issued token: active, never used, never revoked or rotated.
+    #[must_use]
+    pub fn issue(new: NewApiToken) -> Self {
+        Self {
+            id: new.id,
+            scope: new.scope,
+            name: new.name,
+            created_at: new.created_at,
+            created_by: new.created_by,
+            expires_at: new.expires_at,
+            last_used_at: None,
+            revoked_at: None,
+            replaces: new.replaces,
+            replacement: None,
+            secret_hash: new.secret_hash,
+        }
+    }
+
+    /// Rebuilds a token from what a store kept.
+    ///
+    /// # Errors
+    /// [`TokenRecordError`] for a record that the transitions cannot produce.
+    pub fn restore(record: TokenRecord) -> Result<Self, TokenRecordError> {
+        let replacement = match (record.replaced_by, record.rotated_at) {
+            (Some(by), Some(at)) => Some(Replacement { by, at }),
+            (None, None) => None,
+            _ => return Err(TokenRecordError::HalfRotated),
+        };
+        Ok(Self {
+            id: record.id,
+            scope: record.scope,
+            name: record.name,
+            created_at: record.created_at,
+            created_by: record.created_by,
+            expires_at: record.expires_at,
+            last_used_at: record.last_used_at,
+            revoked_at: record.revoked_at,
+            replaces: record.replaces,
+            replacement,
+            secret_hash: record.secret_hash,
+        })
+    }
+
+    /// UUID v7, also carried in the token string.
+    #[must_use]
+    pub const fn id(&self) -> TokenId {
+        self.id
+    }
+
+    /// Instance, or a space and a level.
+    #[must_use]
+    pub const fn scope(&self) -> TokenScope {
+        self.scope
+    }
+
+    /// The level (admin for an instance token).
+    #[must_use]
+    pub const fn level(&self) -> TokenLevel {
+        self.scope.level()
+    }
+
+    /// The space, or `None` for an instance admin token.
+    #[must_use]
+    pub const fn space_id(&self) -> Option<SpaceId> {
+        self.scope.space_id()
+    }
+
+    /// Human-given name.
+    #[must_use]
+    pub const fn name(&self) -> &TokenName {
+        &self.name
+    }
+
+    /// When it was issued.
+    #[must_use]
+    pub const fn created_at(&self) -> OffsetDateTime {
+        self.created_at
+    }
+
+    /// Who issued it.
+    #[must_use]
+    pub const fn created_by(&self) -> &CreatedBy {
+        &self.created_by
+    }
+
+    /// When it stops verifying, if ever.
+    #[must_use]
+    pub const fn expires_at(&self) -> Option<OffsetDateTime> {
+        self.expires_at
+    }
+
+    /// The last successful verification, as far as the store knows.
+    #[must_use]
+    pub const fn last_used_at(&self) -> Option<OffsetDateTime> {
+        self.last_used_at
+    }
+
+    /// When it was revoked.
+    #[must_use]
+    pub const fn revoked_at(&self) -> Option<OffsetDateTime> {
+        self.revoked_at
+    }
+
+    /// The token this one replaced by rotation.
+    #[must_use]
+    pub const fn replaces(&self) -> Option<TokenId> {
+        self.replaces
+    }
+
+    /// The token that replaced this one by rotation.
+    #[must_use]
+    pub fn replaced_by(&self) -> Option<TokenId> {
+        self.replacement.map(|r| r.by)
+    }
+
+    /// When this token was rotated (its `expires_at` then became the end of the grace period).
+    #[must_use]
+    pub fn rotated_at(&self) -> Option<OffsetDateTime> {
+        self.replacement.map(|r| r.at)
+    }
+
+    /// argon2id hash of the secret.
+    #[must_use]
+    pub const fn secret_hash(&self) -> &SecretHash {
+        &self.secret_hash
+    }
+
+    /// The non-secret hint shown in lists (kind prefix and the start of the id).
+    #[must_use]
+    pub fn hint(&self) -> String {
+        hint(self.scope.kind(), self.id)
+    }
+
+    /// Whether `expires_at` has passed at `now`. A token expires at the instant itself.
+    #[must_use]
+    pub fn is_expired_at(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Whether the token can still be used at `now`: neither revoked nor expired. A rotated
+    /// token is live until its grace period (its `expires_at`) ends.
+    #[must_use]
+    pub fn is_live_at(&self, now: OffsetDateTime) -> bool {
+        self.revoked_at.is_none() && !self.is_expired_at(now)
+    }
+
+    /// Where the token is in its life at `now`.
+    #[must_use]
+    pub fn status_at(&self, now: OffsetDateTime) -> TokenStatus {
+        if self.revoked_at.is_some() {
+            TokenStatus::Revoked
+        } else if self.replacement.is_some() {
+            TokenStatus::Rotated
+        } else if self.is_expired_at(now) {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Active
+        }
+    }
+
+    /// Revokes the token at `at`. Revoking a revoked token changes nothing: the first revocation
+    /// time is kept. Returns whether the token changed.
+    pub fn revoke(&mut self, at: OffsetDateTime) -> bool {
+        if self.revoked_at.is_some() {
+            return false;
+        }
+        self.revoked_at = Some(at);
+        true
+    }
+
+    /// Whether the token can be rotated at `at`: only an active one can.
+    ///
+    /// # Errors
+    /// [`NotActive`] with the token's status.
+    pub fn can_rotate_at(&self, at: OffsetDateTime) -> Result<(), NotActive> {
+        match self.status_at(at) {
+            TokenStatus::Active => Ok(()),
+            status => Err(NotActive(status)),
+        }
+    }
+
+    /// Marks the token replaced by `replacement` at `at`. It keeps working for `grace`, and its
+    /// expiry becomes the earlier of its own and the grace period's end.
+    ///
+    /// # Errors
+    /// [`NotActive`], changing nothing, for a revoked, expired or already rotated token.
+    pub fn rotate(
+        &mut self,
+        replacement: TokenId,
+        at: OffsetDateTime,
+        grace: GracePeriod,
+    ) -> Result<(), NotActive> {
+        self.can_rotate_at(at)?;
+        let grace_end = at.saturating_add(grace.duration());
+        self.expires_at = Some(self.expires_at.map_or(grace_end, |own| own.min(grace_end)));
+        self.replacement = Some(Replacement {
+            by: replacement,
+            at,
+        });
+        Ok(())
+    }
+
+    /// Notes a successful use at `at`; the latest use wins.
+    pub fn record_use(&mut self, at: OffsetDateTime) {
+        self.last_used_at = Some(self.last_used_at.map_or(at, |last| last.max(at)));
+    }
+
+    /// The token as a reader sees it: one without READ_ADMIN_API_TOKEN does not learn which
+    /// (admin-level) token created it (see [`CreatedBy::as_seen_by`]).
+    #[must_use]
+    pub fn seen_with(mut self, reads_admin_tokens: bool) -> Self {
+        self.created_by = self.created_by.as_seen_by(reads_admin_tokens);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
+    }
+
+    fn id(n: u128) -> TokenId {
+        TokenId::from_uuid(Uuid::from_u128(n))
+    }
+
+    fn token(expires_in: Option<Duration>) -> ApiToken {
+        ApiToken::issue(new(expires_in))
+    }
+
+    fn new(expires_in: Option<Duration>) -> NewApiToken {
+        NewApiToken {
+            id: id(7),
+            scope: TokenScope::Space {
+                space_id: SpaceId::from_uuid(Uuid::from_u128(1)),
+                level: TokenLevel::Client,
+            },
+            name: TokenName::parse("ci").unwrap_or_else(|_| unreachable!()),
+            created_at: now(),
+            created_by: CreatedBy::System,
+            expires_at: expires_in.map(|d| now() + d),
+            replaces: None,
+            secret_hash: SecretHash::new("$argon2id$v=19$secret-looking".into()),
+        }
+    }
+
+    fn grace(seconds: u64) -> GracePeriod {
+        GracePeriod::from_seconds(seconds).unwrap_or_else(|_| unreachable!())
+    }
+
+    fn record(token: &ApiToken) -> TokenRecord {
+        TokenRecord {
+            id: token.id(),
+            scope: token.scope(),
+            name: token.name().clone(),
+            created_at: token.created_at(),
+            created_by: token.created_by().clone(),
+            expires_at: token.expires_at(),
+            last_used_at: token.last_used_at(),
+            revoked_at: token.revoked_at(),
+            replaces: token.replaces(),
+            replaced_by: token.replaced_by(),
+            rotated_at: token.rotated_at(),
+            secret_hash: token.secret_hash().clone(),
+        }
+    }
+
+    #[test]
+    fn status_prefers_revoked_then_expired() {
+        assert_eq!(token(None).status_at(now()), TokenStatus::Active);
+        assert_eq!(
+            token(Some(Duration::seconds(1))).status_at(now()),
+            TokenStatus::Active
+        );
+        let mut expired = token(Some(Duration::ZERO));
+        assert_eq!(expired.status_at(now()), TokenStatus::Expired);
+        assert!(expired.revoke(now()));
+        assert_eq!(expired.status_at(now()), TokenStatus::Revoked);
+    }
+
+    #[test]
+    fn a_rotated_token_is_rotated_until_revoked() {
+        let mut t = token(Some(Duration::hours(1)));
+        assert_eq!(t.rotate(id(8), now(), grace(60)), Ok(()));
+        assert_eq!(t.status_at(now()), TokenStatus::Rotated);
+        assert_eq!(t.status_at(now() + Duration::days(1)), TokenStatus::Rotated);
+        t.revoke(now());
+        assert_eq!(t.status_at(now()), TokenStatus::Revoked);
+    }
+
+    #[test]
+    fn revoking_keeps_the_first_revocation_time() {
+        let mut t = token(None);
+        assert!(t.revoke(now()));
+        assert!(!t.revoke(now() + Duration::hours(1)));
+        assert_eq!(t.revoked_at(), Some(now()));
+    }
+
+    #[test]
+    fn rotation_ends_the_old_token_at_the_earlier_of_its_expiry_and_the_grace_end() {
+        let mut long = token(Some(Duration::days(30)));
+        assert_eq!(long.rotate(id(8), now(), grace(3600)), Ok(()));
+        assert_eq!(long.expires_at(), Some(now() + Duration::hours(1)));
+        assert_eq!(long.replaced_by(), Some(id(8)));
+        assert_eq!(long.rotated_at(), Some(now()));
+
+        let mut short = token(Some(Duration::minutes(5)));
+        assert_eq!(short.rotate(id(8), now(), grace(3600)), Ok(()));
+        assert_eq!(short.expires_at(), Some(now() + Duration::minutes(5)));
+
+        let mut forever = token(None);
+        assert_eq!(forever.rotate(id(8), now(), grace(0)), Ok(()));
+        assert_eq!(forever.expires_at(), Some(now()));
+        assert!(!forever.is_live_at(now()));
+    }
+
+    #[test]
+    fn only_an_active_token_rotates_and_a_refused_rotation_changes_nothing() {
+        let mut rotated = token(None);
+        assert_eq!(rotated.rotate(id(8), now(), grace(60)), Ok(()));
+        let mut revoked = token(None);
+        revoked.revoke(now());
+        let expired = token(Some(Duration::ZERO));
+        for (mut t, status) in [
+            (rotated, TokenStatus::Rotated),
+            (revoked, TokenStatus::Revoked),
+            (expired, TokenStatus::Expired),
+        ] {
+            let before = t.clone();
+            assert_eq!(t.rotate(id(9), now(), grace(60)), Err(NotActive(status)));
+            assert_eq!(t, before);
+        }
+    }
+
+    #[test]
+    fn a_grace_period_near_the_end_of_time_never_overflows() {
+        let end = time::PrimitiveDateTime::MAX.assume_utc() - Duration::days(1);
+        let mut t = token(None);
+        assert_eq!(
+            t.rotate(id(8), end, grace(GracePeriod::MAX_SECONDS)),
+            Ok(())
+        );
+        assert!(t.expires_at().is_some_and(|at| at > end));
+    }
+
+    #[test]
+    fn uses_keep_the_latest_time() {
+        let mut t = token(None);
+        t.record_use(now() + Duration::seconds(10));
+        t.record_use(now() + Duration::seconds(5));
+        assert_eq!(t.last_used_at(), Some(now() + Duration::seconds(10)));
+    }
+
+    #[test]
+    fn every_token_the_transitions_make_restores_as_it_was() {
+        let mut rotated = token(Some(Duration::days(1)));
+        rotated.record_use(now());
+        assert_eq!(rotated.rotate(id(8), now(), grace(60)), Ok(()));
+        let mut revoked = token(None);
+        revoked.revoke(now());
+        for t in [token(None), rotated, revoked] {
+            assert_eq!(ApiToken::restore(record(&t)), Ok(t));
+        }
+    }
+
+    #[test]
+    fn a_half_rotated_record_is_refused() {
+        let t = token(None);
+        let only_replaced = TokenRecord {
+            replaced_by: Some(id(8)),
+            ..record(&t)
+        };
+        let only_rotated = TokenRecord {
+            rotated_at: Some(now()),
+            ..record(&t)
+        };
+        for broken in [only_replaced, only_rotated] {
+            assert_eq!(
+                ApiToken::restore(broken),
+                Err(TokenRecordError::HalfRotated)
+            );
+        }
+    }
+
+    #[test]
+    fn the_creator_is_hidden_from_readers_of_client_tokens_only() {
+        let by_token = ApiToken::issue(NewApiToken {
+            created_by: CreatedBy::Token(id(5)),
+            ..new(None)
+        });
+        assert_eq!(
+            by_token.clone().seen_with(false).created_by(),
+            &CreatedBy::UndisclosedToken
+        );
+        assert_eq!(by_token.clone().seen_with(true), by_token);
+    }
+
+    #[test]
+    fn secret_hash_debug_is_redacted() {
+        assert!(!format!("{:?}", token(None)).contains("secret-looking"));
+    }
+}
