@@ -140,6 +140,25 @@ impl ApiToken {
         })
     }
 
+    /// Every column a store keeps of this token: what [`ApiToken::restore`] takes back.
+    #[must_use]
+    pub fn record(&self) -> TokenRecord {
+        TokenRecord {
+            id: self.id,
+            scope: self.scope,
+            name: self.name.clone(),
+            created_at: self.created_at,
+            created_by: self.created_by.clone(),
+            expires_at: self.expires_at,
+            last_used_at: self.last_used_at,
+            revoked_at: self.revoked_at,
+            replaces: self.replaces,
+            replaced_by: self.replaced_by(),
+            rotated_at: self.rotated_at(),
+            secret_hash: self.secret_hash.clone(),
+        }
+    }
+
     /// UUID v7, also carried in the token string.
     #[must_use]
     pub const fn id(&self) -> TokenId {
@@ -352,23 +371,6 @@ mod tests {
         GracePeriod::from_seconds(seconds).unwrap_or_else(|_| unreachable!())
     }
 
-    fn record(token: &ApiToken) -> TokenRecord {
-        TokenRecord {
-            id: token.id(),
-            scope: token.scope(),
-            name: token.name().clone(),
-            created_at: token.created_at(),
-            created_by: token.created_by().clone(),
-            expires_at: token.expires_at(),
-            last_used_at: token.last_used_at(),
-            revoked_at: token.revoked_at(),
-            replaces: token.replaces(),
-            replaced_by: token.replaced_by(),
-            rotated_at: token.rotated_at(),
-            secret_hash: token.secret_hash().clone(),
-        }
-    }
-
     #[test]
     fn status_prefers_revoked_then_expired() {
         assert_eq!(token(None).status_at(now()), TokenStatus::Active);
@@ -463,7 +465,7 @@ mod tests {
         let mut revoked = token(None);
         revoked.revoke(now());
         for t in [token(None), rotated, revoked] {
-            assert_eq!(ApiToken::restore(record(&t)), Ok(t));
+            assert_eq!(ApiToken::restore(t.record()), Ok(t));
         }
     }
 
@@ -472,11 +474,11 @@ mod tests {
         let t = token(None);
         let only_replaced = TokenRecord {
             replaced_by: Some(id(8)),
-            ..record(&t)
+            ..t.record()
         };
         let only_rotated = TokenRecord {
             rotated_at: Some(now()),
-            ..record(&t)
+            ..t.record()
         };
         for broken in [only_replaced, only_rotated] {
             assert_eq!(

@@ -62,7 +62,9 @@ impl TokenService {
             replaces: None,
             secret_hash: hasher.hash(parsed.secret()).await?,
         });
-        let event = issuer.event(AuditAction::TokenCreated, CreatedBy::System, &token);
+        let event = issuer
+            .stamp()
+            .event(AuditAction::TokenCreated, CreatedBy::System, &token);
         if self.repository().insert(&token, &event).await? {
             // A token of that id may have been cached as unknown, or with another secret.
             self.verifier().forget(token.id());

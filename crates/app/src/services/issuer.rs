@@ -10,8 +10,8 @@ use tollgate_domain::{
     TokenStatus, TokenString,
 };
 
+use super::commands::TokenView;
 use super::errors::IssueError;
-use super::TokenView;
 use crate::error::StoreError;
 use crate::ports::{Clock, HashError, RandomSource, SecretHasher, TokenRepository};
 
@@ -57,33 +57,17 @@ impl fmt::Debug for IssuedToken {
     }
 }
 
-/// Mints and stores tokens, and stamps the audit events of token changes.
+/// Stamps audit events with a fresh id and the time: one way to make an event, for every part
+/// that records one.
 #[derive(Clone)]
-pub(crate) struct Issuer {
-    tokens: Arc<dyn TokenRepository>,
-    hasher: Arc<dyn SecretHasher>,
+pub(crate) struct EventStamp {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
 }
 
-impl Issuer {
-    pub(crate) fn new(
-        tokens: Arc<dyn TokenRepository>,
-        hasher: Arc<dyn SecretHasher>,
-        clock: Arc<dyn Clock>,
-        random: Arc<dyn RandomSource>,
-    ) -> Self {
-        Self {
-            tokens,
-            hasher,
-            clock,
-            random,
-        }
-    }
-
-    /// The hasher new tokens are hashed with (bootstrap also checks a secret with it).
-    pub(crate) fn hasher(&self) -> &dyn SecretHasher {
-        self.hasher.as_ref()
+impl EventStamp {
+    pub(crate) fn new(clock: Arc<dyn Clock>, random: Arc<dyn RandomSource>) -> Self {
+        Self { clock, random }
     }
 
     /// An audit event of `action` by `actor` on `token`, now.
@@ -100,6 +84,43 @@ impl Issuer {
             actor,
             token,
         )
+    }
+}
+
+/// Mints and stores tokens, and stamps the audit events of token changes.
+#[derive(Clone)]
+pub(crate) struct Issuer {
+    tokens: Arc<dyn TokenRepository>,
+    hasher: Arc<dyn SecretHasher>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+    stamp: EventStamp,
+}
+
+impl Issuer {
+    pub(crate) fn new(
+        tokens: Arc<dyn TokenRepository>,
+        hasher: Arc<dyn SecretHasher>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn RandomSource>,
+    ) -> Self {
+        Self {
+            stamp: EventStamp::new(Arc::clone(&clock), Arc::clone(&random)),
+            tokens,
+            hasher,
+            clock,
+            random,
+        }
+    }
+
+    /// The hasher new tokens are hashed with (bootstrap also checks a secret with it).
+    pub(crate) fn hasher(&self) -> &dyn SecretHasher {
+        self.hasher.as_ref()
+    }
+
+    /// What stamps the audit events of token changes.
+    pub(crate) const fn stamp(&self) -> &EventStamp {
+        &self.stamp
     }
 
     /// A new token (fresh id, secret and hash) with these attributes, not yet stored.
@@ -143,7 +164,9 @@ impl Issuer {
         let issued = self
             .mint(scope, name, created_by.clone(), expires_at, None)
             .await?;
-        let event = self.event(AuditAction::TokenCreated, created_by, issued.token());
+        let event = self
+            .stamp
+            .event(AuditAction::TokenCreated, created_by, issued.token());
         if !self.tokens.insert(issued.token(), &event).await? {
             return Err(IssueError::Store(StoreError::Failed(
                 "token id collision".into(),

@@ -8,6 +8,7 @@
 
 mod access;
 mod bootstrap;
+mod commands;
 mod errors;
 mod issuer;
 mod space_service;
@@ -15,13 +16,14 @@ mod token_service;
 mod verify;
 
 pub use bootstrap::{mint_token_string, BootstrapOutcome};
+pub use commands::{ListTokens, NewToken, RotateToken, TokenView};
 pub use errors::{
     BootstrapError, CreateTokenError, GetTokenError, ListEventsError, ListTokensError,
     RevokeTokenError, RotateTokenError, VerifyTokenError,
 };
 pub use issuer::IssuedToken;
 pub use space_service::{CreateSpaceError, GetSpaceError, ListSpacesError, NewSpace, SpaceService};
-pub use token_service::{ListTokens, NewToken, RotateToken, TokenService, TokenView};
+pub use token_service::TokenService;
 pub use verify::{PresentedToken, VerifiedToken, Verifier, VerifyCacheConfig};
 
 #[cfg(test)]

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tollgate_domain::{
     allows, as_seen_by, create_permission, Actor, ApiToken, AuditAction, AuditEvent, EventId,
-    GracePeriod, LifetimeError, LifetimePolicy, Permission, Resource, SpaceId, TokenId, TokenLevel,
-    TokenName, TokenScope, TokenStatus,
+    LifetimeError, LifetimePolicy, Permission, Resource, SpaceId, TokenId, TokenLevel, TokenScope,
 };
 
 use super::access::{unreachable_as_not_found, Access};
+use super::commands::{ListTokens, NewToken, RotateToken, TokenView};
 use super::errors::{
     CreateTokenError, GetTokenError, ListEventsError, ListTokensError, RevokeTokenError,
     RotateTokenError, VerifyTokenError,
@@ -23,7 +23,7 @@ use super::verify::{VerifiedToken, Verifier, VerifyCacheConfig};
 use crate::pagination::{Page, PageRequest};
 use crate::ports::{
     AuditRepository, Clock, RandomSource, RotateOutcome, Rotation, SecretHasher, SpaceRepository,
-    StatusFilter, TokenQuery, TokenRepository,
+    TokenQuery, TokenRepository,
 };
 
 unreachable_as_not_found!(
@@ -31,45 +31,6 @@ unreachable_as_not_found!(
     ListEventsError;
     tokens: GetTokenError, RevokeTokenError, RotateTokenError
 );
-
-/// The command to issue a token in a space.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewToken {
-    /// Its name.
-    pub name: TokenName,
-    /// Its level.
-    pub level: TokenLevel,
-    /// When it stops working, if ever; must be in the future.
-    pub expires_at: Option<OffsetDateTime>,
-}
-
-/// Which tokens of a space to list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ListTokens {
-    /// Only this level, or every level the actor may see for `None`.
-    pub level: Option<TokenLevel>,
-    /// Only tokens in these statuses (active ones unless asked otherwise).
-    pub statuses: StatusFilter,
-    /// The page.
-    pub page: PageRequest,
-}
-
-/// The command to rotate a token.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RotateToken {
-    /// How long the old token keeps working next to the new one.
-    pub grace_period: GracePeriod,
-}
-
-/// A token as a reader is shown it: its metadata (with the creator as that reader may see it)
-/// and its status at the moment it was read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenView {
-    /// The token's metadata.
-    pub token: ApiToken,
-    /// Where it is in its life, by the service's clock.
-    pub status: TokenStatus,
-}
 
 /// The ports the token use cases run on.
 #[derive(Clone)]
@@ -287,6 +248,7 @@ impl TokenService {
             now,
             event: self
                 .issuer
+                .stamp()
                 .event(AuditAction::TokenRotated, actor.as_creator(), &old),
             new_token: issued.token().clone(),
         };
@@ -385,9 +347,10 @@ impl TokenService {
         if !allows(actor, Permission::RevokeApiToken, Resource::Token(&token)) {
             return Err(RevokeTokenError::Forbidden);
         }
-        let event = self
-            .issuer
-            .event(AuditAction::TokenRevoked, actor.as_creator(), &token);
+        let event =
+            self.issuer
+                .stamp()
+                .event(AuditAction::TokenRevoked, actor.as_creator(), &token);
         let revoked = self
             .repository()
             .revoke(token_id, self.now(), &event)

@@ -167,31 +167,11 @@ pub fn rotation(old: u128, new: u128, now: OffsetDateTime, grace: Duration) -> R
     }
 }
 
-/// Every stored column of `token`, to change some and restore it with [`edited`]: for tests that need a token
-/// in a state of their own choosing, such as one rotated an hour ago and expired a minute ago.
-#[must_use]
-pub fn record(token: &ApiToken) -> TokenRecord {
-    TokenRecord {
-        id: token.id(),
-        scope: token.scope(),
-        name: token.name().clone(),
-        created_at: token.created_at(),
-        created_by: token.created_by().clone(),
-        expires_at: token.expires_at(),
-        last_used_at: token.last_used_at(),
-        revoked_at: token.revoked_at(),
-        replaces: token.replaces(),
-        replaced_by: token.replaced_by(),
-        rotated_at: token.rotated_at(),
-        secret_hash: token.secret_hash().clone(),
-    }
-}
-
 /// `token` with `edit` applied to its stored columns, read back through [`ApiToken::restore`]
 /// as a store would.
 #[must_use]
 pub fn edited(token: &ApiToken, edit: impl FnOnce(&mut TokenRecord)) -> ApiToken {
-    let mut columns = record(token);
+    let mut columns = token.record();
     edit(&mut columns);
     ApiToken::restore(columns).unwrap_or_else(|e| panic!("a test built an impossible token: {e}"))
 }

@@ -114,7 +114,23 @@ impl TestCore {
     pub fn new() -> Self {
         let store = InMemoryStore::new();
         let clock = Arc::new(ManualClock::default());
-        let ports = TestPorts::over(&store, clock.clone());
+        Self::over(TestPorts::over(&store, clock.clone()), store, clock)
+    }
+
+    /// A fresh, empty core whose token service hashes with `hasher` (a [`FakeHasher`] that the
+    /// test holds, say).
+    #[must_use]
+    pub fn with_hasher(hasher: Arc<dyn SecretHasher>) -> Self {
+        let store = InMemoryStore::new();
+        let clock = Arc::new(ManualClock::default());
+        let ports = TestPorts {
+            hasher,
+            ..TestPorts::over(&store, clock.clone())
+        };
+        Self::over(ports, store, clock)
+    }
+
+    fn over(ports: TestPorts, store: InMemoryStore, clock: Arc<ManualClock>) -> Self {
         Self {
             spaces: ports.space_service(),
             tokens: ports.token_service(),

@@ -36,12 +36,21 @@ struct Core {
 }
 
 async fn core() -> Core {
+    core_over(TestCore::new()).await
+}
+
+/// A [`core`] whose token service hashes with `hasher`.
+async fn core_hashing_with(hasher: Arc<dyn SecretHasher>) -> Core {
+    core_over(TestCore::with_hasher(hasher)).await
+}
+
+async fn core_over(core: TestCore) -> Core {
     let TestCore {
         spaces,
         tokens,
         clock,
         ..
-    } = TestCore::new();
+    } = core;
     let admin = Actor::for_token(
         tokens
             .ensure_instance_admin()

@@ -247,41 +247,17 @@ async fn revocations_from_the_feed_and_feed_losses_empty_the_cache() {
 async fn a_revocation_landing_while_argon2_runs_is_not_missed() {
     // The token is revoked while its hash "computes": the row read before hashing is stale.
     let hasher = fake(FakeHasher::gated());
-    let store = crate::adapters::InMemoryStore::new();
-    let ports = TestPorts {
-        hasher: hasher.clone(),
-        ..TestPorts::over(&store, clock())
-    };
-    let (spaces, tokens) = (ports.space_service(), ports.token_service());
-    let admin = Actor::for_token(
-        tokens
-            .ensure_instance_admin()
-            .await
-            .unwrap()
-            .unwrap()
-            .token(),
-    );
-    let space = spaces
-        .create(
-            &admin,
-            NewSpace {
-                name: SpaceName::parse("s").unwrap(),
-            },
-        )
-        .await
-        .unwrap()
-        .id;
-    let issued = tokens
-        .create(&admin, space, new_token("t", TokenLevel::Client))
-        .await
-        .unwrap();
+    let core = core_hashing_with(hasher.clone()).await;
+    let space = core.space("s").await;
+    let issued = core.issue(&core.admin, space, TokenLevel::Client).await;
+    let (tokens, admin) = (&core.tokens, &core.admin);
     let verifying = {
         let (tokens, presented) = (tokens.clone(), issued.secret().expose().to_owned());
         tokio::spawn(async move { tokens.verify(&presented).await })
     };
     hasher.wait_started(1).await;
     tokens
-        .revoke(&admin, space, issued.token().id())
+        .revoke(admin, space, issued.token().id())
         .await
         .unwrap();
     hasher.open(1);

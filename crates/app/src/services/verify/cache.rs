@@ -222,10 +222,16 @@ mod tests {
     use super::*;
     use crate::testing::fixtures::{space_id, token};
 
-    fn verified() -> (Arc<VerifiedToken>, TokenDigest) {
+    /// A verified token, its digest and its id.
+    fn verified() -> (Arc<VerifiedToken>, TokenDigest, TokenId) {
         let token = token(7, space_id(1), TokenLevel::Client);
+        let id = token.id();
         let digest = digest("the one valid string of token 7");
-        (Arc::new(VerifiedToken::of(token)), digest)
+        (Arc::new(VerifiedToken::of(token)), digest, id)
+    }
+
+    fn hits(cache: &VerifyCache, id: TokenId, digest: &TokenDigest) -> bool {
+        matches!(cache.lookup(id, digest), Lookup::Hit(_))
     }
 
     fn cache() -> VerifyCache {
@@ -235,75 +241,68 @@ mod tests {
     #[test]
     fn an_entry_from_before_a_flush_never_hits_even_if_the_map_still_holds_it() {
         let cache = cache();
-        let (verified, digest) = verified();
-        let id = verified.token.id();
+        let (verified, digest, id) = verified();
         cache.ticket().insert(digest, verified);
-        assert!(matches!(cache.lookup(id, &digest), Lookup::Hit(_)));
+        assert!(hits(&cache, id, &digest));
         // What a flush does, minus moka's `invalidate_all`: the map still holds the entry.
         cache.flushes.fetch_add(1, Ordering::SeqCst);
         assert!(cache.positive.as_ref().is_some_and(|p| p.contains_key(&id)));
-        assert!(matches!(cache.lookup(id, &digest), Lookup::Miss));
+        assert!(!hits(&cache, id, &digest));
     }
 
     #[test]
     fn a_placed_entry_does_not_authenticate_before_its_epoch_check() {
         let cache = cache();
-        let (verified, digest) = verified();
-        let id = verified.token.id();
+        let (verified, digest, id) = verified();
         let ticket = cache.ticket();
-        let confirmed = cache.place(digest, Arc::clone(&verified));
-        let confirmed = confirmed.unwrap_or_else(|| unreachable!("caching is on"));
-        assert!(
-            matches!(cache.lookup(id, &digest), Lookup::Miss),
-            "not yet checked"
-        );
+        let confirmed = cache
+            .place(digest, verified)
+            .unwrap_or_else(|| unreachable!("caching is on"));
+        assert!(!hits(&cache, id, &digest), "not yet checked");
         assert!(ticket.confirm(id, &confirmed));
-        assert!(matches!(cache.lookup(id, &digest), Lookup::Hit(_)));
+        assert!(hits(&cache, id, &digest));
     }
 
     #[test]
     fn a_revocation_between_placing_and_checking_leaves_nothing_that_authenticates() {
         let cache = cache();
-        let (verified, digest) = verified();
-        let id = verified.token.id();
+        let (verified, digest, id) = verified();
         let ticket = cache.ticket();
-        let confirmed = cache.place(digest, Arc::clone(&verified));
-        let confirmed = confirmed.unwrap_or_else(|| unreachable!("caching is on"));
+        let confirmed = cache
+            .place(digest, verified)
+            .unwrap_or_else(|| unreachable!("caching is on"));
         // The revocation runs while the entry is placed but unchecked...
         cache.forget(id);
         // ... and whatever the verification does next, the entry never authenticates.
-        assert!(matches!(cache.lookup(id, &digest), Lookup::Miss));
+        assert!(!hits(&cache, id, &digest));
         assert!(!ticket.confirm(id, &confirmed));
-        assert!(matches!(cache.lookup(id, &digest), Lookup::Miss));
+        assert!(!hits(&cache, id, &digest));
     }
 
     #[test]
     fn an_entry_verified_after_a_flush_hits() {
         let cache = cache();
-        let (verified, digest) = verified();
-        let id = verified.token.id();
+        let (verified, digest, id) = verified();
         cache.forget_all();
         cache.ticket().insert(digest, verified);
-        assert!(matches!(cache.lookup(id, &digest), Lookup::Hit(_)));
+        assert!(hits(&cache, id, &digest));
     }
 
     #[test]
     fn an_entry_verified_across_a_flush_is_not_kept() {
         let cache = cache();
-        let (verified, digest) = verified();
-        let id = verified.token.id();
+        let (verified, digest, id) = verified();
         let ticket = cache.ticket();
         cache.forget_all();
         assert!(ticket.is_stale());
         ticket.insert(digest, verified);
-        assert!(matches!(cache.lookup(id, &digest), Lookup::Miss));
+        assert!(!hits(&cache, id, &digest));
     }
 
     #[test]
     fn another_string_for_a_cached_id_is_another_secret() {
         let cache = cache();
-        let (verified, digest_of_valid) = verified();
-        let id = verified.token.id();
+        let (verified, digest_of_valid, id) = verified();
         cache.ticket().insert(digest_of_valid, verified);
         let forged = digest("another string with the same id");
         assert!(matches!(cache.lookup(id, &forged), Lookup::OtherSecret));

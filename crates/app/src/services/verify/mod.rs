@@ -27,6 +27,7 @@ use self::cache::{Lookup, VerifyCache};
 use self::last_used::LastUsed;
 use self::rejections::Rejections;
 use super::errors::VerifyTokenError;
+use super::issuer::EventStamp;
 use crate::error::StoreError;
 use crate::ports::{
     AuditRepository, Clock, HashError, RandomSource, RevocationEvent, RevocationFeed, SecretHasher,
@@ -123,7 +124,7 @@ impl Verifier {
         Self {
             lanes: Lanes::new(cache.is_on()),
             permits: HashPermits::new(config.max_concurrent_hashes),
-            rejections: Rejections::new(events, random, Arc::clone(&clock)),
+            rejections: Rejections::new(events, EventStamp::new(Arc::clone(&clock), random)),
             last_used: LastUsed::default(),
             cache,
             tokens,

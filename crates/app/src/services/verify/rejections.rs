@@ -5,30 +5,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use moka::sync::Cache;
-use tollgate_domain::{ApiToken, AuditAction, AuditEvent, CreatedBy, TokenId};
+use tollgate_domain::{ApiToken, AuditAction, CreatedBy, TokenId};
 
-use crate::ports::{AuditRepository, Clock, RandomSource};
+use crate::ports::AuditRepository;
+use crate::services::issuer::EventStamp;
 
 /// How often at most one token's rejected uses are recorded.
 const REJECTION_EVENT_INTERVAL: Duration = Duration::from_secs(60);
 
 pub(super) struct Rejections {
     events: Arc<dyn AuditRepository>,
-    random: Arc<dyn RandomSource>,
-    clock: Arc<dyn Clock>,
+    stamp: EventStamp,
     recent: Cache<TokenId, ()>,
 }
 
 impl Rejections {
-    pub(super) fn new(
-        events: Arc<dyn AuditRepository>,
-        random: Arc<dyn RandomSource>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub(super) fn new(events: Arc<dyn AuditRepository>, stamp: EventStamp) -> Self {
         Self {
             events,
-            random,
-            clock,
+            stamp,
             recent: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(REJECTION_EVENT_INTERVAL)
@@ -44,13 +39,9 @@ impl Rejections {
             return;
         }
         self.recent.insert(id, ());
-        let event = AuditEvent::about(
-            self.random.event_id(),
-            self.clock.now(),
-            AuditAction::TokenRejected,
-            CreatedBy::Token(id),
-            token,
-        );
+        let event = self
+            .stamp
+            .event(AuditAction::TokenRejected, CreatedBy::Token(id), token);
         if let Err(error) = self.events.record(&event).await {
             tracing::warn!(token_id = %id, error = &error as &dyn std::error::Error, "could not record a rejected use");
         }
