@@ -10,7 +10,9 @@ use axum::http::header::{HeaderName, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
-use tollgate_app::{PresentedToken, TokenService, VerifiedToken, Verifier, VerifyTokenError};
+use tollgate_app::{
+    Malformed, PresentedToken, TokenService, VerifiedToken, Verifier, VerifyTokenError,
+};
 use tollgate_domain::Actor;
 
 use crate::error::{redact_tokens, ApiError, ErrorCode};
@@ -328,20 +330,20 @@ impl<S: AuthState> FromRequestParts<S> for Authenticated {
     }
 }
 
-/// What the verifier says of a presented string: junk is invalid without asking it.
+/// What the verifier says of a presented string: junk is refused without verifying.
 async fn verifier_outcome(
     verifier: &Verifier,
-    presented: Result<&PresentedToken, &VerifyTokenError>,
+    presented: Result<&PresentedToken, &Malformed>,
 ) -> Result<VerifiedToken, VerifyTokenError> {
     match presented {
         Ok(presented) => verifier.verify_presented(presented).await,
-        Err(_) => Err(VerifyTokenError::Invalid),
+        Err(malformed) => Err(Verifier::refuse_malformed(*malformed)),
     }
 }
 
 async fn verify(
     verifier: &Verifier,
-    presented: Result<&PresentedToken, &VerifyTokenError>,
+    presented: Result<&PresentedToken, &Malformed>,
 ) -> Result<VerifiedToken, ApiError> {
     match verifier_outcome(verifier, presented).await {
         Ok(verified) => Ok(verified),

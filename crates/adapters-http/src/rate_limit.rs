@@ -188,7 +188,6 @@ where
         Some(limit_key(address))
     }
 
-    /// The token id to count failures against, for a well-formed token string.
     /// The seconds to wait if the address, or the presented token's id (`None` for junk), is
     /// blocked now. With nothing blocked anywhere this is one atomic load.
     pub(crate) fn blocked(&self, address: Option<IpAddr>, token: Option<TokenId>) -> Option<Block> {

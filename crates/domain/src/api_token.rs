@@ -332,6 +332,26 @@ impl ApiToken {
     }
 }
 
+/// A token for the domain's own tests: id 99, named `t`, with a placeholder hash.
+#[cfg(test)]
+pub(crate) fn test_token(
+    scope: TokenScope,
+    created_by: CreatedBy,
+    created_at: OffsetDateTime,
+    expires_at: Option<OffsetDateTime>,
+) -> ApiToken {
+    ApiToken::issue(NewApiToken {
+        id: TokenId::from_uuid(uuid::Uuid::from_u128(99)),
+        scope,
+        name: TokenName::parse("t").unwrap_or_else(|_| unreachable!()),
+        created_at,
+        created_by,
+        expires_at,
+        replaces: None,
+        secret_hash: SecretHash::new("$argon2id$v=19$secret-looking".into()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use time::Duration;
@@ -347,24 +367,16 @@ mod tests {
         TokenId::from_uuid(Uuid::from_u128(n))
     }
 
-    fn token(expires_in: Option<Duration>) -> ApiToken {
-        ApiToken::issue(new(expires_in))
+    fn client(created_by: CreatedBy, expires_in: Option<Duration>) -> ApiToken {
+        let scope = TokenScope::Space {
+            space_id: SpaceId::from_uuid(Uuid::from_u128(1)),
+            level: TokenLevel::Client,
+        };
+        test_token(scope, created_by, now(), expires_in.map(|d| now() + d))
     }
 
-    fn new(expires_in: Option<Duration>) -> NewApiToken {
-        NewApiToken {
-            id: id(7),
-            scope: TokenScope::Space {
-                space_id: SpaceId::from_uuid(Uuid::from_u128(1)),
-                level: TokenLevel::Client,
-            },
-            name: TokenName::parse("ci").unwrap_or_else(|_| unreachable!()),
-            created_at: now(),
-            created_by: CreatedBy::System,
-            expires_at: expires_in.map(|d| now() + d),
-            replaces: None,
-            secret_hash: SecretHash::new("$argon2id$v=19$secret-looking".into()),
-        }
+    fn token(expires_in: Option<Duration>) -> ApiToken {
+        client(CreatedBy::System, expires_in)
     }
 
     fn grace(seconds: u64) -> GracePeriod {
@@ -490,10 +502,7 @@ mod tests {
 
     #[test]
     fn the_creator_is_hidden_from_readers_of_client_tokens_only() {
-        let by_token = ApiToken::issue(NewApiToken {
-            created_by: CreatedBy::Token(id(5)),
-            ..new(None)
-        });
+        let by_token = client(CreatedBy::Token(id(5)), None);
         assert_eq!(
             by_token.clone().seen_with(false).created_by(),
             &CreatedBy::UndisclosedToken

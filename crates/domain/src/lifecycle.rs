@@ -166,9 +166,9 @@ impl LifetimePolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api_token::NewApiToken;
-    use crate::ids::{SpaceId, TokenId};
-    use crate::token::{CreatedBy, SecretHash, TokenLevel, TokenName, TokenScope};
+    use crate::api_token::test_token;
+    use crate::ids::SpaceId;
+    use crate::token::{CreatedBy, TokenLevel, TokenScope};
 
     fn now() -> OffsetDateTime {
         OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
@@ -272,19 +272,16 @@ mod tests {
     }
 
     fn issued(created_at: OffsetDateTime, lifetime: Option<Duration>) -> ApiToken {
-        ApiToken::issue(NewApiToken {
-            id: TokenId::from_uuid(uuid::Uuid::from_u128(1)),
-            scope: TokenScope::Space {
-                space_id: SpaceId::from_uuid(uuid::Uuid::from_u128(2)),
-                level: TokenLevel::Client,
-            },
-            name: TokenName::parse("t").unwrap_or_else(|_| unreachable!()),
+        let scope = TokenScope::Space {
+            space_id: SpaceId::from_uuid(uuid::Uuid::from_u128(2)),
+            level: TokenLevel::Client,
+        };
+        test_token(
+            scope,
+            CreatedBy::System,
             created_at,
-            created_by: CreatedBy::System,
-            expires_at: lifetime.map(|l| created_at + l),
-            replaces: None,
-            secret_hash: SecretHash::new(String::new()),
-        })
+            lifetime.map(|l| created_at + l),
+        )
     }
 
     #[test]

@@ -117,9 +117,10 @@ pub fn can_see(actor: &Actor, token: &ApiToken) -> bool {
 /// and such a reader must never learn that one exists.
 #[must_use]
 pub fn as_seen_by(actor: &Actor, token: ApiToken) -> ApiToken {
-    let reads_admin_tokens = token.space_id().map_or_else(
-        || matches!(actor, Actor::InstanceAdmin { .. }),
-        |space| allows(actor, Permission::ReadAdminApiToken, Resource::Space(space)),
+    let reads_admin_tokens = allows(
+        actor,
+        Permission::ReadAdminApiToken,
+        Resource::Token(&token),
     );
     token.seen_with(reads_admin_tokens)
 }
@@ -141,9 +142,9 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::api_token::NewApiToken;
+    use crate::api_token::test_token;
     use crate::ids::{TokenId, UserId};
-    use crate::token::{SecretHash, TokenName, TokenScope};
+    use crate::token::TokenScope;
 
     const OWN: SpaceId = SpaceId::from_uuid(Uuid::from_u128(1));
     const OTHER: SpaceId = SpaceId::from_uuid(Uuid::from_u128(2));
@@ -169,16 +170,7 @@ mod tests {
     }
 
     fn scoped(scope: TokenScope, created_by: CreatedBy) -> ApiToken {
-        ApiToken::issue(NewApiToken {
-            id: TokenId::from_uuid(Uuid::from_u128(99)),
-            scope,
-            name: TokenName::parse("t").unwrap_or_else(|_| unreachable!()),
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            created_by,
-            expires_at: None,
-            replaces: None,
-            secret_hash: SecretHash::new(String::new()),
-        })
+        test_token(scope, created_by, OffsetDateTime::UNIX_EPOCH, None)
     }
 
     fn token(space: SpaceId, level: TokenLevel, created_by: CreatedBy) -> ApiToken {

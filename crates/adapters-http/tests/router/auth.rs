@@ -3,16 +3,14 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::http::{header, StatusCode};
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
-use tollgate_app::adapters::{
-    Argon2Hasher, Argon2Params, InMemoryStore, ManualClock, OsRandomSource,
-};
-use tollgate_app::ports::{RotateOutcome, Rotation, TokenQuery, TokenRepository};
-use tollgate_app::{mint_token_string, SpaceService, StoreError, TokenService};
-use tollgate_domain::{ApiToken, AuditEvent, TokenId, TokenKind};
+use time::Duration;
+use tollgate_app::adapters::{InMemoryStore, ManualClock, OsRandomSource};
+use tollgate_app::ports::MockTokenRepository;
+use tollgate_app::testing::TestPorts;
+use tollgate_app::{mint_token_string, StoreError};
+use tollgate_domain::TokenKind;
 use tollgate_http::{router, AppState};
 
 use crate::support::{send, Req, TestApp};
@@ -244,54 +242,19 @@ async fn a_token_in_the_query_string_is_refused_with_400_on_every_route() {
     res.assert_problem(StatusCode::BAD_REQUEST, "token_in_query");
 }
 
-/// A token store that always fails, as given.
-struct FailingTokens(fn() -> StoreError);
-
-#[async_trait]
-impl TokenRepository for FailingTokens {
-    async fn insert(&self, _: &ApiToken, _: &AuditEvent) -> Result<bool, StoreError> {
-        Err((self.0)())
-    }
-    async fn get(&self, _: TokenId) -> Result<Option<ApiToken>, StoreError> {
-        Err((self.0)())
-    }
-    async fn list(&self, _: &TokenQuery) -> Result<Vec<ApiToken>, StoreError> {
-        Err((self.0)())
-    }
-    async fn revoke(
-        &self,
-        _: TokenId,
-        _: OffsetDateTime,
-        _: &AuditEvent,
-    ) -> Result<Option<ApiToken>, StoreError> {
-        Err((self.0)())
-    }
-    async fn rotate(&self, _: &Rotation) -> Result<RotateOutcome, StoreError> {
-        Err((self.0)())
-    }
-    async fn record_last_used(&self, _: &[(TokenId, OffsetDateTime)]) -> Result<(), StoreError> {
-        Err((self.0)())
-    }
-    async fn any_instance_admin(&self) -> Result<bool, StoreError> {
-        Err((self.0)())
-    }
-}
-
 fn app_on_failing_tokens(failure: fn() -> StoreError) -> axum::Router {
+    let mut tokens = MockTokenRepository::new();
+    tokens.expect_get().returning(move |_| Err(failure()));
     let store = InMemoryStore::new();
-    let clock = Arc::new(ManualClock::default());
-    let random = Arc::new(OsRandomSource);
-    let hasher = Arc::new(Argon2Hasher::new(Argon2Params::INSECURE_FAST_FOR_TESTS).unwrap());
-    let tokens = TokenService::new(
-        store.spaces.clone(),
-        Arc::new(FailingTokens(failure)),
-        store.events.clone(),
-        hasher,
-        clock.clone(),
-        random.clone(),
-    );
-    let spaces = SpaceService::new(store.spaces.clone(), clock, random);
-    router(AppState::new(spaces, tokens, Arc::new(store)))
+    let ports = TestPorts {
+        tokens: Arc::new(tokens),
+        ..TestPorts::over(&store, Arc::new(ManualClock::default()))
+    };
+    router(AppState::new(
+        ports.space_service(),
+        ports.token_service(),
+        Arc::new(store),
+    ))
 }
 
 #[tokio::test]

@@ -33,6 +33,17 @@ impl Access {
         Self { spaces }
     }
 
+    /// Whether the actor can reach `space_id` at all (its own, or any for an instance admin),
+    /// without asking the store whether it exists: for a use case that checks its permission
+    /// and input before it reads anything.
+    pub(crate) fn reach<E: SpaceUnreachable>(actor: &Actor, space_id: SpaceId) -> Result<(), E> {
+        if can_reach(actor, space_id) {
+            Ok(())
+        } else {
+            Err(E::space_not_found())
+        }
+    }
+
     /// The space `space_id`, if the actor can reach it (its own, or any for an instance admin)
     /// and it exists.
     pub(crate) async fn space<E: SpaceUnreachable>(
@@ -40,9 +51,7 @@ impl Access {
         actor: &Actor,
         space_id: SpaceId,
     ) -> Result<Space, E> {
-        if !can_reach(actor, space_id) {
-            return Err(E::space_not_found());
-        }
+        Self::reach::<E>(actor, space_id)?;
         self.spaces
             .get(space_id)
             .await?

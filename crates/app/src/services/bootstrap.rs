@@ -2,10 +2,7 @@
 //! or creating one for a store that never had one, and minting a token string offline
 //! (`tollgate token mint`).
 
-use tollgate_domain::{
-    ApiToken, AuditAction, CreatedBy, NewApiToken, ParsedToken, TokenKind, TokenName, TokenScope,
-    TokenString,
-};
+use tollgate_domain::{CreatedBy, ParsedToken, TokenKind, TokenName, TokenScope, TokenString};
 
 use super::errors::BootstrapError;
 use super::issuer::IssuedToken;
@@ -51,21 +48,18 @@ impl TokenService {
             return Err(BootstrapError::NotInstanceAdmin);
         }
         let issuer = self.issuer();
-        let hasher = issuer.hasher();
-        let token = ApiToken::issue(NewApiToken {
-            id: parsed.id(),
-            scope: TokenScope::Instance,
-            name: bootstrap_name(),
-            created_at: self.now(),
-            created_by: CreatedBy::System,
-            expires_at: None,
-            replaces: None,
-            secret_hash: hasher.hash(parsed.secret()).await?,
-        });
-        let event = issuer
-            .stamp()
-            .event(AuditAction::TokenCreated, CreatedBy::System, &token);
-        if self.repository().insert(&token, &event).await? {
+        let token = issuer
+            .token(
+                parsed.id(),
+                parsed.secret(),
+                TokenScope::Instance,
+                bootstrap_name(),
+                CreatedBy::System,
+                None,
+                None,
+            )
+            .await?;
+        if issuer.store(&token, CreatedBy::System).await? {
             // A token of that id may have been cached as unknown, or with another secret.
             self.verifier().forget(token.id());
             tracing::info!(token_id = %token.id(), "bootstrap instance admin token registered");
@@ -74,7 +68,10 @@ impl TokenService {
         match self.repository().get(token.id()).await? {
             Some(stored)
                 if stored.scope() == TokenScope::Instance
-                    && hasher.verify(parsed.secret(), stored.secret_hash()).await? =>
+                    && issuer
+                        .hasher()
+                        .verify(parsed.secret(), stored.secret_hash())
+                        .await? =>
             {
                 Ok(BootstrapOutcome::AlreadyRegistered)
             }

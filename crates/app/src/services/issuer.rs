@@ -7,7 +7,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tollgate_domain::{
     ApiToken, AuditAction, AuditEvent, CreatedBy, NewApiToken, TokenId, TokenName, TokenScope,
-    TokenStatus, TokenString,
+    TokenSecret, TokenString,
 };
 
 use super::commands::TokenView;
@@ -29,7 +29,7 @@ impl IssuedToken {
         &self.view.token
     }
 
-    /// The stored token and its status (active: it was just issued).
+    /// The stored token and its status when it was issued.
     #[must_use]
     pub const fn view(&self) -> &TokenView {
         &self.view
@@ -134,7 +134,31 @@ impl Issuer {
     ) -> Result<IssuedToken, HashError> {
         let id = self.random.token_id();
         let secret = self.random.secret();
-        let token = ApiToken::issue(NewApiToken {
+        let token = self
+            .token(id, &secret, scope, name, created_by, expires_at, replaces)
+            .await?;
+        Ok(IssuedToken {
+            view: TokenView {
+                status: token.status_at(token.created_at()),
+                token,
+            },
+            secret: TokenString::new(scope.kind(), id, &secret),
+        })
+    }
+
+    /// The token `id` with `secret`'s hash and these attributes, issued now, not yet stored.
+    #[allow(clippy::too_many_arguments)] // a token's attributes, each of its own type
+    pub(crate) async fn token(
+        &self,
+        id: TokenId,
+        secret: &TokenSecret,
+        scope: TokenScope,
+        name: TokenName,
+        created_by: CreatedBy,
+        expires_at: Option<OffsetDateTime>,
+        replaces: Option<TokenId>,
+    ) -> Result<ApiToken, HashError> {
+        Ok(ApiToken::issue(NewApiToken {
             id,
             scope,
             name,
@@ -142,15 +166,21 @@ impl Issuer {
             created_by,
             expires_at,
             replaces,
-            secret_hash: self.hasher.hash(&secret).await?,
-        });
-        Ok(IssuedToken {
-            view: TokenView {
-                token,
-                status: TokenStatus::Active,
-            },
-            secret: TokenString::new(scope.kind(), id, &secret),
-        })
+            secret_hash: self.hasher.hash(secret).await?,
+        }))
+    }
+
+    /// Stores a new token with its `token.created` event by `created_by`; `false` if its id
+    /// is taken (nothing stored).
+    pub(crate) async fn store(
+        &self,
+        token: &ApiToken,
+        created_by: CreatedBy,
+    ) -> Result<bool, StoreError> {
+        let event = self
+            .stamp
+            .event(AuditAction::TokenCreated, created_by, token);
+        self.tokens.insert(token, &event).await
     }
 
     /// Mints a token and stores it with its `token.created` event.
@@ -164,10 +194,7 @@ impl Issuer {
         let issued = self
             .mint(scope, name, created_by.clone(), expires_at, None)
             .await?;
-        let event = self
-            .stamp
-            .event(AuditAction::TokenCreated, created_by, issued.token());
-        if !self.tokens.insert(issued.token(), &event).await? {
+        if !self.store(issued.token(), created_by).await? {
             return Err(IssueError::Store(StoreError::Failed(
                 "token id collision".into(),
             )));

@@ -24,7 +24,7 @@ pub use errors::{
 pub use issuer::IssuedToken;
 pub use space_service::{CreateSpaceError, GetSpaceError, ListSpacesError, NewSpace, SpaceService};
 pub use token_service::TokenService;
-pub use verify::{PresentedToken, VerifiedToken, Verifier, VerifyCacheConfig};
+pub use verify::{Malformed, PresentedToken, VerifiedToken, Verifier, VerifyCacheConfig};
 
 #[cfg(test)]
 mod tests;

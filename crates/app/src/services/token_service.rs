@@ -106,7 +106,9 @@ impl TokenService {
         }
     }
 
-    /// The same service with a verification cache of these bounds (the default one is on).
+    /// The same service with a verification cache of these bounds (the default one is on). It
+    /// replaces the verifier: call it before anything takes [`Self::verifier`], or that
+    /// verifier would not hear of this service's revocations.
     #[must_use]
     pub fn with_verify_cache(mut self, config: VerifyCacheConfig) -> Self {
         self.verifier = self.ports.verifier(&config);
@@ -170,9 +172,8 @@ impl TokenService {
         space_id: SpaceId,
         cmd: NewToken,
     ) -> Result<IssuedToken, CreateTokenError> {
-        self.access
-            .space::<CreateTokenError>(actor, space_id)
-            .await?;
+        // Reach, permission and input first, without I/O; then whether the space exists.
+        Access::reach::<CreateTokenError>(actor, space_id)?;
         if !allows(
             actor,
             create_permission(cmd.level),
@@ -187,6 +188,9 @@ impl TokenService {
             }
             Err(_) => return Err(CreateTokenError::ExpiryNotInFuture),
         };
+        self.access
+            .space::<CreateTokenError>(actor, space_id)
+            .await?;
         let scope = TokenScope::Space {
             space_id,
             level: cmd.level,

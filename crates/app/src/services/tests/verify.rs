@@ -3,13 +3,15 @@ use super::*;
 
 #[tokio::test]
 async fn a_cached_token_verifies_without_the_store_or_argon2() {
-    let (token, string) = stored_hashed_by(&FakeHasher::new(), None).await;
+    let hasher = fake(FakeHasher::new());
+    let (token, string) = stored_hashed_by(hasher.as_ref(), None).await;
     let tokens = store_looked_up(token, 1);
-    let svc = service(tokens, Arc::new(FakeHasher::new()), clock()).await;
+    let svc = service(tokens, hasher.clone(), clock()).await;
     for _ in 0..100 {
         assert!(svc.verify(string.expose()).await.is_ok());
     }
     assert_eq!(svc.verifier().cached_tokens(), 1);
+    assert_eq!(hasher.started(), 1, "argon2 ran for the first use only");
 }
 
 #[tokio::test]

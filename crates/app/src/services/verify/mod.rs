@@ -34,7 +34,7 @@ use crate::ports::{
     TokenRepository,
 };
 
-pub use self::presented::PresentedToken;
+pub use self::presented::{Malformed, PresentedToken};
 pub use self::verified::VerifiedToken;
 
 /// Bounds of the verification cache.
@@ -112,7 +112,7 @@ impl Verifier {
     /// A verifier over these ports, with a cache of these bounds. `events` and `random` record
     /// rejected uses of revoked and expired tokens.
     #[must_use]
-    pub fn new(
+    pub(crate) fn new(
         tokens: Arc<dyn TokenRepository>,
         events: Arc<dyn AuditRepository>,
         hasher: Arc<dyn SecretHasher>,
@@ -139,8 +139,17 @@ impl Verifier {
     /// # Errors
     /// [`VerifyTokenError::Invalid`], or [`VerifyTokenError::Store`] when the store is down.
     pub async fn verify(&self, presented: &str) -> Result<VerifiedToken, VerifyTokenError> {
-        self.verify_presented(&PresentedToken::parse(presented)?)
-            .await
+        match PresentedToken::parse(presented) {
+            Ok(presented) => self.verify_presented(&presented).await,
+            Err(malformed) => Err(Self::refuse_malformed(malformed)),
+        }
+    }
+
+    /// Refuses a string that [`PresentedToken::parse`] refused, logging why (never the string).
+    #[must_use]
+    pub fn refuse_malformed(_: Malformed) -> VerifyTokenError {
+        tracing::debug!(reason = "malformed", "token rejected");
+        VerifyTokenError::Invalid
     }
 
     /// Verifies a token that passed the offline checks: the cache, lookup by id, revoked,

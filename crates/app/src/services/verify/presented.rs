@@ -7,14 +7,17 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 use tollgate_domain::{ParsedToken, TokenId, TokenKind, TokenSecret};
 
-use crate::services::errors::VerifyTokenError;
-
 /// The SHA-256 digest of a presented token string.
 pub(crate) type TokenDigest = [u8; 32];
 
 pub(crate) fn digest(presented: &str) -> TokenDigest {
     Sha256::digest(presented.as_bytes()).into()
 }
+
+/// A presented string that is not a well-formed token: junk, a typo, a truncated token. Say so
+/// with [`Verifier::refuse_malformed`](super::Verifier::refuse_malformed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Malformed;
 
 /// A presented token string that passed every offline check. Its `Debug` shows no secret.
 #[derive(Clone)]
@@ -28,19 +31,13 @@ impl PresentedToken {
     /// and no argon2 for junk.
     ///
     /// # Errors
-    /// [`VerifyTokenError::Invalid`] for anything that is not a well-formed token; the reason is
-    /// logged at debug level, the string never is.
-    pub fn parse(presented: &str) -> Result<Self, VerifyTokenError> {
-        match ParsedToken::parse(presented) {
-            Ok(parsed) => Ok(Self {
-                parsed,
-                digest: digest(presented),
-            }),
-            Err(_) => {
-                tracing::debug!(reason = "malformed", "token rejected");
-                Err(VerifyTokenError::Invalid)
-            }
-        }
+    /// [`Malformed`] for anything that is not a well-formed token. Nothing is logged here.
+    pub fn parse(presented: &str) -> Result<Self, Malformed> {
+        let parsed = ParsedToken::parse(presented).map_err(|_| Malformed)?;
+        Ok(Self {
+            parsed,
+            digest: digest(presented),
+        })
     }
 
     /// The token id it carries (not a secret).
