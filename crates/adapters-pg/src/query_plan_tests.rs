@@ -224,7 +224,6 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             "rotate token",
             tokens::ROTATE,
             [
-                new_token.to_vec(),
                 vec![
                     literal(big_token),
                     now.clone(),
@@ -232,6 +231,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
                     literal(new_id),
                     now.clone(),
                 ],
+                new_token.to_vec(),
                 event(big_token, "token.rotated"),
             ]
             .concat(),

@@ -60,16 +60,16 @@ pub(crate) const REVOKE: &str = concat!(
     token_columns!(),
     " FROM revoked"
 );
-/// A rotation, once the domain applied it to the locked old token: the new token (`$1` to
-/// `$13`), the old one's new state (`$14` to `$18`) and the event (`$19` to `$24`). The
-/// foreign keys between the two rows are checked at the end of the statement, when both exist.
-/// Returns the old token as stored.
+/// A rotation, once the domain applied it to the locked old token: the old one's new state
+/// (`$1` to `$5`, see [`state_assignments!`]), the new token (`$6` to `$18`) and the event
+/// (`$19` to `$24`). The foreign keys between the two rows are checked at the end of the
+/// statement, when both exist. Returns the old token as stored.
 pub(crate) const ROTATE: &str = concat!(
     "WITH created AS (INSERT INTO api_tokens (",
     token_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)), \
-     rotated AS (UPDATE api_tokens SET expires_at = $15, revoked_at = $16, replaced_by = $17, \
-     rotated_at = $18 WHERE id = $14 RETURNING ",
+    ") VALUES ($6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)), rotated AS (",
+    state_assignments!(),
+    " RETURNING ",
     token_columns!(),
     "), logged AS (INSERT INTO audit_events (",
     event_columns!(),
@@ -371,9 +371,9 @@ impl TokenRepository for PgStore {
             return Ok(RotateOutcome::NotActive(status));
         }
         let row = bind_event(
-            bind_state(
-                bind_token(sqlx::query_as::<_, TokenRow>(ROTATE), new_token),
-                &old,
+            bind_token(
+                bind_state(sqlx::query_as::<_, TokenRow>(ROTATE), &old),
+                new_token,
             ),
             &rotation.event,
         )
