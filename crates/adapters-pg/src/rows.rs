@@ -1,18 +1,15 @@
-//! Rows as Postgres returns them, and their conversion into domain values through the domain's
-//! own constructors (`TokenName::parse`, `CreatedBy::from_str`, `AuditAction::from_str`, ...).
-//! A row that breaks a domain rule (edited by hand, or written by a buggy build) becomes
-//! [`StoreError::Corrupt`] naming the row and the rule, never a panic, and never quoting the
-//! secret hash.
+//! Rows as Postgres returns them, and their conversion into domain values through the app's
+//! [`tollgate_app::stored`] rows, which apply the domain's constructors for every store. A row
+//! that breaks a domain rule becomes [`StoreError::Corrupt`] naming the row and the rule, never a
+//! panic, and never quoting the secret hash.
 
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgTypeInfo, PgValueFormat, PgValueRef};
 use sqlx::{Decode, Postgres, Type};
 use time::OffsetDateTime;
+use tollgate_app::stored::{StoredEvent, StoredInstant, StoredSpace, StoredToken};
 use tollgate_app::StoreError;
-use tollgate_domain::{
-    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, SecretHash, Space, SpaceId, SpaceName,
-    TokenId, TokenLevel, TokenName, TokenRecord, TokenScope,
-};
+use tollgate_domain::{ApiToken, AuditEvent, Space};
 use uuid::Uuid;
 
 /// The columns of `spaces` that [`SpaceRow`] reads, in a form `concat!` accepts.
@@ -65,9 +62,10 @@ pub(crate) struct PgTimestamp(i64);
 impl PgTimestamp {
     /// 2000-01-01T00:00:00Z, Postgres's epoch, in Unix microseconds.
     const PG_EPOCH_UNIX_MICROS: i128 = 946_684_800_000_000;
+}
 
-    /// The instant, or `None` if the `time` crate cannot represent it.
-    pub(crate) fn to_datetime(self) -> Option<OffsetDateTime> {
+impl StoredInstant for PgTimestamp {
+    fn to_datetime(self) -> Option<OffsetDateTime> {
         let unix_nanos = (i128::from(self.0) + Self::PG_EPOCH_UNIX_MICROS) * 1_000;
         OffsetDateTime::from_unix_timestamp_nanos(unix_nanos).ok()
     }
@@ -108,23 +106,12 @@ impl TryFrom<SpaceRow> for Space {
     type Error = StoreError;
 
     fn try_from(row: SpaceRow) -> Result<Self, StoreError> {
-        let id = SpaceId::from_uuid(row.id);
-        let corrupt = |rule: &dyn std::fmt::Display| {
-            StoreError::Corrupt(format!("spaces row {id} breaks a domain rule: {rule}"))
-        };
-        let name = SpaceName::parse(&row.name).map_err(|e| corrupt(&e))?;
-        if name.as_str() != row.name {
-            return Err(corrupt(&"name must be stored trimmed"));
+        StoredSpace {
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at,
         }
-        let created_at = row
-            .created_at
-            .to_datetime()
-            .ok_or_else(|| corrupt(&"created_at is out of the supported range"))?;
-        Ok(Self {
-            id,
-            name,
-            created_at,
-        })
+        .into_space()
     }
 }
 
@@ -150,44 +137,22 @@ impl TryFrom<TokenRow> for ApiToken {
     type Error = StoreError;
 
     fn try_from(row: TokenRow) -> Result<Self, StoreError> {
-        let id = TokenId::from_uuid(row.id);
-        let corrupt = |rule: &dyn std::fmt::Display| {
-            StoreError::Corrupt(format!("api_tokens row {id} breaks a domain rule: {rule}"))
-        };
-        let timestamp = |column: &str, value: PgTimestamp| {
-            value
-                .to_datetime()
-                .ok_or_else(|| corrupt(&format!("{column} is out of the supported range")))
-        };
-        let optional_timestamp = |column: &str, value: Option<PgTimestamp>| {
-            value.map(|v| timestamp(column, v)).transpose()
-        };
-
-        let level: TokenLevel = row.level.parse().map_err(|e| corrupt(&e))?;
-        let scope = TokenScope::from_parts(row.space_id.map(SpaceId::from_uuid), level)
-            .map_err(|e| corrupt(&e))?;
-        let name = TokenName::parse(&row.name).map_err(|e| corrupt(&e))?;
-        if name.as_str() != row.name {
-            return Err(corrupt(&"name must be stored trimmed"));
+        StoredToken {
+            id: row.id,
+            space_id: row.space_id,
+            level: row.level,
+            name: row.name,
+            created_at: row.created_at,
+            created_by: row.created_by,
+            expires_at: row.expires_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+            replaces: row.replaces,
+            replaced_by: row.replaced_by,
+            rotated_at: row.rotated_at,
+            secret_hash: row.secret_hash,
         }
-        let created_by: CreatedBy = row.created_by.parse().map_err(|e| corrupt(&e))?;
-        // The domain checks what its transitions guarantee (the schema's
-        // `api_tokens_rotation_complete` says the same).
-        Self::restore(TokenRecord {
-            id,
-            scope,
-            name,
-            created_at: timestamp("created_at", row.created_at)?,
-            created_by,
-            expires_at: optional_timestamp("expires_at", row.expires_at)?,
-            last_used_at: optional_timestamp("last_used_at", row.last_used_at)?,
-            revoked_at: optional_timestamp("revoked_at", row.revoked_at)?,
-            replaces: row.replaces.map(TokenId::from_uuid),
-            replaced_by: row.replaced_by.map(TokenId::from_uuid),
-            rotated_at: optional_timestamp("rotated_at", row.rotated_at)?,
-            secret_hash: SecretHash::new(row.secret_hash),
-        })
-        .map_err(|e| corrupt(&e))
+        .into_token()
     }
 }
 
@@ -206,32 +171,15 @@ impl TryFrom<EventRow> for AuditEvent {
     type Error = StoreError;
 
     fn try_from(row: EventRow) -> Result<Self, StoreError> {
-        let id = EventId::from_uuid(row.id);
-        let corrupt = |rule: &dyn std::fmt::Display| {
-            StoreError::Corrupt(format!(
-                "audit_events row {id} breaks a domain rule: {rule}"
-            ))
-        };
-        let action: AuditAction = row
-            .action
-            .parse()
-            .map_err(|e| corrupt(&format_args!("action: {e}")))?;
-        let actor: CreatedBy = row
-            .actor
-            .parse()
-            .map_err(|e| corrupt(&format_args!("actor: {e}")))?;
-        let at = row
-            .at
-            .to_datetime()
-            .ok_or_else(|| corrupt(&"at is out of the supported range"))?;
-        Ok(Self {
-            id,
-            at,
-            action,
-            actor,
-            token_id: TokenId::from_uuid(row.token_id),
-            space_id: row.space_id.map(SpaceId::from_uuid),
-        })
+        StoredEvent {
+            id: row.id,
+            at: row.at,
+            action: row.action,
+            actor: row.actor,
+            token_id: row.token_id,
+            space_id: row.space_id,
+        }
+        .into_event()
     }
 }
 
@@ -241,6 +189,7 @@ mod tests {
     use time::Duration;
 
     use super::*;
+    use tollgate_domain::{AuditAction, SpaceId, TokenId, TokenLevel};
 
     /// 2000-01-01T00:00:00Z plus `seconds`.
     fn pg_epoch_plus(seconds: i64) -> OffsetDateTime {

@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use tollgate_app::ports::{RotateOutcome, Rotation, StatusFilter, TokenQuery, TokenRepository};
+use tollgate_app::stored::StatusCondition;
 use tollgate_app::StoreError;
-use tollgate_domain::{ApiToken, AuditEvent, NotActive, TokenId, TokenStatus};
+use tollgate_domain::{ApiToken, AuditEvent, NotActive, TokenId};
 use uuid::Uuid;
 
 use crate::audit::event_write_error;
@@ -91,100 +92,19 @@ pub(crate) const RECORD_LAST_USED: &str = "\
 pub(crate) const ANY_INSTANCE_ADMIN: &str =
     "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE space_id IS NULL)";
 
-/// Which tokens that are neither revoked nor rotated a status set keeps, by their expiry.
-#[derive(Clone, Copy)]
-enum Expiry {
-    /// Active and expired ones.
-    Any,
-    /// Active ones: `expires_at` NULL or after now.
-    Unexpired,
-    /// Expired ones: `expires_at` at or before now.
-    Expired,
-    /// None.
-    Nothing,
-}
-
-/// Appends to `sql` the condition that keeps exactly the tokens whose
-/// [`status_at(now)`](ApiToken::status_at) is in `statuses`, following its precedence: revoked
-/// (`revoked_at` set), else rotated (`replaced_by` set), else expired (`expires_at <= now`),
-/// else active. Each set has one fixed text (so each is prepared once per connection), with
-/// `revoked_at IS NULL` and `replaced_by IS NULL` written literally wherever the set allows, for
-/// the partial index on live tokens; `now` is bound only where expiry matters. The empty set
-/// keeps nothing (and [`TokenRepository::list`] answers it without a query).
+/// Appends to `sql` the condition that keeps exactly the tokens whose status is in
+/// `statuses` (see [`StatusCondition::of`]), binding `now` only where expiry matters.
 fn push_status_condition(
     sql: &mut QueryBuilder<'static, Postgres>,
     statuses: StatusFilter,
     now: OffsetDateTime,
 ) {
-    let revoked = statuses.contains(TokenStatus::Revoked);
-    let rotated = statuses.contains(TokenStatus::Rotated);
-    let expiry = match (
-        statuses.contains(TokenStatus::Active),
-        statuses.contains(TokenStatus::Expired),
-    ) {
-        (true, true) => Expiry::Any,
-        (true, false) => Expiry::Unexpired,
-        (false, true) => Expiry::Expired,
-        (false, false) => Expiry::Nothing,
-    };
-    // `head`, the expiry condition, `tail`: for the sets that keep live tokens of one expiry.
-    let mut with_expiry = |head: &str, tail: &str| {
-        sql.push(head);
-        if matches!(expiry, Expiry::Unexpired) {
-            sql.push("expires_at IS NULL OR expires_at > ");
-        } else {
-            sql.push("expires_at <= ");
+    match StatusCondition::of(statuses) {
+        StatusCondition::Fixed(text) => {
+            sql.push(text);
         }
-        sql.push_bind(now).push(tail);
-    };
-    match (revoked, rotated, expiry) {
-        // Every status: no condition. No status: nothing.
-        (true, true, Expiry::Any) => {}
-        (false, false, Expiry::Nothing) => {
-            sql.push(" AND FALSE");
-        }
-        // Live tokens only: the partial index's predicate, then the expiry.
-        (false, false, Expiry::Any) => {
-            sql.push(" AND revoked_at IS NULL AND replaced_by IS NULL");
-        }
-        (false, false, _) => {
-            with_expiry(" AND revoked_at IS NULL AND replaced_by IS NULL AND (", ")");
-        }
-        // Not revoked.
-        (false, true, Expiry::Any) => {
-            sql.push(" AND revoked_at IS NULL");
-        }
-        (false, true, Expiry::Nothing) => {
-            sql.push(" AND revoked_at IS NULL AND replaced_by IS NOT NULL");
-        }
-        (false, true, _) => {
-            with_expiry(
-                " AND revoked_at IS NULL AND (replaced_by IS NOT NULL OR ",
-                ")",
-            );
-        }
-        // Revoked, or live and in the expiry set.
-        (true, false, Expiry::Nothing) => {
-            sql.push(" AND revoked_at IS NOT NULL");
-        }
-        (true, false, Expiry::Any) => {
-            sql.push(" AND (revoked_at IS NOT NULL OR replaced_by IS NULL)");
-        }
-        (true, false, _) => {
-            with_expiry(
-                " AND (revoked_at IS NOT NULL OR (replaced_by IS NULL AND (",
-                ")))",
-            );
-        }
-        // Revoked or rotated, or live and in the expiry set.
-        (true, true, Expiry::Nothing) => {
-            sql.push(" AND (revoked_at IS NOT NULL OR replaced_by IS NOT NULL)");
-        }
-        (true, true, _) => {
-            with_expiry(
-                " AND (revoked_at IS NOT NULL OR replaced_by IS NOT NULL OR ",
-                ")",
-            );
+        StatusCondition::WithNow { head, tail } => {
+            sql.push(head).push_bind(now).push(tail);
         }
     }
 }
@@ -436,33 +356,5 @@ mod tests {
         ]);
         assert_eq!(ids, [1, 2, 3].map(Uuid::from_u128));
         assert_eq!(times, [t(9), t(1), t(7)]);
-    }
-
-    #[test]
-    fn each_status_set_has_its_own_condition_and_binds_now_only_for_expiry() {
-        let now = OffsetDateTime::UNIX_EPOCH;
-        let mut texts = std::collections::BTreeSet::new();
-        for bits in 0u8..16 {
-            let statuses: Vec<TokenStatus> = TokenStatus::ALL
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| bits & (1 << i) != 0)
-                .map(|(_, s)| s)
-                .collect();
-            let filter = StatusFilter::of(&statuses);
-            let mut sql = QueryBuilder::new("SELECT 1 WHERE TRUE");
-            push_status_condition(&mut sql, filter, now);
-            let text = sql.sql().to_owned();
-            let expiry_matters =
-                filter.contains(TokenStatus::Active) != filter.contains(TokenStatus::Expired);
-            assert_eq!(text.contains("$1"), expiry_matters, "{statuses:?}: {text}");
-            assert!(texts.insert(text), "{statuses:?} shares its SQL");
-        }
-        // Active only, the default: the partial index's predicate, literally.
-        let mut sql = QueryBuilder::new("");
-        push_status_condition(&mut sql, StatusFilter::ACTIVE, now);
-        assert!(sql
-            .sql()
-            .starts_with(" AND revoked_at IS NULL AND replaced_by IS NULL AND "));
     }
 }

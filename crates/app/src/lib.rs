@@ -5,6 +5,7 @@ pub mod error;
 pub mod pagination;
 pub mod ports;
 pub mod services;
+pub mod stored;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 

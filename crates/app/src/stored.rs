@@ -1,0 +1,361 @@
+//! Rows as a storage adapter reads them, before they are domain values: plain ids, strings and
+//! instants in the store's own encoding. Every SQL adapter fills these from its rows and calls
+//! `into_*`, so that the domain's constructors (`TokenName::parse`, `CreatedBy::from_str`,
+//! [`ApiToken::restore`], ...) and the "stored trimmed" rule are applied in one place for every
+//! store. A row that breaks a domain rule (edited by hand, or written by a buggy build) becomes
+//! [`StoreError::Corrupt`] naming the table, the row and the rule, never a panic, and never
+//! quoting the secret hash.
+
+use std::fmt::Display;
+
+use time::OffsetDateTime;
+use tollgate_domain::{
+    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, SecretHash, Space, SpaceId, SpaceName,
+    TokenId, TokenLevel, TokenName, TokenRecord, TokenScope, TokenStatus,
+};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::ports::StatusFilter;
+
+/// An instant in a store's own encoding (Postgres microseconds since 2000, SQLite Unix
+/// microseconds, ...).
+pub trait StoredInstant: Copy {
+    /// The instant, or `None` if the `time` crate cannot represent it.
+    fn to_datetime(self) -> Option<OffsetDateTime>;
+}
+
+impl StoredInstant for OffsetDateTime {
+    fn to_datetime(self) -> Option<OffsetDateTime> {
+        Some(self)
+    }
+}
+
+/// A corrupt-row error for row `id` of `table`, breaking `rule`.
+fn corrupt(table: &str, id: &dyn Display, rule: &dyn Display) -> StoreError {
+    StoreError::Corrupt(format!("{table} row {id} breaks a domain rule: {rule}"))
+}
+
+/// Reads `column` of a row whose errors `corrupt` builds.
+fn instant<T: StoredInstant>(
+    corrupt: &impl Fn(&dyn Display) -> StoreError,
+    column: &str,
+    value: T,
+) -> Result<OffsetDateTime, StoreError> {
+    value
+        .to_datetime()
+        .ok_or_else(|| corrupt(&format_args!("{column} is out of the supported range")))
+}
+
+fn optional_instant<T: StoredInstant>(
+    corrupt: &impl Fn(&dyn Display) -> StoreError,
+    column: &str,
+    value: Option<T>,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    value.map(|v| instant(corrupt, column, v)).transpose()
+}
+
+/// A row of `spaces`.
+#[derive(Debug, Clone)]
+pub struct StoredSpace<T> {
+    /// `id`.
+    pub id: Uuid,
+    /// `name`, stored trimmed.
+    pub name: String,
+    /// `created_at`.
+    pub created_at: T,
+}
+
+impl<T: StoredInstant> StoredSpace<T> {
+    /// The space this row holds.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the row breaks a domain rule.
+    pub fn into_space(self) -> Result<Space, StoreError> {
+        let id = SpaceId::from_uuid(self.id);
+        let corrupt = |rule: &dyn Display| corrupt("spaces", &id, rule);
+        let name = SpaceName::parse(&self.name).map_err(|e| corrupt(&e))?;
+        if name.as_str() != self.name {
+            return Err(corrupt(&"name must be stored trimmed"));
+        }
+        Ok(Space {
+            id,
+            name,
+            created_at: instant(&corrupt, "created_at", self.created_at)?,
+        })
+    }
+}
+
+/// A row of `api_tokens`. No `Debug`: it holds the secret hash.
+#[derive(Clone)]
+pub struct StoredToken<T> {
+    /// `id`.
+    pub id: Uuid,
+    /// `space_id`; `None` for an instance admin token.
+    pub space_id: Option<Uuid>,
+    /// `level`: `client` or `admin`.
+    pub level: String,
+    /// `name`, stored trimmed.
+    pub name: String,
+    /// `created_at`.
+    pub created_at: T,
+    /// `created_by`, as the domain's `CreatedBy` prints it.
+    pub created_by: String,
+    /// `expires_at`.
+    pub expires_at: Option<T>,
+    /// `last_used_at`.
+    pub last_used_at: Option<T>,
+    /// `revoked_at`.
+    pub revoked_at: Option<T>,
+    /// `replaces`.
+    pub replaces: Option<Uuid>,
+    /// `replaced_by`.
+    pub replaced_by: Option<Uuid>,
+    /// `rotated_at`.
+    pub rotated_at: Option<T>,
+    /// `secret_hash`: the argon2id PHC string.
+    pub secret_hash: String,
+}
+
+impl<T> std::fmt::Debug for StoredToken<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredToken")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: StoredInstant> StoredToken<T> {
+    /// The token this row holds, through [`ApiToken::restore`].
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the row breaks a domain rule.
+    pub fn into_token(self) -> Result<ApiToken, StoreError> {
+        let id = TokenId::from_uuid(self.id);
+        let corrupt = |rule: &dyn Display| corrupt("api_tokens", &id, rule);
+        let level: TokenLevel = self.level.parse().map_err(|e| corrupt(&e))?;
+        let scope = TokenScope::from_parts(self.space_id.map(SpaceId::from_uuid), level)
+            .map_err(|e| corrupt(&e))?;
+        let name = TokenName::parse(&self.name).map_err(|e| corrupt(&e))?;
+        if name.as_str() != self.name {
+            return Err(corrupt(&"name must be stored trimmed"));
+        }
+        let created_by: CreatedBy = self.created_by.parse().map_err(|e| corrupt(&e))?;
+        ApiToken::restore(TokenRecord {
+            id,
+            scope,
+            name,
+            created_at: instant(&corrupt, "created_at", self.created_at)?,
+            created_by,
+            expires_at: optional_instant(&corrupt, "expires_at", self.expires_at)?,
+            last_used_at: optional_instant(&corrupt, "last_used_at", self.last_used_at)?,
+            revoked_at: optional_instant(&corrupt, "revoked_at", self.revoked_at)?,
+            replaces: self.replaces.map(TokenId::from_uuid),
+            replaced_by: self.replaced_by.map(TokenId::from_uuid),
+            rotated_at: optional_instant(&corrupt, "rotated_at", self.rotated_at)?,
+            secret_hash: SecretHash::new(self.secret_hash),
+        })
+        .map_err(|e| corrupt(&e))
+    }
+}
+
+/// A row of `audit_events`.
+#[derive(Debug, Clone)]
+pub struct StoredEvent<T> {
+    /// `id`.
+    pub id: Uuid,
+    /// `at`.
+    pub at: T,
+    /// `action`, as the domain's `AuditAction` prints it.
+    pub action: String,
+    /// `actor`, as the domain's `CreatedBy` prints it.
+    pub actor: String,
+    /// `token_id`.
+    pub token_id: Uuid,
+    /// `space_id`; `None` for an instance admin token's event.
+    pub space_id: Option<Uuid>,
+}
+
+impl<T: StoredInstant> StoredEvent<T> {
+    /// The event this row holds.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the row breaks a domain rule.
+    pub fn into_event(self) -> Result<AuditEvent, StoreError> {
+        let id = EventId::from_uuid(self.id);
+        let corrupt = |rule: &dyn Display| corrupt("audit_events", &id, rule);
+        let action: AuditAction = self
+            .action
+            .parse()
+            .map_err(|e| corrupt(&format_args!("action: {e}")))?;
+        let actor: CreatedBy = self
+            .actor
+            .parse()
+            .map_err(|e| corrupt(&format_args!("actor: {e}")))?;
+        Ok(AuditEvent {
+            id,
+            at: instant(&corrupt, "at", self.at)?,
+            action,
+            actor,
+            token_id: TokenId::from_uuid(self.token_id),
+            space_id: self.space_id.map(SpaceId::from_uuid),
+        })
+    }
+}
+
+/// The SQL condition on `api_tokens` that keeps exactly the tokens whose
+/// [`status_at(now)`](ApiToken::status_at) is in a status set, as every SQL store writes it:
+/// `" AND "` followed by the condition, in text that Postgres and SQLite both read. Where expiry
+/// matters, the adapter binds `now` between [`StatusCondition::WithNow`]'s two halves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusCondition {
+    /// The whole condition (possibly empty: every status).
+    Fixed(&'static str),
+    /// The condition around one `now` parameter: `head`, the parameter, `tail`.
+    WithNow {
+        /// The text before the parameter.
+        head: &'static str,
+        /// The text after it.
+        tail: &'static str,
+    },
+}
+
+impl StatusCondition {
+    /// The condition for `statuses`, following [`ApiToken::status_at`]'s precedence: revoked
+    /// (`revoked_at` set), else rotated (`replaced_by` set), else expired (`expires_at <= now`),
+    /// else active. Each set has one fixed text (so each is prepared once per connection), with
+    /// `revoked_at IS NULL` and `replaced_by IS NULL` written literally wherever the set allows,
+    /// so that both stores' partial indexes on live tokens apply. The empty set keeps nothing
+    /// (and a store may answer it without a query).
+    #[must_use]
+    pub fn of(statuses: StatusFilter) -> Self {
+        /// Which tokens that are neither revoked nor rotated the set keeps, by their expiry.
+        #[derive(Clone, Copy)]
+        enum Expiry {
+            /// Active and expired ones.
+            Any,
+            /// Active ones: `expires_at` NULL or after now.
+            Unexpired,
+            /// Expired ones: `expires_at` at or before now.
+            Expired,
+            /// None.
+            Nothing,
+        }
+        let revoked = statuses.contains(TokenStatus::Revoked);
+        let rotated = statuses.contains(TokenStatus::Rotated);
+        let expiry = match (
+            statuses.contains(TokenStatus::Active),
+            statuses.contains(TokenStatus::Expired),
+        ) {
+            (true, true) => Expiry::Any,
+            (true, false) => Expiry::Unexpired,
+            (false, true) => Expiry::Expired,
+            (false, false) => Expiry::Nothing,
+        };
+        // The sets that keep live tokens of one expiry: `head` ends with the comparison.
+        let with_now = |head, tail| Self::WithNow { head, tail };
+        match (revoked, rotated, expiry) {
+            // Every status: no condition. No status: nothing.
+            (true, true, Expiry::Any) => Self::Fixed(""),
+            (false, false, Expiry::Nothing) => Self::Fixed(" AND FALSE"),
+            // Live tokens only: the partial index's predicate, then the expiry.
+            (false, false, Expiry::Any) => {
+                Self::Fixed(" AND revoked_at IS NULL AND replaced_by IS NULL")
+            }
+            (false, false, Expiry::Unexpired) => with_now(
+                " AND revoked_at IS NULL AND replaced_by IS NULL AND \
+                 (expires_at IS NULL OR expires_at > ",
+                ")",
+            ),
+            (false, false, Expiry::Expired) => with_now(
+                " AND revoked_at IS NULL AND replaced_by IS NULL AND (expires_at <= ",
+                ")",
+            ),
+            // Not revoked.
+            (false, true, Expiry::Any) => Self::Fixed(" AND revoked_at IS NULL"),
+            (false, true, Expiry::Nothing) => {
+                Self::Fixed(" AND revoked_at IS NULL AND replaced_by IS NOT NULL")
+            }
+            (false, true, Expiry::Unexpired) => with_now(
+                " AND revoked_at IS NULL AND (replaced_by IS NOT NULL OR \
+                 expires_at IS NULL OR expires_at > ",
+                ")",
+            ),
+            (false, true, Expiry::Expired) => with_now(
+                " AND revoked_at IS NULL AND (replaced_by IS NOT NULL OR expires_at <= ",
+                ")",
+            ),
+            // Revoked, or live and in the expiry set.
+            (true, false, Expiry::Nothing) => Self::Fixed(" AND revoked_at IS NOT NULL"),
+            (true, false, Expiry::Any) => {
+                Self::Fixed(" AND (revoked_at IS NOT NULL OR replaced_by IS NULL)")
+            }
+            (true, false, Expiry::Unexpired) => with_now(
+                " AND (revoked_at IS NOT NULL OR (replaced_by IS NULL AND \
+                 (expires_at IS NULL OR expires_at > ",
+                ")))",
+            ),
+            (true, false, Expiry::Expired) => with_now(
+                " AND (revoked_at IS NOT NULL OR (replaced_by IS NULL AND (expires_at <= ",
+                ")))",
+            ),
+            // Revoked or rotated, or live and in the expiry set.
+            (true, true, Expiry::Nothing) => {
+                Self::Fixed(" AND (revoked_at IS NOT NULL OR replaced_by IS NOT NULL)")
+            }
+            (true, true, Expiry::Unexpired) => with_now(
+                " AND (revoked_at IS NOT NULL OR replaced_by IS NOT NULL OR \
+                 expires_at IS NULL OR expires_at > ",
+                ")",
+            ),
+            (true, true, Expiry::Expired) => with_now(
+                " AND (revoked_at IS NOT NULL OR replaced_by IS NOT NULL OR expires_at <= ",
+                ")",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_status_set_has_its_own_condition_and_binds_now_only_for_expiry() {
+        let mut texts = std::collections::BTreeSet::new();
+        for bits in 0u8..16 {
+            let statuses: Vec<TokenStatus> = TokenStatus::ALL
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| bits & (1 << i) != 0)
+                .map(|(_, s)| s)
+                .collect();
+            let filter = StatusFilter::of(&statuses);
+            let condition = StatusCondition::of(filter);
+            let expiry_matters =
+                filter.contains(TokenStatus::Active) != filter.contains(TokenStatus::Expired);
+            let text = match condition {
+                StatusCondition::Fixed(text) => {
+                    assert!(!expiry_matters, "{statuses:?}: {text}");
+                    text.to_owned()
+                }
+                StatusCondition::WithNow { head, tail } => {
+                    assert!(expiry_matters, "{statuses:?}: {head}");
+                    format!("{head}?{tail}")
+                }
+            };
+            assert_eq!(
+                text.matches('(').count(),
+                text.matches(')').count(),
+                "{text}"
+            );
+            assert!(texts.insert(text), "{statuses:?} shares its SQL");
+        }
+        // Active only, the default: the partial index's predicate, literally.
+        let StatusCondition::WithNow { head, .. } = StatusCondition::of(StatusFilter::ACTIVE)
+        else {
+            panic!("active tokens depend on now");
+        };
+        assert!(head.starts_with(" AND revoked_at IS NULL AND replaced_by IS NULL AND "));
+    }
+}
