@@ -9,7 +9,6 @@ mod constraints;
 mod contract;
 mod corrupt_rows;
 mod last_used;
-mod listing;
 mod revocations;
 mod rotation;
 mod timestamps;

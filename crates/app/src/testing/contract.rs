@@ -16,12 +16,12 @@ use std::sync::Arc;
 use time::Duration;
 use tollgate_domain::{
     ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, GracePeriod, NewApiToken, TokenLevel,
-    TokenScope, TokenStatus, UserId,
+    TokenRecord, TokenScope, TokenStatus, UserId,
 };
 use uuid::Uuid;
 
 use super::fixtures::{
-    self, epoch, event, instance_token, new_token, space, space_id, token, token_id,
+    self, edited, epoch, event, instance_token, new_token, space, space_id, token, token_id,
 };
 use crate::ports::{
     AuditRepository, RotateOutcome, Rotation, SpaceRepository, StatusFilter, TokenQuery,
@@ -491,6 +491,111 @@ pub async fn any_instance_admin_counts_instance_tokens_only(r: Repositories) {
     assert_eq!(stored.map(|t| t.scope()), Some(TokenScope::Instance));
 }
 
+/// Every subset of the four statuses, the empty one included.
+fn every_status_set() -> Vec<Vec<TokenStatus>> {
+    (0u8..16)
+        .map(|bits| {
+            TokenStatus::ALL
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| bits & (1 << i) != 0)
+                .map(|(_, s)| s)
+                .collect()
+        })
+        .collect()
+}
+
+/// Tokens of space 1 in every state at `epoch()`, alternating levels.
+fn tokens_in_every_state() -> Vec<ApiToken> {
+    let edits: Vec<fn(&mut TokenRecord)> = vec![
+        |_| {},
+        |t| t.expires_at = Some(epoch() + Duration::days(1)),
+        |t| t.expires_at = Some(epoch()),
+        |t| t.expires_at = Some(epoch() - Duration::days(1)),
+        |t| t.revoked_at = Some(epoch() - Duration::hours(1)),
+        |t| {
+            t.revoked_at = Some(epoch() - Duration::hours(1));
+            t.expires_at = Some(epoch() - Duration::days(1));
+        },
+        |t| {
+            t.replaced_by = Some(token_id(1));
+            t.rotated_at = Some(epoch() - Duration::hours(1));
+            t.expires_at = Some(epoch() + Duration::hours(1));
+        },
+        |t| {
+            t.replaced_by = Some(token_id(1));
+            t.rotated_at = Some(epoch() - Duration::hours(1));
+            t.expires_at = Some(epoch() - Duration::minutes(1));
+        },
+        |t| {
+            t.replaced_by = Some(token_id(1));
+            t.rotated_at = Some(epoch() - Duration::hours(1));
+            t.revoked_at = Some(epoch() - Duration::minutes(30));
+        },
+        |t| t.replaces = Some(token_id(7)),
+    ];
+    edits
+        .into_iter()
+        .zip(1u128..)
+        .map(|(edit, n)| {
+            let level = if n % 2 == 0 {
+                TokenLevel::Admin
+            } else {
+                TokenLevel::Client
+            };
+            edited(&token(n, space_id(1), level), edit)
+        })
+        .collect()
+}
+
+/// Listing by status: the store's filter of every status set agrees with the domain's
+/// [`ApiToken::status_at`], on tokens in every state and at the edges (expiring exactly now,
+/// revoked and rotated, rotated and past the grace period), with and without a level.
+pub async fn every_status_set_lists_exactly_the_tokens_whose_status_is_in_it(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    ok!(r.spaces.insert(&space(2)).await);
+    let tokens = tokens_in_every_state();
+    for t in &tokens {
+        assert!(insert(&r, t).await);
+    }
+    // A token of another space, in every list of its own space and none of space 1's.
+    assert!(insert(&r, &token(99, space_id(2), TokenLevel::Client)).await);
+    assert!(
+        TokenStatus::ALL
+            .iter()
+            .all(|s| tokens.iter().any(|t| t.status_at(epoch()) == *s)),
+        "the fixtures cover every status"
+    );
+
+    // Judged now, a second before and a day later, when other tokens have expired.
+    for now in [
+        epoch(),
+        epoch() - Duration::seconds(1),
+        epoch() + Duration::days(2),
+    ] {
+        for statuses in every_status_set() {
+            for level in [None, Some(TokenLevel::Client), Some(TokenLevel::Admin)] {
+                let query = TokenQuery {
+                    space_id: space_id(1),
+                    level,
+                    statuses: StatusFilter::of(&statuses),
+                    now,
+                    after: None,
+                    limit: 100,
+                };
+                let listed = ids(ok!(r.tokens.list(&query).await));
+                let expected: Vec<_> = tokens
+                    .iter()
+                    .filter(|t| statuses.contains(&t.status_at(now)))
+                    .filter(|t| level.is_none_or(|l| t.level() == l))
+                    .map(|t| t.id())
+                    .collect();
+                assert_eq!(listed, expected, "{statuses:?} of {level:?} at {now}");
+            }
+        }
+    }
+}
+
 /// Runs every contract case as its own `#[tokio::test]`, each on the fresh repositories that
 /// the given async function returns.
 #[macro_export]
@@ -504,6 +609,7 @@ macro_rules! repository_contract_tests {
             inserting_a_token_id_twice_changes_nothing,
             token_list_filters_by_space_level_and_status,
             token_list_pages_by_ascending_id,
+            every_status_set_lists_exactly_the_tokens_whose_status_is_in_it,
             revocation_keeps_the_first_time_and_logs_once,
             concurrent_inserts_and_revocations_are_never_lost,
             rotation_replaces_an_active_token_whole,

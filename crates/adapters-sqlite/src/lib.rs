@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+mod audit;
+mod changes;
+mod error;
+mod lock;
+mod rows;
+mod spaces;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod tokens;
+
+pub use changes::{SqliteChangeFeed, POLL_INTERVAL};
+pub use error::{BackupError, MigrateError, OpenError};
+pub use store::{SqliteOptions, SqliteStore, MIGRATOR};
