@@ -2,7 +2,11 @@
 
 use std::net::SocketAddr;
 
-use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::store::StoreChoice;
 
 // No `Debug` on the argument structs: they hold TOLLGATE_BOOTSTRAP_TOKEN and DATABASE_URL
 // (with its password), which must never be printed, not even by a future `{:?}`.
@@ -19,8 +23,11 @@ pub struct Cli {
 pub enum Command {
     /// Serve the REST API.
     Serve(ServeArgs),
-    /// Run the Postgres migrations and exit.
+    /// Run the store's migrations and exit (`serve` runs them too).
     Migrate(DatabaseArgs),
+    /// Write a consistent copy of a SQLite store to a new file, while a server may be serving
+    /// from it. For Postgres, use pg_dump.
+    Backup(BackupArgs),
     /// Work with token strings offline.
     Token {
         #[command(subcommand)]
@@ -38,17 +45,59 @@ pub enum TokenCommand {
     },
 }
 
+/// The kinds of store, for `--store`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// A SQLite file (the default): one server.
+    Sqlite,
+    /// Postgres: several nodes on one database.
+    Postgres,
+    /// In memory: keeps nothing, for trying things out.
+    Memory,
+}
+
+impl StoreKind {
+    /// Its name on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+            Self::Memory => "memory",
+        }
+    }
+}
+
 #[derive(Clone, Args)]
 pub struct DatabaseArgs {
-    /// Postgres connection URL. Unset: the in-memory store, which keeps nothing.
+    /// Where tokens are kept: sqlite://PATH (a SQLite file; the default is ./tollgate.db),
+    /// postgres://USER@HOST/DATABASE (Postgres, for several nodes), or memory: (keeps nothing).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// The kind of store, where DATABASE_URL does not say it: `--store memory` runs on the
+    /// in-memory store.
+    #[arg(long, value_enum)]
+    pub store: Option<StoreKind>,
     /// Largest number of Postgres connections in the pool.
     #[arg(long, env = "TOLLGATE_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
     /// How long a request waits for a Postgres connection before answering 503, in seconds.
     #[arg(long, env = "TOLLGATE_DB_ACQUIRE_TIMEOUT_SECONDS", default_value_t = 3)]
     pub db_acquire_timeout_seconds: u64,
+}
+
+impl DatabaseArgs {
+    /// The store these arguments name.
+    pub fn choice(&self) -> anyhow::Result<StoreChoice> {
+        StoreChoice::of(self.database_url.as_deref(), self.store)
+    }
+}
+
+#[derive(Clone, Args)]
+pub struct BackupArgs {
+    /// The new file to write the copy to; it must not exist.
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Clone, Args)]

@@ -1,9 +1,10 @@
 //! The `tollgate` binary: the composition root. It reads configuration, picks the adapters
-//! (Postgres when `DATABASE_URL` is set, the in-memory store otherwise), wires the services and
+//! (SQLite at ./tollgate.db unless `DATABASE_URL` names another store), wires the services and
 //! serves the REST API. Nothing else lives here.
 
 mod config;
 mod serve;
+mod store;
 
 use std::io::Write;
 
@@ -19,6 +20,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => serve::migrate(&args),
+        Command::Backup(args) => serve::backup(&args),
         Command::Token {
             command: TokenCommand::Mint { instance_admin: _ },
         } => {

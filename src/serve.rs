@@ -6,17 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tollgate_app::adapters::{
-    Argon2Hasher, Argon2Params, InMemoryStore, OsRandomSource, SystemClock,
-};
-use tollgate_app::ports::{AuditRepository, SpaceRepository, StoreHealth, TokenRepository};
+use tollgate_app::adapters::{Argon2Hasher, Argon2Params, OsRandomSource, SystemClock};
 use tollgate_app::{BootstrapOutcome, SpaceService, TokenService, Verifier};
 use tollgate_domain::LifetimePolicy;
 use tollgate_http::AuthFailureLimit;
-use tollgate_pg::{PgOptions, PgRevocationFeed, PgStore};
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{DatabaseArgs, ServeArgs};
+use crate::config::{BackupArgs, DatabaseArgs, ServeArgs};
+use crate::store::{self, StoreChoice};
 
 /// `tollgate serve`.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -28,14 +25,36 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 pub fn migrate(args: &DatabaseArgs) -> anyhow::Result<()> {
     init_tracing("info")?;
     runtime()?.block_on(async {
-        let store = connect(args)
-            .await?
-            .context("tollgate migrate needs DATABASE_URL")?;
-        store
-            .migrate()
-            .await
-            .context("failed to run the migrations")?;
-        tracing::info!("migrations are up to date");
+        match args.choice()? {
+            StoreChoice::Sqlite(path) => {
+                let sqlite = store::open_sqlite_exclusive(&path).await?;
+                tracing::info!(path = %sqlite.path().display(), "SQLite store: migrations are up to date");
+            }
+            StoreChoice::Postgres(url) => {
+                let pg = store::connect_postgres(&url, args).await?;
+                pg.migrate().await.context("failed to run the migrations")?;
+                tracing::info!("Postgres: migrations are up to date");
+            }
+            StoreChoice::Memory => {
+                anyhow::bail!("the in-memory store has nothing to migrate: tollgate migrate needs a SQLite or Postgres store");
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `tollgate backup PATH`.
+pub fn backup(args: &BackupArgs) -> anyhow::Result<()> {
+    init_tracing("info")?;
+    runtime()?.block_on(async {
+        let StoreChoice::Sqlite(path) = args.database.choice()? else {
+            anyhow::bail!(
+                "tollgate backup copies a SQLite store; back up Postgres with pg_dump, and the in-memory store holds nothing to copy"
+            );
+        };
+        let sqlite = store::open_sqlite_shared(&path).await?;
+        sqlite.backup(&args.path).await?;
+        tracing::info!(from = %sqlite.path().display(), to = %args.path.display(), "backup written");
         Ok(())
     })
 }
@@ -57,54 +76,6 @@ fn init_tracing(filter: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn connect(args: &DatabaseArgs) -> anyhow::Result<Option<PgStore>> {
-    let Some(url) = &args.database_url else {
-        return Ok(None);
-    };
-    let options = PgOptions {
-        max_connections: args.db_max_connections,
-        acquire_timeout: Duration::from_secs(args.db_acquire_timeout_seconds),
-    };
-    let store = PgStore::connect(url, options)
-        .await
-        .context("failed to connect to Postgres (DATABASE_URL)")?;
-    Ok(Some(store))
-}
-
-struct Store {
-    spaces: Arc<dyn SpaceRepository>,
-    tokens: Arc<dyn TokenRepository>,
-    events: Arc<dyn AuditRepository>,
-    health: Arc<dyn StoreHealth>,
-    /// Other nodes' revocations; none for the in-memory store, which no other node shares.
-    revocations: Option<PgRevocationFeed>,
-}
-
-async fn store(args: &DatabaseArgs) -> anyhow::Result<Store> {
-    if let Some(pg) = connect(args).await? {
-        pg.migrate().await.context("failed to run the migrations")?;
-        tracing::info!("store: Postgres (migrations up to date)");
-        let pg = Arc::new(pg);
-        let revocations = Some(PgRevocationFeed::new(pg.pool()));
-        return Ok(Store {
-            spaces: pg.clone(),
-            tokens: pg.clone(),
-            events: pg.clone(),
-            health: pg,
-            revocations,
-        });
-    }
-    tracing::warn!("store: IN MEMORY. Nothing is kept: every space and token is lost when tollgate stops. Set DATABASE_URL to use Postgres.");
-    let memory = InMemoryStore::new();
-    Ok(Store {
-        spaces: memory.spaces.clone(),
-        tokens: memory.tokens.clone(),
-        events: memory.events.clone(),
-        health: Arc::new(memory),
-        revocations: None,
-    })
-}
-
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let params = Argon2Params {
         memory_kib: args.argon2_memory_kib,
@@ -117,7 +88,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.lifecycle.default_token_lifetime_days,
     )
     .context("TOLLGATE_MAX_TOKEN_LIFETIME_DAYS / TOLLGATE_DEFAULT_TOKEN_LIFETIME_DAYS")?;
-    let store = store(&args.database).await?;
+    let store = store::open_for_serving(&args.database).await?;
     let (clock, random) = (Arc::new(SystemClock), Arc::new(OsRandomSource));
     let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
     let tokens = TokenService::new(

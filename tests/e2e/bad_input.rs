@@ -3,9 +3,9 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::{on_both_stores, spawn_app, Store};
+use crate::support::{on_every_store, spawn_app, Store};
 
-on_both_stores!(bad_input_gets_a_clear_4xx_and_writes_nothing);
+on_every_store!(bad_input_gets_a_clear_4xx_and_writes_nothing);
 
 async fn bad_input_gets_a_clear_4xx_and_writes_nothing(store: Store) {
     let app = spawn_app(store).await;

@@ -8,12 +8,18 @@ use tollgate_app::adapters::OsRandomSource;
 use tollgate_app::ports::RandomSource;
 use tollgate_domain::{ParsedToken, TokenKind, TokenString};
 
-use crate::support::{spawn_app_with, Reply, Store};
+use crate::support::{on_every_store, spawn_app_with, Reply, Store};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_authentications_are_limited_per_address_and_other_addresses_keep_working() {
+on_every_store!(
+    failed_authentications_are_limited_per_address_and_other_addresses_keep_working,
+    guessing_at_a_token_id_does_not_lock_out_its_holder_once_verified,
+);
+
+async fn failed_authentications_are_limited_per_address_and_other_addresses_keep_working(
+    store: Store,
+) {
     let app = spawn_app_with(
-        Store::Memory,
+        store,
         &[
             ("TOLLGATE_AUTH_FAILURES_PER_ADDRESS", "5"),
             ("TOLLGATE_AUTH_FAILURES_PER_TOKEN", "0"),
@@ -59,10 +65,9 @@ async fn failed_authentications_are_limited_per_address_and_other_addresses_keep
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn guessing_at_a_token_id_does_not_lock_out_its_holder_once_verified() {
+async fn guessing_at_a_token_id_does_not_lock_out_its_holder_once_verified(store: Store) {
     let app = spawn_app_with(
-        Store::Memory,
+        store,
         &[
             ("TOLLGATE_AUTH_FAILURES_PER_ADDRESS", "0"),
             ("TOLLGATE_AUTH_FAILURES_PER_TOKEN", "3"),

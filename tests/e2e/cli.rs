@@ -5,7 +5,7 @@ use std::process::Command;
 use reqwest::StatusCode;
 use tollgate_domain::{ParsedToken, TokenKind};
 
-use crate::support::{spawn_app_with, Store};
+use crate::support::{on_lasting_stores, spawn_app_with, Store};
 
 #[test]
 fn token_mint_prints_a_fresh_well_formed_instance_admin_token() {
@@ -38,9 +38,11 @@ fn printed_token(logs: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_first_start_without_bootstrap_token_prints_one_instance_admin_token_once() {
-    let mut app = spawn_app_with(Store::Postgres, &[("TOLLGATE_BOOTSTRAP_TOKEN", "")]).await;
+// Every start of the in-memory store is a first start.
+on_lasting_stores!(a_first_start_without_bootstrap_token_prints_one_instance_admin_token_once);
+
+async fn a_first_start_without_bootstrap_token_prints_one_instance_admin_token_once(store: Store) {
+    let mut app = spawn_app_with(store, &[("TOLLGATE_BOOTSTRAP_TOKEN", "")]).await;
     let token = printed_token(&app.logs()).expect("the first start prints an instance admin token");
     assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
     // The bootstrap token of the harness was not registered.
@@ -60,5 +62,11 @@ async fn a_first_start_without_bootstrap_token_prints_one_instance_admin_token_o
         None,
         "a store with an instance admin gets no new one"
     );
+    assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
+
+    // Not even after a crash: the token was stored before it was printed.
+    app.kill().await;
+    app.start_again().await;
+    assert_eq!(printed_token(&app.logs()), None);
     assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
 }

@@ -6,9 +6,9 @@ use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::support::{eventually, on_both_stores, spawn_app, spawn_app_with, App, Store, PATIENCE};
+use crate::support::{eventually, on_every_store, spawn_app, spawn_app_with, App, Store, PATIENCE};
 
-on_both_stores!(
+on_every_store!(
     a_rotated_token_works_through_its_grace_period_then_fails_like_a_revoked_one,
     lists_filter_by_status_and_level_and_show_status,
     the_audit_log_records_what_happened_newest_first,
@@ -196,7 +196,7 @@ async fn last_used_at_is_written_in_batches_and_at_shutdown(store: Store) {
         },
     )
     .await;
-    if store == Store::Postgres {
+    if store.keeps_data() {
         // A long interval: only the flush at graceful shutdown can write this use.
         let mut app = spawn_app_with(store, &[("TOLLGATE_LAST_USED_FLUSH_SECONDS", "3600")]).await;
         let space = app.create_space("acme").await;

@@ -4,9 +4,9 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::{on_both_stores, spawn_app, Store};
+use crate::support::{on_every_store, spawn_app, Store};
 
-on_both_stores!(
+on_every_store!(
     bootstrap_token_manages_spaces,
     tokens_work_with_both_headers_and_report_who_they_are,
     visibility_and_permissions_follow_the_policy,

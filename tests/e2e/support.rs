@@ -16,6 +16,7 @@ use tollgate_app::adapters::OsRandomSource;
 use tollgate_app::mint_token_string;
 use tollgate_domain::TokenKind;
 use tollgate_pg::testing::TestDatabase;
+use tollgate_sqlite::testing::TestFile;
 
 /// How long a test waits for something that should happen soon (a flush, a revocation reaching
 /// another node, an outage noticed, a shutdown) before it fails. Generous on purpose: it only
@@ -59,29 +60,58 @@ fn timed_out(what: &str, deadline: Duration) -> ! {
 /// Which store a scenario runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Store {
+    /// `DATABASE_URL=memory:`.
     Memory,
+    /// A fresh SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh Postgres database.
     Postgres,
 }
 
-/// Runs an `async fn(Store)` scenario once per store, as two tests in a module of its name.
-macro_rules! on_both_stores {
-    ($($scenario:ident),* $(,)?) => {
-        $(
-            mod $scenario {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn in_memory() {
-                    super::$scenario($crate::support::Store::Memory).await;
-                }
+impl Store {
+    /// Whether what the server stores outlives it.
+    pub const fn keeps_data(self) -> bool {
+        !matches!(self, Self::Memory)
+    }
+}
 
+/// Runs each `async fn(Store)` scenario once per listed store, as tests named after the stores
+/// in a module named after the scenario:
+/// `on_stores!([sqlite = Sqlite, postgres = Postgres] => a, b)`.
+macro_rules! on_stores {
+    ($stores:tt => $($scenario:ident),* $(,)?) => {
+        $( $crate::support::on_stores!(@scenario $scenario $stores); )*
+    };
+    (@scenario $scenario:ident [$($test:ident = $store:ident),+]) => {
+        mod $scenario {
+            $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$scenario($crate::support::Store::Postgres).await;
+                async fn $test() {
+                    super::$scenario($crate::support::Store::$store).await;
                 }
-            }
-        )*
+            )+
+        }
     };
 }
-pub(crate) use on_both_stores;
+pub(crate) use on_stores;
+
+/// Runs each `async fn(Store)` scenario on every store.
+macro_rules! on_every_store {
+    ($($scenario:ident),* $(,)?) => {
+        $crate::support::on_stores!(
+            [in_memory = Memory, sqlite = Sqlite, postgres = Postgres] => $($scenario),*
+        );
+    };
+}
+pub(crate) use on_every_store;
+
+/// Runs each `async fn(Store)` scenario on the stores that keep what they are given.
+macro_rules! on_lasting_stores {
+    ($($scenario:ident),* $(,)?) => {
+        $crate::support::on_stores!([sqlite = Sqlite, postgres = Postgres] => $($scenario),*);
+    };
+}
+pub(crate) use on_lasting_stores;
 
 /// A running server.
 pub struct App {
@@ -90,8 +120,11 @@ pub struct App {
     /// The instance admin token registered at start.
     pub admin: String,
     env: Vec<(String, String)>,
+    /// The working directory the binary runs in; the test's own if `None`.
+    dir: Option<std::path::PathBuf>,
     process: Process,
     _database: Option<TestDatabase>,
+    sqlite: Option<TestFile>,
 }
 
 /// The running binary and what it wrote.
@@ -107,7 +140,18 @@ pub async fn spawn_app(store: Store) -> App {
 }
 
 pub async fn spawn_app_with(store: Store, extra_env: &[(&str, &str)]) -> App {
-    let admin = mint_token_string(&OsRandomSource, TokenKind::InstanceAdmin).into_exposed();
+    spawn(store, extra_env, None).await
+}
+
+async fn spawn(store: Store, extra_env: &[(&str, &str)], dir: Option<&std::path::Path>) -> App {
+    // The harness's own bootstrap token, unless the test brings one.
+    let admin = extra_env
+        .iter()
+        .find(|(key, value)| *key == "TOLLGATE_BOOTSTRAP_TOKEN" && !value.is_empty())
+        .map_or_else(
+            || mint_token_string(&OsRandomSource, TokenKind::InstanceAdmin).into_exposed(),
+            |(_, token)| (*token).to_owned(),
+        );
     let mut env = vec![
         ("TOLLGATE_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
         ("TOLLGATE_BOOTSTRAP_TOKEN".to_owned(), admin.clone()),
@@ -116,14 +160,21 @@ pub async fn spawn_app_with(store: Store, extra_env: &[(&str, &str)]) -> App {
             "info,tollgate=debug,tollgate_app=debug,tollgate_http=debug".to_owned(),
         ),
     ];
-    let database = match store {
-        Store::Memory => None,
+    let (mut database, mut sqlite) = (None, None);
+    match store {
+        Store::Memory => env.push(("DATABASE_URL".to_owned(), "memory:".to_owned())),
+        Store::Sqlite => {
+            // Created by the server, as `tollgate serve` creates ./tollgate.db.
+            let file = TestFile::empty_dir();
+            env.push(("DATABASE_URL".to_owned(), file.url()));
+            sqlite = Some(file);
+        }
         Store::Postgres => {
             let db = TestDatabase::create().await;
             env.push(("DATABASE_URL".to_owned(), db.url().to_owned()));
-            Some(db)
+            database = Some(db);
         }
-    };
+    }
     for (key, value) in extra_env {
         // An empty value removes the variable (e.g. no bootstrap token).
         env.retain(|(k, _)| k != key);
@@ -131,20 +182,25 @@ pub async fn spawn_app_with(store: Store, extra_env: &[(&str, &str)]) -> App {
             env.push(((*key).to_owned(), (*value).to_owned()));
         }
     }
-    let (process, base) = start(&env).await;
+    let (process, base) = start(&env, dir).await;
     App {
         base,
         client: reqwest::Client::new(),
         admin,
         env,
+        dir: dir.map(std::path::Path::to_owned),
         process,
         _database: database,
+        sqlite,
     }
 }
 
 /// Starts the binary and waits until it says where it listens.
-async fn start(env: &[(String, String)]) -> (Process, String) {
+async fn start(env: &[(String, String)], dir: Option<&std::path::Path>) -> (Process, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
     command
         .arg("serve")
         .env_remove("DATABASE_URL")
@@ -202,12 +258,22 @@ async fn start(env: &[(String, String)]) -> (Process, String) {
 }
 
 impl App {
+    /// A server with no `DATABASE_URL`, in the working directory `dir`: the default store.
+    pub async fn start_in(dir: &std::path::Path) -> Self {
+        spawn(Store::Memory, &[("DATABASE_URL", "")], Some(dir)).await
+    }
+
     /// The `DATABASE_URL` the server runs on, if any.
     pub fn database_url(&self) -> Option<&str> {
         self.env
             .iter()
             .find(|(k, _)| k == "DATABASE_URL")
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The SQLite file the server runs on, if it does.
+    pub fn sqlite(&self) -> Option<&TestFile> {
+        self.sqlite.as_ref()
     }
 
     /// Everything the server wrote to standard error so far.
@@ -239,12 +305,28 @@ impl App {
         }
     }
 
+    /// Kills the server with SIGKILL: no shutdown, no flush, as a crash or an OOM kill would.
+    pub async fn kill(&mut self) {
+        let _ = self.process.child.kill();
+        let child = &mut self.process.child;
+        eventually("tollgate to die after SIGKILL", PATIENCE, async || {
+            child.try_wait().ok().flatten()
+        })
+        .await;
+    }
+
+    /// Starts the server again after it stopped or was killed, with the same configuration
+    /// and store.
+    pub async fn start_again(&mut self) {
+        let (process, base) = start(&self.env, self.dir.as_deref()).await;
+        self.process = process;
+        self.base = base;
+    }
+
     /// Stops the server and starts it again with the same configuration and store.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let (process, base) = start(&self.env).await;
-        self.process = process;
-        self.base = base;
+        self.start_again().await;
     }
 
     pub async fn call(

@@ -22,3 +22,10 @@ pub trait RevocationFeed: Send {
     /// or a loss to report.
     async fn next(&mut self) -> RevocationEvent;
 }
+
+#[async_trait]
+impl<F: RevocationFeed + ?Sized> RevocationFeed for Box<F> {
+    async fn next(&mut self) -> RevocationEvent {
+        (**self).next().await
+    }
+}
