@@ -5,6 +5,7 @@ pub mod error;
 pub mod pagination;
 pub mod ports;
 pub mod services;
+pub mod store_contents;
 pub mod stored;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -12,3 +13,4 @@ pub mod testing;
 pub use error::{BoxError, StoreError};
 pub use pagination::{Cursor, CursorError, Page, PageLimit, PageLimitError, PageRequest};
 pub use services::*;
+pub use store_contents::{ContentsError, RecordCounts, RecordId, StoreContents};

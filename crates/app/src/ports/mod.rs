@@ -8,6 +8,7 @@ mod revocation_feed;
 mod secret_hasher;
 mod space_repository;
 mod store_health;
+mod store_transfer;
 mod token_repository;
 
 pub use audit_repository::AuditRepository;
@@ -17,6 +18,7 @@ pub use revocation_feed::{RevocationEvent, RevocationFeed};
 pub use secret_hasher::{HashError, SecretHasher};
 pub use space_repository::SpaceRepository;
 pub use store_health::StoreHealth;
+pub use store_transfer::{ImportError, StoreTransfer};
 pub use token_repository::{RotateOutcome, Rotation, StatusFilter, TokenQuery, TokenRepository};
 
 #[cfg(any(test, feature = "testing"))]
@@ -29,5 +31,7 @@ pub use random_source::MockRandomSource;
 pub use secret_hasher::MockSecretHasher;
 #[cfg(any(test, feature = "testing"))]
 pub use space_repository::MockSpaceRepository;
+#[cfg(any(test, feature = "testing"))]
+pub use store_transfer::MockStoreTransfer;
 #[cfg(any(test, feature = "testing"))]
 pub use token_repository::MockTokenRepository;

@@ -4,6 +4,7 @@
 //! - [`TokenService`] issues, lists, reads, rotates and revokes tokens, lists audit events, and
 //!   bootstraps the first instance admin token (`bootstrap.rs`); issuing itself is `issuer.rs`.
 //! - [`SpaceService`] creates, reads and lists spaces.
+//! - [`TransferService`] exports a whole store and imports one into an empty store.
 //! - [`Verifier`] runs the verification hot path, with its cache, lanes and argon2 permits.
 
 mod access;
@@ -13,6 +14,7 @@ mod errors;
 mod issuer;
 mod space_service;
 mod token_service;
+mod transfer;
 mod verify;
 
 pub use bootstrap::{mint_token_string, BootstrapOutcome};
@@ -24,6 +26,7 @@ pub use errors::{
 pub use issuer::IssuedToken;
 pub use space_service::{CreateSpaceError, GetSpaceError, ListSpacesError, NewSpace, SpaceService};
 pub use token_service::TokenService;
+pub use transfer::{ExportError, ExportRecord, TransferService};
 pub use verify::{Malformed, PresentedToken, VerifiedToken, Verifier, VerifyCacheConfig};
 
 #[cfg(test)]
