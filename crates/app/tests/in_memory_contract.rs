@@ -1,4 +1,4 @@
-//! The repository contract suite against the in-memory adapters.
+//! The repository and transfer contract suites against the in-memory adapters.
 
 use tollgate_app::adapters::InMemoryStore;
 use tollgate_app::testing::contract::Repositories;
@@ -13,3 +13,26 @@ async fn fresh() -> Repositories {
 }
 
 tollgate_app::repository_contract_tests!(fresh);
+
+/// The transfer contract suite against the in-memory store.
+mod transfer {
+    use std::sync::Arc;
+
+    use tollgate_app::adapters::InMemoryStore;
+    use tollgate_app::testing::contract::Repositories;
+    use tollgate_app::testing::transfer::TransferStore;
+
+    async fn fresh() -> TransferStore {
+        let store = InMemoryStore::new();
+        TransferStore {
+            transfer: Arc::new(store.clone()),
+            repositories: Repositories {
+                spaces: store.spaces,
+                tokens: store.tokens,
+                events: store.events,
+            },
+        }
+    }
+
+    tollgate_app::transfer_contract_tests!(fresh);
+}

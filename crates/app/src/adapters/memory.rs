@@ -1,5 +1,7 @@
 //! The in-memory store: spaces and tokens in ordered maps behind locks. Correct under concurrent
 //! use (every method takes the lock once, so each is atomic); keeps nothing across restarts.
+//! Locks are always taken in the order spaces, tokens, events, so methods that take several
+//! (an import) cannot deadlock with the others.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -13,9 +15,10 @@ use tollgate_domain::{
 
 use crate::error::StoreError;
 use crate::ports::{
-    AuditRepository, RotateOutcome, Rotation, SpaceRepository, StoreHealth, TokenQuery,
-    TokenRepository,
+    AuditRepository, ImportError, RotateOutcome, Rotation, SpaceRepository, StoreHealth,
+    StoreTransfer, TokenQuery, TokenRepository,
 };
+use crate::store_contents::StoreContents;
 
 fn after<K: Ord + Copy>(key: Option<K>) -> (Bound<K>, Bound<K>) {
     (
@@ -273,6 +276,70 @@ impl Default for InMemoryStore {
 #[async_trait]
 impl StoreHealth for InMemoryStore {
     async fn check(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl StoreTransfer for InMemoryStore {
+    async fn export_spaces(
+        &self,
+        after_id: Option<SpaceId>,
+        limit: usize,
+    ) -> Result<Vec<Space>, StoreError> {
+        self.spaces.list(after_id, limit).await
+    }
+
+    async fn export_tokens(
+        &self,
+        after_id: Option<TokenId>,
+        limit: usize,
+    ) -> Result<Vec<ApiToken>, StoreError> {
+        let tokens = self
+            .tokens
+            .tokens
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        Ok(tokens
+            .range(after(after_id))
+            .take(limit)
+            .map(|(_, t)| t.clone())
+            .collect())
+    }
+
+    async fn export_events(
+        &self,
+        after_id: Option<EventId>,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let events = self
+            .events
+            .events
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        Ok(events
+            .range(after(after_id))
+            .take(limit)
+            .map(|(_, e)| e.clone())
+            .collect())
+    }
+
+    async fn import(&self, contents: &StoreContents) -> Result<(), ImportError> {
+        // All three locks at once, in the module's order: nothing can write between the
+        // emptiness check and the import, and a reader sees all of it or none.
+        let mut spaces = self
+            .spaces
+            .spaces
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut tokens = self.tokens.write();
+        let mut events = self.events.write();
+        if !(spaces.is_empty() && tokens.is_empty() && events.is_empty()) {
+            return Err(ImportError::NotEmpty);
+        }
+        spaces.extend(contents.spaces().iter().map(|s| (s.id, s.clone())));
+        tokens.extend(contents.tokens().iter().map(|t| (t.id(), t.clone())));
+        events.extend(contents.events().iter().map(|e| (e.id, e.clone())));
         Ok(())
     }
 }
