@@ -9,6 +9,7 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
+mod transfer;
 mod values;
 
 #[cfg(all(test, feature = "testing"))]

@@ -1,6 +1,6 @@
 //! The adapter's own statements, as Postgres plans them over tens of thousands of rows, use
 //! the indexes: lookups and writes by id, a batch of uses, keyset pages of a space's tokens and
-//! events, `any_instance_admin`. Each statement is
+//! events, `any_instance_admin`, the export's pages of every row. Each statement is
 //! planned both as a custom plan and as the generic plan Postgres switches to for a prepared
 //! statement run often, which is the plan the hot path ends up with.
 //!
@@ -15,7 +15,7 @@ use tollgate_domain::{SpaceId, TokenId, TokenLevel, TokenStatus};
 use uuid::Uuid;
 
 use crate::testing::TestDatabase;
-use crate::{audit, spaces, tokens};
+use crate::{audit, spaces, tokens, transfer};
 
 const SPACES: u32 = 2_000;
 const TOKENS: u32 = 40_000;
@@ -256,6 +256,51 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
     ];
     for (what, sql, args, index) in by_id {
         assert_plan(&db, what, sql, &args, index, false).await;
+    }
+
+    // An export reads every row in pages of the primary key, in order: a million tokens cost a
+    // thousand index range reads, never a sort of the table.
+    let export_page = "1000".to_owned();
+    // Cursors near the start, so that most of the table lies after them.
+    let early = |table: &str| {
+        let sql = format!("SELECT id FROM {table} ORDER BY id OFFSET 100 LIMIT 1");
+        let pool = db.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, Uuid>(&sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let (early_token, early_event) = (early("api_tokens").await, early("audit_events").await);
+    let export_pages = [
+        (
+            "first export page of tokens",
+            transfer::EXPORT_TOKENS_FIRST,
+            vec![export_page.clone()],
+            "api_tokens_pkey",
+        ),
+        (
+            "next export page of tokens",
+            transfer::EXPORT_TOKENS_AFTER,
+            vec![literal(early_token), export_page.clone()],
+            "api_tokens_pkey",
+        ),
+        (
+            "first export page of events",
+            transfer::EXPORT_EVENTS_FIRST,
+            vec![export_page.clone()],
+            "audit_events_pkey",
+        ),
+        (
+            "next export page of events",
+            transfer::EXPORT_EVENTS_AFTER,
+            vec![literal(early_event), export_page],
+            "audit_events_pkey",
+        ),
+    ];
+    for (what, sql, args, index) in export_pages {
+        assert_plan(&db, what, sql, &args, index, true).await;
     }
 
     let first_active = |space_id: Uuid| TokenQuery {

@@ -39,13 +39,14 @@ impl Default for PgOptions {
 
 /// The Postgres store: one pool behind [`SpaceRepository`](tollgate_app::ports::SpaceRepository),
 /// [`TokenRepository`](tollgate_app::ports::TokenRepository),
-/// [`AuditRepository`](tollgate_app::ports::AuditRepository) and [`StoreHealth`].
+/// [`AuditRepository`](tollgate_app::ports::AuditRepository), [`StoreHealth`] and
+/// [`StoreTransfer`](tollgate_app::ports::StoreTransfer).
 ///
 /// Cheap to clone (the pool is shared). Every write is one statement, atomic on its own (a
 /// token and its audit event are written by the same statement), except a rotation, which
 /// locks the old token and then writes in one transaction begun and committed inside
-/// `rotate`. The pool reconnects by itself: after an outage the same store answers again once
-/// Postgres is back.
+/// `rotate`, and an import, one transaction of its own. The pool reconnects by itself: after
+/// an outage the same store answers again once Postgres is back.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,

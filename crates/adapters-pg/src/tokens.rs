@@ -136,7 +136,7 @@ pub(crate) fn list_statement(query: &TokenQuery) -> QueryBuilder<'static, Postgr
     sql
 }
 
-fn to_tokens(rows: Vec<TokenRow>) -> Result<Vec<ApiToken>, StoreError> {
+pub(crate) fn to_tokens(rows: Vec<TokenRow>) -> Result<Vec<ApiToken>, StoreError> {
     rows.into_iter().map(ApiToken::try_from).collect()
 }
 

@@ -12,4 +12,5 @@ mod last_used;
 mod revocations;
 mod rotation;
 mod timestamps;
+mod transfer;
 mod unavailable;
