@@ -18,7 +18,7 @@ pub enum ImportError {
     )]
     NotEmpty,
     /// The store failed.
-    #[error("the import failed; nothing was written")]
+    #[error("the store failed during the import, which wrote nothing")]
     Store(#[source] StoreError),
 }
 

@@ -81,7 +81,7 @@ impl TransferService {
     pub async fn export<E, S>(&self, mut sink: S) -> Result<RecordCounts, ExportError<E>>
     where
         E: std::error::Error + 'static,
-        S: FnMut(ExportRecord<'_>) -> Result<(), E> + Send,
+        S: FnMut(ExportRecord<'_>) -> Result<(), E>,
     {
         let mut counts = RecordCounts::default();
         let limit = self.page_size;
@@ -184,7 +184,7 @@ mod tests {
 
     fn recording(
         records: &Mutex<Vec<(char, u128)>>,
-    ) -> impl FnMut(ExportRecord<'_>) -> Result<(), std::io::Error> + Send + '_ {
+    ) -> impl FnMut(ExportRecord<'_>) -> Result<(), std::io::Error> + '_ {
         move |record| {
             let entry = match record {
                 ExportRecord::Space(s) => ('s', s.id.as_uuid().as_u128()),
