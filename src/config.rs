@@ -28,6 +28,12 @@ pub enum Command {
     /// Write a consistent copy of a SQLite store to a new file, while a server may be serving
     /// from it. For Postgres, use pg_dump.
     Backup(BackupArgs),
+    /// Write every space, token (its hash, never a secret) and audit event of the store to
+    /// standard output, as JSON lines.
+    Export(DatabaseArgs),
+    /// Load a dump written by `tollgate export` from standard input into an empty store, all
+    /// or nothing.
+    Import(DatabaseArgs),
     /// Work with token strings offline.
     Token {
         #[command(subcommand)]

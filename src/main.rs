@@ -5,6 +5,7 @@
 mod config;
 mod serve;
 mod store;
+mod transfer;
 
 use std::io::Write;
 
@@ -21,6 +22,8 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => serve::migrate(&args),
         Command::Backup(args) => serve::backup(&args),
+        Command::Export(args) => transfer::export(&args),
+        Command::Import(args) => transfer::import(&args),
         Command::Token {
             command: TokenCommand::Mint { instance_admin: _ },
         } => {

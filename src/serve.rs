@@ -59,14 +59,14 @@ pub fn backup(args: &BackupArgs) -> anyhow::Result<()> {
     })
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("failed to start the tokio runtime")
 }
 
-fn init_tracing(filter: &str) -> anyhow::Result<()> {
+pub(crate) fn init_tracing(filter: &str) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(filter)
         .with_context(|| format!("TOLLGATE_LOG is not a valid log filter: {filter:?}"))?;
     tracing_subscriber::fmt()

@@ -30,3 +30,4 @@ mod outage;
 mod persistence;
 mod secrets;
 mod story;
+mod transfer;

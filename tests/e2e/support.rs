@@ -276,6 +276,23 @@ impl App {
         self.sqlite.as_ref()
     }
 
+    /// The binary with this server's configuration (so on its store), to run another
+    /// subcommand, such as `export`, against the same store. Its output is not captured.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+        command
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("TOLLGATE_BOOTSTRAP_TOKEN");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        command
+    }
+
     /// Everything the server wrote to standard error so far.
     pub fn logs(&self) -> String {
         self.process.logs.lock().unwrap().join("\n")
