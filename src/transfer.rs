@@ -7,15 +7,14 @@ mod dump;
 
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use tollgate_app::ports::StoreTransfer;
 use tollgate_app::TransferService;
-use tollgate_pg::{PgOptions, PgStore};
 
 use crate::config::DatabaseArgs;
 use crate::serve::{init_tracing, runtime};
+use crate::store::{self, StoreChoice};
 
 /// What the store's schema must be before the command runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -26,30 +25,30 @@ enum Schema {
     Migrated,
 }
 
-/// The store to export from or import into. The one place that picks it: Postgres at
-/// `DATABASE_URL`. The in-memory store keeps nothing, so there is nothing to export from it
-/// and no point importing into it.
+/// The store to export from or import into, as `DATABASE_URL` names it (SQLite at
+/// `./tollgate.db` by default). An export only reads: on SQLite it needs no lock and works
+/// beside a running server. An import holds the SQLite file's single-server lock. The
+/// in-memory store keeps nothing, so there is nothing to export from it and no point importing
+/// into it.
 async fn open_store(args: &DatabaseArgs, schema: Schema) -> anyhow::Result<Arc<dyn StoreTransfer>> {
-    let Some(url) = &args.database_url else {
-        anyhow::bail!(
-            "tollgate export and import need a store that keeps what it is given: set \
-             DATABASE_URL (the in-memory store keeps nothing, so there is nothing to move)"
-        );
-    };
-    let options = PgOptions {
-        max_connections: args.db_max_connections,
-        acquire_timeout: Duration::from_secs(args.db_acquire_timeout_seconds),
-    };
-    let store = PgStore::connect(url, options)
-        .await
-        .context("failed to connect to Postgres (DATABASE_URL)")?;
-    if schema == Schema::Migrated {
-        store
-            .migrate()
-            .await
-            .context("failed to run the migrations")?;
+    match args.choice()? {
+        StoreChoice::Sqlite(path) => Ok(match schema {
+            Schema::AsIs => Arc::new(store::open_sqlite_shared(&path).await?),
+            Schema::Migrated => Arc::new(store::open_sqlite_exclusive(&path).await?),
+        }),
+        StoreChoice::Postgres(url) => {
+            let pg = store::connect_postgres(&url, args).await?;
+            if schema == Schema::Migrated {
+                pg.migrate().await.context("failed to run the migrations")?;
+            }
+            Ok(Arc::new(pg))
+        }
+        StoreChoice::Memory => anyhow::bail!(
+            "tollgate export and import need a store that keeps what it is given: the \
+             in-memory store keeps nothing, so there is nothing to move (unset DATABASE_URL for \
+             ./tollgate.db, or set sqlite://PATH or postgres://...)"
+        ),
     }
-    Ok(Arc::new(store))
 }
 
 /// `tollgate export`.

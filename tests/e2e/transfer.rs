@@ -11,7 +11,9 @@ use tollgate_app::ports::SpaceRepository;
 use tollgate_app::testing::fixtures::space;
 use tollgate_pg::testing::TestDatabase;
 
-use crate::support::{spawn_app, spawn_app_with, App, Store};
+use tollgate_sqlite::testing::TestFile;
+
+use crate::support::{on_lasting_stores, spawn_app, spawn_app_with, App, Store};
 
 /// Runs `command` with `input` on its standard input, and waits for it.
 fn run_with_input(mut command: Command, input: &[u8]) -> Output {
@@ -149,6 +151,20 @@ async fn a_moved_store_keeps_every_token_verifying(source: Store) {
     );
 
     from.restart().await;
+    if source == Store::Sqlite {
+        // On SQLite an export only reads: it works while the server serves.
+        let again = from
+            .command(&["export"])
+            .output()
+            .expect("tollgate export ran");
+        assert!(again.status.success(), "{}", stderr(&again));
+        assert_eq!(
+            String::from_utf8_lossy(&again.stdout)
+                .matches("{\"kind\":\"token\"")
+                .count(),
+            7
+        );
+    }
     let to = spawn_app_with(Store::Memory, &[("DATABASE_URL", target.url())]).await;
     // Before any use on the new store (a refused use is an event of its own).
     for space in [&acme, &other] {
@@ -189,10 +205,9 @@ async fn a_moved_store_keeps_every_token_verifying(source: Store) {
     assert_eq!(new_now.body["replaces"], old_id.as_str(), "{new_now:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_store_moved_from_postgres_keeps_every_token_verifying() {
-    a_moved_store_keeps_every_token_verifying(Store::Postgres).await;
-}
+// SQLite to Postgres is the move docs/operations.md describes; Postgres to Postgres moves a
+// database. The in-memory store keeps nothing a separate `export` process could read.
+on_lasting_stores!(a_moved_store_keeps_every_token_verifying);
 
 const SPACE: &str = "0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f10";
 const TOKEN: &str = "0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f11";
@@ -260,20 +275,55 @@ async fn a_malformed_dump_names_its_bad_line_and_writes_nothing() {
 }
 
 #[test]
-fn export_and_import_without_a_database_url_say_what_is_missing() {
+fn export_and_import_on_the_in_memory_store_say_that_it_keeps_nothing() {
     for command in ["export", "import"] {
         let output = Command::new(env!("CARGO_BIN_EXE_tollgate"))
             .arg(command)
-            .env_remove("DATABASE_URL")
+            .env("DATABASE_URL", "memory:")
             .stdin(Stdio::null())
             .output()
             .expect("tollgate ran");
         assert!(!output.status.success(), "{command}");
         assert!(output.stdout.is_empty(), "{command}");
         assert!(
-            stderr(&output).contains("set DATABASE_URL"),
+            stderr(&output).contains("keeps nothing"),
             "{command}: {}",
             stderr(&output)
         );
     }
+}
+
+#[test]
+fn an_export_of_a_sqlite_file_that_does_not_exist_is_refused_without_creating_it() {
+    let dir = TestFile::empty_dir();
+    let output = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("export")
+        .env("DATABASE_URL", dir.url())
+        .output()
+        .expect("tollgate ran");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("there is no SQLite store"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!dir.path().exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dump_imports_into_a_new_sqlite_file() {
+    let dir = TestFile::empty_dir();
+    let imported = import(&dir.url(), &joined(&small_dump()));
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let store = dir.open().await;
+    assert_eq!(
+        SpaceRepository::list(&store, None, 10).await.unwrap().len(),
+        1
+    );
+    let again = import(&dir.url(), &joined(&small_dump()));
+    assert!(
+        stderr(&again).contains("the target store is not empty"),
+        "{}",
+        stderr(&again)
+    );
 }

@@ -10,6 +10,7 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
+mod transfer;
 
 pub use changes::{SqliteChangeFeed, POLL_INTERVAL};
 pub use error::{BackupError, MigrateError, OpenError};

@@ -5,3 +5,4 @@ mod changes;
 mod contract;
 mod files;
 mod schema;
+mod transfer;
