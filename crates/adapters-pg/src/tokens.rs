@@ -1,13 +1,10 @@
 //! [`TokenRepository`] on the `api_tokens` table, recording each change's audit event in
 //! `audit_events` atomically with it.
-
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use tollgate_app::ports::{RotateOutcome, Rotation, StatusFilter, TokenQuery, TokenRepository};
-use tollgate_app::stored::StatusCondition;
+use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
 use tollgate_domain::{ApiToken, AuditEvent, NotActive, TokenId};
 use uuid::Uuid;
@@ -178,14 +175,7 @@ fn write_error(err: sqlx::Error, token: &ApiToken, event: &AuditEvent) -> StoreE
 /// time, in ascending id order (the order the statement locks rows in anyway; sorted input
 /// keeps its plan simple).
 fn last_used_arrays(uses: &[(TokenId, OffsetDateTime)]) -> (Vec<Uuid>, Vec<OffsetDateTime>) {
-    let mut latest: BTreeMap<Uuid, OffsetDateTime> = BTreeMap::new();
-    for &(id, at) in uses {
-        latest
-            .entry(id.as_uuid())
-            .and_modify(|t| *t = (*t).max(at))
-            .or_insert(at);
-    }
-    latest.into_iter().unzip()
+    latest_uses(uses).into_iter().unzip()
 }
 
 #[async_trait]

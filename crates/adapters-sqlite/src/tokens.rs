@@ -6,16 +6,13 @@
 //! is the row it changes (no other writer, in this process or another, can come between), and
 //! the domain's transition is applied to it as it is.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use time::OffsetDateTime;
 use tollgate_app::ports::{RotateOutcome, Rotation, TokenQuery, TokenRepository};
-use tollgate_app::stored::StatusCondition;
+use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
 use tollgate_domain::{ApiToken, AuditEvent, NotActive, TokenId};
-use uuid::Uuid;
 
 use crate::audit;
 use crate::error::{store_error, write_error};
@@ -124,18 +121,6 @@ async fn insert_token(
 
 async fn commit(tx: Transaction<'static, Sqlite>) -> Result<(), StoreError> {
     tx.commit().await.map_err(store_error)
-}
-
-/// `uses` with one entry per token, its latest time.
-fn latest_uses(uses: &[(TokenId, OffsetDateTime)]) -> BTreeMap<Uuid, OffsetDateTime> {
-    let mut latest: BTreeMap<Uuid, OffsetDateTime> = BTreeMap::new();
-    for &(id, at) in uses {
-        latest
-            .entry(id.as_uuid())
-            .and_modify(|t| *t = (*t).max(at))
-            .or_insert(at);
-    }
-    latest
 }
 
 #[async_trait]

@@ -203,6 +203,22 @@ impl<T: StoredInstant> StoredEvent<T> {
     }
 }
 
+/// A batch of uses as a SQL store writes it: one entry per token, its latest time, in
+/// ascending id order (the order both SQL stores lock or write rows in).
+#[must_use]
+pub fn latest_uses(
+    uses: &[(TokenId, OffsetDateTime)],
+) -> std::collections::BTreeMap<Uuid, OffsetDateTime> {
+    let mut latest = std::collections::BTreeMap::new();
+    for &(id, at) in uses {
+        latest
+            .entry(id.as_uuid())
+            .and_modify(|t: &mut OffsetDateTime| *t = (*t).max(at))
+            .or_insert(at);
+    }
+    latest
+}
+
 /// The SQL condition on `api_tokens` that keeps exactly the tokens whose
 /// [`status_at(now)`](ApiToken::status_at) is in a status set, as every SQL store writes it:
 /// `" AND "` followed by the condition, in text that Postgres and SQLite both read. Where expiry
