@@ -10,6 +10,7 @@ pub mod lifecycle;
 mod name;
 pub mod permission;
 pub mod policy;
+pub mod session;
 pub mod space;
 pub mod token;
 pub mod token_format;
@@ -24,6 +25,9 @@ pub use name::NameError;
 pub use permission::Permission;
 pub use policy::{
     allows, as_seen_by, can_reach, can_see, create_permission, permissions_in_own_space, Resource,
+};
+pub use session::{
+    ConsoleSession, EndedSessions, FormNonce, SessionDigest, SessionTimeouts, SessionTimeoutsError,
 };
 pub use space::{Space, SpaceName};
 pub use token::{

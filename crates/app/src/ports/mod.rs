@@ -6,6 +6,7 @@ mod clock;
 mod random_source;
 mod revocation_feed;
 mod secret_hasher;
+mod session_repository;
 mod space_repository;
 mod store_health;
 mod store_transfer;
@@ -16,6 +17,7 @@ pub use clock::Clock;
 pub use random_source::RandomSource;
 pub use revocation_feed::{RevocationEvent, RevocationFeed};
 pub use secret_hasher::{HashError, SecretHasher};
+pub use session_repository::SessionRepository;
 pub use space_repository::SpaceRepository;
 pub use store_health::StoreHealth;
 pub use store_transfer::{ImportError, StoreTransfer};
@@ -29,6 +31,8 @@ pub use clock::MockClock;
 pub use random_source::MockRandomSource;
 #[cfg(any(test, feature = "testing"))]
 pub use secret_hasher::MockSecretHasher;
+#[cfg(any(test, feature = "testing"))]
+pub use session_repository::MockSessionRepository;
 #[cfg(any(test, feature = "testing"))]
 pub use space_repository::MockSpaceRepository;
 #[cfg(any(test, feature = "testing"))]
