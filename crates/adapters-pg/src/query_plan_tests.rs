@@ -1,8 +1,8 @@
 //! The adapter's own statements, as Postgres plans them over tens of thousands of rows, use
-//! the indexes: lookups and writes by id, a batch of uses, keyset pages of a space's tokens and
-//! events, `any_instance_admin`, the export's pages of every row. Each statement is
-//! planned both as a custom plan and as the generic plan Postgres switches to for a prepared
-//! statement run often, which is the plan the hot path ends up with.
+//! the indexes: lookups and writes by id, a batch of uses, keyset pages of a space's tokens (in
+//! both orders) and events, `any_instance_admin`, the export's pages of every row. Each
+//! statement is planned both as a custom plan and as the generic plan Postgres switches to for
+//! a prepared statement run often, which is the plan the hot path ends up with.
 //!
 //! These tests live in the crate, not in `tests/`, to plan the very SQL text the adapter runs.
 
@@ -10,7 +10,7 @@
 
 use sqlx::{Executor, Row};
 use time::OffsetDateTime;
-use tollgate_app::ports::{StatusFilter, TokenQuery};
+use tollgate_app::ports::{ListOrder, StatusFilter, TokenQuery};
 use tollgate_domain::{SpaceId, TokenId, TokenLevel, TokenStatus};
 use uuid::Uuid;
 
@@ -310,6 +310,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
         now: OffsetDateTime::now_utc(),
         after: None,
         limit: 51,
+        order: ListOrder::OldestFirst,
     };
     let pages = [
         (
@@ -339,6 +340,43 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             TokenQuery {
                 statuses: StatusFilter::ALL,
                 after: Some(TokenId::from_uuid(big_token)),
+                ..first_active(big)
+            },
+            vec![literal(big), literal(big_token), limit.clone()],
+            "api_tokens_space_id_id_idx",
+        ),
+        (
+            "newest page of active tokens",
+            TokenQuery {
+                order: ListOrder::NewestFirst,
+                ..first_active(big)
+            },
+            vec![literal(big), now.clone(), limit.clone()],
+            "api_tokens_live_space_id_id_idx",
+        ),
+        (
+            "next newest page of active client tokens",
+            TokenQuery {
+                level: Some(TokenLevel::Client),
+                after: Some(TokenId::from_uuid(big_token)),
+                order: ListOrder::NewestFirst,
+                ..first_active(big)
+            },
+            vec![
+                literal(big),
+                now.clone(),
+                "'client'".to_owned(),
+                literal(big_token),
+                limit.clone(),
+            ],
+            "api_tokens_live_space_id_id_idx",
+        ),
+        (
+            "next newest page of all tokens",
+            TokenQuery {
+                statuses: StatusFilter::ALL,
+                after: Some(TokenId::from_uuid(big_token)),
+                order: ListOrder::NewestFirst,
                 ..first_active(big)
             },
             vec![literal(big), literal(big_token), limit.clone()],

@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
-use tollgate_app::ports::{RotateOutcome, Rotation, StatusFilter, TokenQuery, TokenRepository};
+use tollgate_app::ports::{
+    ListOrder, RotateOutcome, Rotation, StatusFilter, TokenQuery, TokenRepository,
+};
 use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
 use tollgate_domain::{ApiToken, AuditEvent, NotActive, TokenId};
@@ -111,9 +113,10 @@ fn push_status_condition(
 /// Postgres caches for prepared statements still use the indexes (in particular the partial
 /// index on live tokens, which a plan may only use when its predicate is written literally).
 /// Each of the 15 non-empty status sets has its own text (see [`push_status_condition`]), with
-/// or without a level and a cursor: at most 60 distinct statements, each prepared once per
-/// connection (sqlx caches 100), and in practice mostly the default (active) and the full
-/// listing.
+/// or without a level and a cursor, in either order: at most 120 distinct statements, each
+/// prepared once per connection (sqlx caches 100, dropping the least used), and in practice
+/// mostly the default (active) and the full listing, oldest first for the API and newest
+/// first for the console. Newest first reads the same indexes backwards.
 pub(crate) fn list_statement(query: &TokenQuery) -> QueryBuilder<'static, Postgres> {
     let mut sql = QueryBuilder::new(concat!(
         "SELECT ",
@@ -125,11 +128,14 @@ pub(crate) fn list_statement(query: &TokenQuery) -> QueryBuilder<'static, Postgr
     if let Some(level) = query.level {
         sql.push(" AND level = ").push_bind(level.as_str());
     }
+    let (past, order) = match query.order {
+        ListOrder::OldestFirst => (" AND id > ", " ORDER BY id LIMIT "),
+        ListOrder::NewestFirst => (" AND id < ", " ORDER BY id DESC LIMIT "),
+    };
     if let Some(after) = query.after {
-        sql.push(" AND id > ").push_bind(after.as_uuid());
+        sql.push(past).push_bind(after.as_uuid());
     }
-    sql.push(" ORDER BY id LIMIT ")
-        .push_bind(sql_limit(query.limit));
+    sql.push(order).push_bind(sql_limit(query.limit));
     sql
 }
 
@@ -217,6 +223,7 @@ impl TokenRepository for PgStore {
             statuses = ?query.statuses,
             after = query.after.map(tracing::field::display),
             limit = query.limit,
+            order = ?query.order,
         )
     )]
     async fn list(&self, query: &TokenQuery) -> Result<Vec<ApiToken>, StoreError> {

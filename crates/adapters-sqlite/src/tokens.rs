@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use time::OffsetDateTime;
-use tollgate_app::ports::{RotateOutcome, Rotation, TokenQuery, TokenRepository};
+use tollgate_app::ports::{ListOrder, RotateOutcome, Rotation, TokenQuery, TokenRepository};
 use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
 use tollgate_domain::{ApiToken, AuditEvent, NotActive, TokenId};
@@ -59,11 +59,14 @@ fn list_statement(query: &TokenQuery) -> QueryBuilder<'static, Sqlite> {
     if let Some(level) = query.level {
         sql.push(" AND level = ").push_bind(level.as_str());
     }
+    let (past, order) = match query.order {
+        ListOrder::OldestFirst => (" AND id > ", " ORDER BY id LIMIT "),
+        ListOrder::NewestFirst => (" AND id < ", " ORDER BY id DESC LIMIT "),
+    };
     if let Some(after) = query.after {
-        sql.push(" AND id > ").push_bind(after.as_uuid());
+        sql.push(past).push_bind(after.as_uuid());
     }
-    sql.push(" ORDER BY id LIMIT ")
-        .push_bind(sql_limit(query.limit));
+    sql.push(order).push_bind(sql_limit(query.limit));
     sql
 }
 
@@ -162,6 +165,7 @@ impl TokenRepository for SqliteStore {
             statuses = ?query.statuses,
             after = query.after.map(tracing::field::display),
             limit = query.limit,
+            order = ?query.order,
         )
     )]
     async fn list(&self, query: &TokenQuery) -> Result<Vec<ApiToken>, StoreError> {

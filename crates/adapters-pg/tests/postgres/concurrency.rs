@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use time::Duration;
 use tokio::task::JoinSet;
-use tollgate_app::ports::{SpaceRepository, StatusFilter, TokenQuery, TokenRepository};
+use tollgate_app::ports::{ListOrder, SpaceRepository, StatusFilter, TokenQuery, TokenRepository};
 use tollgate_app::testing::fixtures::{epoch, space, space_id, token, token_id};
 use tollgate_domain::{TokenId, TokenLevel};
 use tollgate_pg::testing::TestDatabase;
@@ -32,6 +32,7 @@ fn query(include_revoked: bool, after: Option<TokenId>, limit: usize) -> TokenQu
         now: epoch(),
         after,
         limit,
+        order: ListOrder::OldestFirst,
     }
 }
 

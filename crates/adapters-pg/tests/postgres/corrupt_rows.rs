@@ -3,7 +3,7 @@
 //! rule: never a panic, never a silently wrong value, never the secret hash.
 
 use tollgate_app::ports::{
-    AuditRepository, SpaceRepository, StatusFilter, TokenQuery, TokenRepository,
+    AuditRepository, ListOrder, SpaceRepository, StatusFilter, TokenQuery, TokenRepository,
 };
 use tollgate_app::testing::fixtures::{epoch, event, space, space_id, token, token_id};
 use tollgate_app::StoreError;
@@ -59,6 +59,7 @@ fn all_of_space(n: u128) -> TokenQuery {
         now: epoch(),
         after: None,
         limit: 100,
+        order: ListOrder::OldestFirst,
     }
 }
 

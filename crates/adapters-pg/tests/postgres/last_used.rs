@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use time::{Duration, OffsetDateTime};
 use tokio::task::JoinSet;
-use tollgate_app::ports::{SpaceRepository, StatusFilter, TokenQuery, TokenRepository};
+use tollgate_app::ports::{ListOrder, SpaceRepository, StatusFilter, TokenQuery, TokenRepository};
 use tollgate_app::testing::fixtures::{epoch, space, space_id, token_id};
 use tollgate_domain::TokenId;
 use tollgate_pg::testing::TestDatabase;
@@ -61,6 +61,7 @@ async fn last_used(db: &TestDatabase) -> BTreeMap<TokenId, Option<OffsetDateTime
         now: epoch(),
         after: None,
         limit: 10_000,
+        order: ListOrder::OldestFirst,
     };
     TokenRepository::list(&db.store(), &query)
         .await

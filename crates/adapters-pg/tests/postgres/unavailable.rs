@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::ConnectOptions;
 use tollgate_app::ports::{
-    AuditRepository, SpaceRepository, StatusFilter, StoreHealth, TokenQuery, TokenRepository,
+    AuditRepository, ListOrder, SpaceRepository, StatusFilter, StoreHealth, TokenQuery,
+    TokenRepository,
 };
 use tollgate_app::testing::fixtures::{epoch, event, space, space_id, token, token_id};
 use tollgate_app::StoreError;
@@ -30,6 +31,7 @@ async fn every_method(store: &PgStore, round: u128) -> Vec<(&'static str, Result
         now: epoch(),
         after: None,
         limit: 10,
+        order: ListOrder::OldestFirst,
     };
     let new_space = space(100 + round);
     let new_token = token(100 + round, space_id(1), TokenLevel::Client);

@@ -15,7 +15,7 @@ use tollgate_domain::{
 
 use crate::error::StoreError;
 use crate::ports::{
-    AuditRepository, ImportError, RotateOutcome, Rotation, SpaceRepository, StoreHealth,
+    AuditRepository, ImportError, ListOrder, RotateOutcome, Rotation, SpaceRepository, StoreHealth,
     StoreTransfer, TokenQuery, TokenRepository,
 };
 use crate::store_contents::StoreContents;
@@ -24,6 +24,13 @@ fn after<K: Ord + Copy>(key: Option<K>) -> (Bound<K>, Bound<K>) {
     (
         key.map_or(Bound::Unbounded, Bound::Excluded),
         Bound::Unbounded,
+    )
+}
+
+fn before<K: Ord + Copy>(key: Option<K>) -> (Bound<K>, Bound<K>) {
+    (
+        Bound::Unbounded,
+        key.map_or(Bound::Unbounded, Bound::Excluded),
     )
 }
 
@@ -107,9 +114,8 @@ impl AuditRepository for InMemoryAuditRepository {
         limit: usize,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         let events = self.events.read().unwrap_or_else(PoisonError::into_inner);
-        let upper = before.map_or(Bound::Unbounded, Bound::Excluded);
         Ok(events
-            .range((Bound::Unbounded, upper))
+            .range(self::before(before))
             .rev()
             .map(|(_, e)| e)
             .filter(|e| e.space_id == Some(space_id))
@@ -172,15 +178,21 @@ impl TokenRepository for InMemoryTokenRepository {
 
     async fn list(&self, query: &TokenQuery) -> Result<Vec<ApiToken>, StoreError> {
         let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
-        Ok(tokens
-            .range(after(query.after))
-            .map(|(_, t)| t)
-            .filter(|t| t.space_id() == Some(query.space_id))
-            .filter(|t| query.level.is_none_or(|level| t.level() == level))
-            .filter(|t| query.statuses.contains(t.status_at(query.now)))
-            .take(query.limit)
-            .cloned()
-            .collect())
+        let page = |listed: &mut dyn Iterator<Item = &ApiToken>| {
+            listed
+                .filter(|t| t.space_id() == Some(query.space_id))
+                .filter(|t| query.level.is_none_or(|level| t.level() == level))
+                .filter(|t| query.statuses.contains(t.status_at(query.now)))
+                .take(query.limit)
+                .cloned()
+                .collect()
+        };
+        Ok(match query.order {
+            ListOrder::OldestFirst => page(&mut tokens.range(after(query.after)).map(|(_, t)| t)),
+            ListOrder::NewestFirst => {
+                page(&mut tokens.range(before(query.after)).rev().map(|(_, t)| t))
+            }
+        })
     }
 
     async fn revoke(

@@ -21,7 +21,9 @@ pub use session_repository::SessionRepository;
 pub use space_repository::SpaceRepository;
 pub use store_health::StoreHealth;
 pub use store_transfer::{ImportError, StoreTransfer};
-pub use token_repository::{RotateOutcome, Rotation, StatusFilter, TokenQuery, TokenRepository};
+pub use token_repository::{
+    ListOrder, RotateOutcome, Rotation, StatusFilter, TokenQuery, TokenRepository,
+};
 
 #[cfg(any(test, feature = "testing"))]
 pub use audit_repository::MockAuditRepository;

@@ -59,7 +59,17 @@ impl StatusFilter {
     }
 }
 
-/// Which tokens of a space to list.
+/// The order a token listing runs in. Token ids are UUID v7, so id order is creation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ListOrder {
+    /// Ascending ids: the oldest token first (the REST API's order).
+    #[default]
+    OldestFirst,
+    /// Descending ids: the newest token first (the admin console's order).
+    NewestFirst,
+}
+
+/// Which tokens of a space to list, in which order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenQuery {
     /// The space whose tokens are listed.
@@ -70,10 +80,13 @@ pub struct TokenQuery {
     pub statuses: StatusFilter,
     /// The moment statuses are judged at (expiry depends on it).
     pub now: OffsetDateTime,
-    /// Only tokens with ids greater than this one (keyset pagination).
+    /// Only tokens past this one in `order` (keyset pagination): ids greater than it for
+    /// [`ListOrder::OldestFirst`], smaller for [`ListOrder::NewestFirst`].
     pub after: Option<TokenId>,
     /// At most this many tokens.
     pub limit: usize,
+    /// The order of the listing, and so which side of `after` it continues on.
+    pub order: ListOrder,
 }
 
 /// A rotation, applied whole or not at all. The store applies it to the old token as stored, with
@@ -124,7 +137,10 @@ pub trait TokenRepository: Send + Sync {
     /// [`StoreError`] if the store fails or holds a row that breaks a domain rule.
     async fn get(&self, id: TokenId) -> Result<Option<ApiToken>, StoreError>;
 
-    /// The tokens of `query.space_id` that match `query`, in ascending id order.
+    /// The tokens of `query.space_id` that match `query`, in `query.order`: ascending ids for
+    /// [`ListOrder::OldestFirst`], descending for [`ListOrder::NewestFirst`], starting past
+    /// `query.after` and at most `query.limit` of them. Paging newest first through a space
+    /// MUST give exactly the reverse of paging oldest first, whatever the filters.
     ///
     /// # Errors
     /// [`StoreError`] if the store fails.

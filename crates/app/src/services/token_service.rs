@@ -306,6 +306,7 @@ impl TokenService {
                 now: self.now(),
                 after: query.page.cursor.map(|c| TokenId::from_uuid(c.last_id())),
                 limit: limit + 1,
+                order: crate::ports::ListOrder::OldestFirst,
             })
             .await?;
         let views = tokens.into_iter().map(|t| self.view(actor, t)).collect();

@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use time::Duration;
 use tollgate_domain::{
-    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, GracePeriod, NewApiToken, TokenLevel,
-    TokenRecord, TokenScope, TokenStatus, UserId,
+    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, GracePeriod, NewApiToken, TokenId,
+    TokenLevel, TokenRecord, TokenScope, TokenStatus, UserId,
 };
 use uuid::Uuid;
 
@@ -24,7 +24,7 @@ use super::fixtures::{
     self, edited, epoch, event, instance_token, new_token, space, space_id, token, token_id,
 };
 use crate::ports::{
-    AuditRepository, RotateOutcome, Rotation, SpaceRepository, StatusFilter, TokenQuery,
+    AuditRepository, ListOrder, RotateOutcome, Rotation, SpaceRepository, StatusFilter, TokenQuery,
     TokenRepository,
 };
 
@@ -62,6 +62,7 @@ fn query(space: u128) -> TokenQuery {
         now: epoch(),
         after: None,
         limit: 100,
+        order: ListOrder::OldestFirst,
     }
 }
 
@@ -81,7 +82,7 @@ fn expiring(n: u128, at: time::OffsetDateTime) -> ApiToken {
     })
 }
 
-fn ids(tokens: Vec<ApiToken>) -> Vec<tollgate_domain::TokenId> {
+fn ids(tokens: Vec<ApiToken>) -> Vec<TokenId> {
     tokens.into_iter().map(|t| t.id()).collect()
 }
 
@@ -243,6 +244,117 @@ pub async fn token_list_pages_by_ascending_id(r: Repositories) {
         ..first
     };
     assert_eq!(ids(ok!(r.tokens.list(&last).await)), [5].map(token_id));
+}
+
+/// Every id `query` lists, read in pages of `limit` from the start to an empty page, each
+/// page continuing past the last id of the one before.
+async fn page_through(r: &Repositories, query: TokenQuery, limit: usize) -> Vec<TokenId> {
+    let mut listed = Vec::new();
+    loop {
+        let page = ids(ok!(r
+            .tokens
+            .list(&TokenQuery {
+                after: listed.last().copied(),
+                limit,
+                ..query
+            })
+            .await));
+        assert!(page.len() <= limit, "{page:?} is over {limit}");
+        if page.is_empty() {
+            return listed;
+        }
+        listed.extend(page);
+    }
+}
+
+/// Newest first, a space's tokens list in descending id order, the cursor continuing below
+/// it; paged through with any filters and page size, that is exactly the reverse of paging
+/// oldest first.
+pub async fn token_list_pages_newest_first_as_the_reverse_of_oldest_first(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    ok!(r.spaces.insert(&space(2)).await);
+    // Space 1's tokens in every state (ids 1 to 10) and more (20 to 25), with tokens of
+    // another space and an instance token between them in id order.
+    let mut tokens = tokens_in_every_state();
+    tokens.extend((20..26).map(|n| token(n, space_id(1), TokenLevel::Client)));
+    tokens.extend([
+        token(12, space_id(2), TokenLevel::Client),
+        token(22_000, space_id(2), TokenLevel::Admin),
+        instance_token(15),
+    ]);
+    for t in &tokens {
+        assert!(insert(&r, t).await);
+    }
+    let newest = |q: TokenQuery| TokenQuery {
+        order: ListOrder::NewestFirst,
+        ..q
+    };
+    let all = TokenQuery {
+        statuses: StatusFilter::ALL,
+        ..query(1)
+    };
+    assert_eq!(
+        ids(ok!(r
+            .tokens
+            .list(&TokenQuery {
+                after: Some(token_id(5)),
+                ..newest(all)
+            })
+            .await)),
+        [4, 3, 2, 1].map(token_id),
+        "the ids below the cursor, highest first"
+    );
+    assert_eq!(
+        ids(ok!(r
+            .tokens
+            .list(&TokenQuery {
+                limit: 3,
+                ..newest(all)
+            })
+            .await)),
+        [25, 24, 23].map(token_id),
+        "the newest page"
+    );
+
+    let filters = [
+        all,
+        query(1),
+        TokenQuery {
+            level: Some(TokenLevel::Client),
+            ..all
+        },
+        TokenQuery {
+            level: Some(TokenLevel::Admin),
+            statuses: StatusFilter::of(&[TokenStatus::Revoked, TokenStatus::Rotated]),
+            ..all
+        },
+        TokenQuery {
+            statuses: StatusFilter::of(&[TokenStatus::Expired]),
+            ..all
+        },
+        TokenQuery {
+            now: epoch() + Duration::days(2),
+            ..query(1)
+        },
+        query(2),
+    ];
+    for filter in filters {
+        let whole = ids(ok!(r.tokens.list(&filter).await));
+        assert!(!whole.is_empty(), "{filter:?} lists something");
+        for limit in [1, 2, 3, 100] {
+            let oldest_first = page_through(&r, filter, limit).await;
+            assert_eq!(
+                oldest_first, whole,
+                "oldest first in pages of {limit}: {filter:?}"
+            );
+            let mut newest_first = page_through(&r, newest(filter), limit).await;
+            newest_first.reverse();
+            assert_eq!(
+                newest_first, whole,
+                "newest first in pages of {limit}: {filter:?}"
+            );
+        }
+    }
 }
 
 /// Revoking sets `revoked_at` once and records one event; a second revocation keeps the first
@@ -582,6 +694,7 @@ pub async fn every_status_set_lists_exactly_the_tokens_whose_status_is_in_it(r: 
                     now,
                     after: None,
                     limit: 100,
+                    order: ListOrder::OldestFirst,
                 };
                 let listed = ids(ok!(r.tokens.list(&query).await));
                 let expected: Vec<_> = tokens
@@ -609,6 +722,7 @@ macro_rules! repository_contract_tests {
             inserting_a_token_id_twice_changes_nothing,
             token_list_filters_by_space_level_and_status,
             token_list_pages_by_ascending_id,
+            token_list_pages_newest_first_as_the_reverse_of_oldest_first,
             every_status_set_lists_exactly_the_tokens_whose_status_is_in_it,
             revocation_keeps_the_first_time_and_logs_once,
             concurrent_inserts_and_revocations_are_never_lost,

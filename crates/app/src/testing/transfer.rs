@@ -26,7 +26,9 @@ use super::fixtures::{
     self, edited, epoch, event, instance_token, new_token, rotation, space, space_id, token,
     token_id,
 };
-use crate::ports::{ImportError, RotateOutcome, StatusFilter, StoreTransfer, TokenQuery};
+use crate::ports::{
+    ImportError, ListOrder, RotateOutcome, StatusFilter, StoreTransfer, TokenQuery,
+};
 use crate::services::{ExportRecord, TransferService};
 use crate::store_contents::StoreContents;
 
@@ -221,6 +223,7 @@ where
             now: epoch(),
             after: None,
             limit: 100,
+            order: ListOrder::OldestFirst,
         };
         assert_eq!(
             ok!(to.tokens.list(&all).await),
