@@ -10,8 +10,9 @@ use std::fmt::Display;
 
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, SecretHash, Space, SpaceId, SpaceName,
-    TokenId, TokenLevel, TokenName, TokenRecord, TokenScope, TokenStatus,
+    ApiToken, AuditAction, AuditEvent, ConsoleSession, CreatedBy, EventId, SecretHash,
+    SessionDigest, Space, SpaceId, SpaceName, TokenId, TokenLevel, TokenName, TokenRecord,
+    TokenScope, TokenStatus,
 };
 use uuid::Uuid;
 
@@ -203,6 +204,53 @@ impl<T: StoredInstant> StoredEvent<T> {
     }
 }
 
+/// A row of `console_sessions`. No `Debug`: the digest is what finds a session.
+#[derive(Clone)]
+pub struct StoredSession<T> {
+    /// `digest`: the SHA-256 of the session id, 32 bytes.
+    pub digest: Vec<u8>,
+    /// `token_id`: the token that signed in.
+    pub token_id: Uuid,
+    /// `created_at`.
+    pub created_at: T,
+    /// `last_seen_at`.
+    pub last_seen_at: T,
+}
+
+impl<T> std::fmt::Debug for StoredSession<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSession")
+            .field("token_id", &self.token_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: StoredInstant> StoredSession<T> {
+    /// The session this row holds, through [`ConsoleSession::restore`]. An error names the row
+    /// by its token, never by its digest.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the row breaks a domain rule.
+    pub fn into_session(self) -> Result<ConsoleSession, StoreError> {
+        let token_id = TokenId::from_uuid(self.token_id);
+        let corrupt = |rule: &dyn Display| {
+            corrupt(
+                "console_sessions",
+                &format_args!("of token {token_id}"),
+                rule,
+            )
+        };
+        let digest = <[u8; 32]>::try_from(self.digest.as_slice())
+            .map_err(|_| corrupt(&"digest must be 32 bytes"))?;
+        Ok(ConsoleSession::restore(
+            SessionDigest::from_bytes(digest),
+            token_id,
+            instant(&corrupt, "created_at", self.created_at)?,
+            instant(&corrupt, "last_seen_at", self.last_seen_at)?,
+        ))
+    }
+}
+
 /// A batch of uses as a SQL store writes it: one entry per token, its latest time, in
 /// ascending id order (the order both SQL stores lock or write rows in).
 #[must_use]
@@ -335,6 +383,30 @@ impl StatusCondition {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_row_with_a_short_digest_is_corrupt_and_named_by_its_token() {
+        let row = StoredSession {
+            digest: vec![7; 31],
+            token_id: Uuid::from_u128(5),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            last_seen_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        match row.into_session() {
+            Err(StoreError::Corrupt(message)) => {
+                assert!(
+                    message.contains("console_sessions row of token"),
+                    "{message}"
+                );
+                assert!(
+                    message.contains("00000000-0000-0000-0000-000000000005"),
+                    "{message}"
+                );
+                assert!(message.contains("digest must be 32 bytes"), "{message}");
+            }
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+    }
 
     #[test]
     fn each_status_set_has_its_own_condition_and_binds_now_only_for_expiry() {

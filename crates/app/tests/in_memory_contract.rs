@@ -1,4 +1,4 @@
-//! The repository and transfer contract suites against the in-memory adapters.
+//! The repository, session and transfer contract suites against the in-memory adapters.
 
 use tollgate_app::adapters::InMemoryStore;
 use tollgate_app::testing::contract::Repositories;
@@ -35,4 +35,25 @@ mod transfer {
     }
 
     tollgate_app::transfer_contract_tests!(fresh);
+}
+
+/// The session contract suite against the in-memory store.
+mod sessions {
+    use tollgate_app::adapters::InMemoryStore;
+    use tollgate_app::testing::contract::Repositories;
+    use tollgate_app::testing::sessions::SessionStore;
+
+    async fn fresh() -> SessionStore {
+        let store = InMemoryStore::new();
+        SessionStore {
+            sessions: store.sessions,
+            repositories: Repositories {
+                spaces: store.spaces,
+                tokens: store.tokens,
+                events: store.events,
+            },
+        }
+    }
+
+    tollgate_app::session_contract_tests!(fresh);
 }

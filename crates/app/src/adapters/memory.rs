@@ -1,7 +1,10 @@
 //! The in-memory store: spaces and tokens in ordered maps behind locks. Correct under concurrent
 //! use (every method takes the lock once, so each is atomic); keeps nothing across restarts.
 //! Locks are always taken in the order spaces, tokens, events, so methods that take several
-//! (an import) cannot deadlock with the others.
+//! (an import) cannot deadlock with the others. Console sessions live in a file of their own,
+//! behind a lock that no other method takes.
+
+mod sessions;
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -19,6 +22,8 @@ use crate::ports::{
     StoreTransfer, TokenQuery, TokenRepository,
 };
 use crate::store_contents::StoreContents;
+
+pub use sessions::InMemorySessionRepository;
 
 fn after<K: Ord + Copy>(key: Option<K>) -> (Bound<K>, Bound<K>) {
     (
@@ -255,7 +260,7 @@ impl TokenRepository for InMemoryTokenRepository {
     }
 }
 
-/// The three in-memory repositories over one store, for wiring a whole core in one line.
+/// The in-memory repositories over one store, for wiring a whole core in one line.
 #[derive(Debug, Clone)]
 pub struct InMemoryStore {
     /// The spaces.
@@ -264,6 +269,8 @@ pub struct InMemoryStore {
     pub tokens: Arc<InMemoryTokenRepository>,
     /// The audit events.
     pub events: Arc<InMemoryAuditRepository>,
+    /// The console sessions (not part of an export or import).
+    pub sessions: Arc<InMemorySessionRepository>,
 }
 
 impl InMemoryStore {
@@ -275,6 +282,7 @@ impl InMemoryStore {
             spaces: Arc::new(InMemorySpaceRepository::new()),
             tokens: Arc::new(InMemoryTokenRepository::with_audit(events.clone())),
             events,
+            sessions: Arc::new(InMemorySessionRepository::new()),
         }
     }
 }

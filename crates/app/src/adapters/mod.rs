@@ -9,6 +9,7 @@ mod random;
 pub use argon2_hasher::{Argon2Hasher, Argon2Params};
 pub use clock::{ManualClock, SystemClock};
 pub use memory::{
-    InMemoryAuditRepository, InMemorySpaceRepository, InMemoryStore, InMemoryTokenRepository,
+    InMemoryAuditRepository, InMemorySessionRepository, InMemorySpaceRepository, InMemoryStore,
+    InMemoryTokenRepository,
 };
 pub use random::{OsRandomSource, SequentialRandomSource};

@@ -8,7 +8,9 @@ use crate::error::StoreError;
 
 /// Stores console sessions by the digest of their id (never the id, never a token string),
 /// so that any node can serve any session. Sessions are not part of an export: they are
-/// short-lived, and a moved install signs in again.
+/// short-lived, and a moved install signs in again. Nor do they count when an import checks
+/// that a store is empty: that check looks at spaces, tokens and events only (and in a SQL
+/// store a session cannot exist without its token).
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait SessionRepository: Send + Sync {
@@ -16,7 +18,10 @@ pub trait SessionRepository: Send + Sync {
     /// digest exists already.
     ///
     /// # Errors
-    /// [`StoreError`] if the store fails.
+    /// [`StoreError`] if the store fails. Stores with referential integrity (SQLite, Postgres)
+    /// also fail for a token that does not exist, and delete a token's sessions with the
+    /// token; callers begin sessions only for a token they have just verified, so they never
+    /// depend on it.
     async fn insert(&self, session: &ConsoleSession) -> Result<bool, StoreError>;
 
     /// The session with this digest, or `None`. Ended sessions not yet deleted are returned as

@@ -1,11 +1,12 @@
 //! Test support for this crate, adapter crates and embedders (feature `testing`): the
-//! repository and transfer contract suites every storage adapter must pass, fixtures, one configurable fake
-//! hasher, the ports' `mockall` mocks (re-exported from [`crate::ports`]), and the wiring of a
-//! whole core, written once.
+//! repository, session and transfer contract suites every storage adapter must pass,
+//! fixtures, one configurable fake hasher, the ports' `mockall` mocks (re-exported from
+//! [`crate::ports`]), and the wiring of a whole core, written once.
 
 pub mod contract;
 pub mod fixtures;
 mod hasher;
+pub mod sessions;
 pub mod transfer;
 
 use std::sync::Arc;
