@@ -5,6 +5,7 @@ mod changes;
 mod error;
 mod lock;
 mod rows;
+mod sessions;
 mod spaces;
 mod store;
 #[cfg(feature = "testing")]

@@ -41,7 +41,9 @@ impl Default for SqliteOptions {
 
 /// The SQLite store: one file behind [`SpaceRepository`](tollgate_app::ports::SpaceRepository),
 /// [`TokenRepository`](tollgate_app::ports::TokenRepository),
-/// [`AuditRepository`](tollgate_app::ports::AuditRepository) and [`StoreHealth`].
+/// [`AuditRepository`](tollgate_app::ports::AuditRepository),
+/// [`SessionRepository`](tollgate_app::ports::SessionRepository), [`StoreHealth`] and
+/// [`StoreTransfer`](tollgate_app::ports::StoreTransfer).
 ///
 /// SQLite lets one connection write at a time, so the store keeps one writing connection, which
 /// writes queue for in order (no two of this process's writes ever contend for SQLite's lock,

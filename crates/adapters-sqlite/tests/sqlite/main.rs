@@ -5,4 +5,5 @@ mod changes;
 mod contract;
 mod files;
 mod schema;
+mod sessions;
 mod transfer;

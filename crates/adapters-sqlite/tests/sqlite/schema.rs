@@ -52,6 +52,27 @@ async fn hand_written_rows_that_break_a_domain_rule_are_refused_by_name() {
             "audit_events_action_known",
         ),
         ("UPDATE api_tokens SET space_id = randomblob(16)", "FOREIGN KEY"),
+        (
+            "INSERT INTO console_sessions VALUES (randomblob(31), (SELECT id FROM api_tokens), 0, 0)",
+            "console_sessions_digest_is_sha256",
+        ),
+        (
+            "INSERT INTO console_sessions VALUES ('digest', (SELECT id FROM api_tokens), 0, 0)",
+            "cannot store TEXT value in BLOB column",
+        ),
+        (
+            "INSERT INTO console_sessions VALUES (randomblob(32), randomblob(16), 0, 0)",
+            "FOREIGN KEY",
+        ),
+        // The check fails as the row is written, before the foreign key is checked.
+        (
+            "INSERT INTO console_nonces VALUES (randomblob(32), randomblob(15), 0)",
+            "console_nonces_nonce_is_128_bits",
+        ),
+        (
+            "INSERT INTO console_nonces VALUES (randomblob(32), randomblob(16), 0)",
+            "FOREIGN KEY",
+        ),
     ] {
         let message = refusal(sql).await;
         assert!(message.contains(constraint), "{sql}: {message}");
