@@ -23,6 +23,10 @@ pub(crate) mod constraint {
     pub(crate) const EVENTS_PKEY: &str = "audit_events_pkey";
     /// An audit event names a space that does not exist.
     pub(crate) const EVENTS_SPACE_FKEY: &str = "audit_events_space_id_fkey";
+    /// A console session names a token that does not exist.
+    pub(crate) const SESSIONS_TOKEN_FKEY: &str = "console_sessions_token_id_fkey";
+    /// A nonce names a console session that does not exist (deleted meanwhile).
+    pub(crate) const NONCES_SESSION_FKEY: &str = "console_nonces_session_digest_fkey";
 }
 
 /// A Postgres error without its detail, hint or context lines (see the module documentation).

@@ -4,6 +4,7 @@ mod audit;
 mod error;
 mod revocations;
 mod rows;
+mod sessions;
 mod spaces;
 mod store;
 #[cfg(feature = "testing")]

@@ -1,8 +1,10 @@
 //! The adapter's own statements, as Postgres plans them over tens of thousands of rows, use
 //! the indexes: lookups and writes by id, a batch of uses, keyset pages of a space's tokens (in
-//! both orders) and events, `any_instance_admin`, the export's pages of every row. Each
-//! statement is planned both as a custom plan and as the generic plan Postgres switches to for
-//! a prepared statement run often, which is the plan the hot path ends up with.
+//! both orders) and events, `any_instance_admin`, console sessions and nonces by key and the
+//! sweep of ended sessions, the export's pages of every row. Each statement is planned both as
+//! a custom plan and as the generic plan Postgres switches to for a prepared statement run
+//! often, which is the plan the hot path ends up with (the sweep excepted, see
+//! `assert_ended_sessions_plan`).
 //!
 //! These tests live in the crate, not in `tests/`, to plan the very SQL text the adapter runs.
 
@@ -15,7 +17,7 @@ use tollgate_domain::{SpaceId, TokenId, TokenLevel, TokenStatus};
 use uuid::Uuid;
 
 use crate::testing::TestDatabase;
-use crate::{audit, spaces, tokens, transfer};
+use crate::{audit, sessions, spaces, tokens, transfer};
 
 const SPACES: u32 = 2_000;
 const TOKENS: u32 = 40_000;
@@ -63,9 +65,21 @@ async fn seeded() -> TestDatabase {
         VALUES (gen_random_uuid(), NULL, 'admin', 'bootstrap', now(), 'system',
                 '$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA');
 
+        -- Console sessions of half the tokens, begun over the last week and seen over the last
+        -- day, each with a claimed nonce.
+        INSERT INTO console_sessions (digest, token_id, created_at, last_seen_at)
+        SELECT sha256(convert_to(id::text, 'UTF8')), id,
+               now() - (n % 10080) * interval '1 minute', now() - (n % 1440) * interval '1 minute'
+        FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM api_tokens) t
+        WHERE n % 2 = 0;
+        INSERT INTO console_nonces (session_digest, nonce, claimed_at)
+        SELECT digest, substring(sha256(digest) FOR 16), now() FROM console_sessions;
+
         ANALYZE spaces;
         ANALYZE api_tokens;
         ANALYZE audit_events;
+        ANALYZE console_sessions;
+        ANALYZE console_nonces;
         "
     );
     db.pool().execute(sqlx::raw_sql(&seed)).await.unwrap();
@@ -303,6 +317,12 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
         assert_plan(&db, what, sql, &args, index, true).await;
     }
 
+    let sessions = session_statements(&db).await;
+    for (what, sql, args, index) in sessions {
+        assert_plan(&db, what, sql, &args, index, false).await;
+    }
+    assert_ended_sessions_plan(&db).await;
+
     let first_active = |space_id: Uuid| TokenQuery {
         space_id: SpaceId::from_uuid(space_id),
         level: None,
@@ -444,4 +464,93 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
         )
         .await;
     }
+}
+
+/// A seeded session's digest and the nonce it claimed, as SQL literals.
+async fn a_session(db: &TestDatabase) -> (String, String) {
+    let (digest, nonce): (Vec<u8>, Vec<u8>) = sqlx::query_as(
+        "SELECT session_digest, nonce FROM console_nonces ORDER BY session_digest OFFSET 100 LIMIT 1",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let bytea = |bytes: &[u8]| {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("'\\x{hex}'::bytea")
+    };
+    (bytea(&digest), bytea(&nonce))
+}
+
+/// The session statements that find their rows by key, with arguments, and the key's index.
+async fn session_statements(
+    db: &TestDatabase,
+) -> Vec<(&'static str, &'static str, Vec<String>, &'static str)> {
+    let (digest, nonce) = a_session(db).await;
+    let token = sqlx::query_scalar::<_, Uuid>("SELECT id FROM api_tokens LIMIT 1")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let now = "now()".to_owned();
+    vec![
+        (
+            "insert a session",
+            sessions::INSERT,
+            vec![
+                "sha256('new')".to_owned(),
+                literal(token),
+                now.clone(),
+                now.clone(),
+            ],
+            "console_sessions_pkey",
+        ),
+        (
+            "get a session",
+            sessions::GET,
+            vec![digest.clone()],
+            "console_sessions_pkey",
+        ),
+        (
+            "touch a session",
+            sessions::TOUCH,
+            vec![digest.clone(), now.clone()],
+            "console_sessions_pkey",
+        ),
+        (
+            "delete a session",
+            sessions::DELETE,
+            vec![digest.clone()],
+            "console_sessions_pkey",
+        ),
+        (
+            "claim a nonce",
+            sessions::CLAIM_NONCE,
+            vec![digest.clone(), nonce.clone(), now],
+            "console_sessions_pkey",
+        ),
+        (
+            "release a nonce",
+            sessions::RELEASE_NONCE,
+            vec![digest, nonce],
+            "console_nonces_pkey",
+        ),
+    ]
+}
+
+/// Deleting ended sessions reads both timestamp indexes, never the table, when few sessions
+/// have ended (as between two sweeps). Only as a custom plan: a generic plan cannot know how
+/// many rows the cutoffs select and estimates a third each, so it may scan; Postgres keeps
+/// planning such a statement with its arguments for as long as the generic plan costs more
+/// than the custom ones, which for a sweep of a few rows is always.
+async fn assert_ended_sessions_plan(db: &TestDatabase) {
+    let args = [
+        "now() - interval '1 day' - interval '1 minute'".to_owned(),
+        "now() - interval '7 days' - interval '1 minute'".to_owned(),
+    ];
+    let plan = plan(db, sessions::DELETE_ENDED, &args, "force_custom_plan").await;
+    assert!(
+        plan.contains("console_sessions_last_seen_at_idx")
+            && plan.contains("console_sessions_created_at_idx")
+            && !plan.contains("Seq Scan"),
+        "delete ended sessions should read both timestamp indexes; plan:\n{plan}"
+    );
 }

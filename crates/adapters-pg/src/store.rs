@@ -39,7 +39,8 @@ impl Default for PgOptions {
 
 /// The Postgres store: one pool behind [`SpaceRepository`](tollgate_app::ports::SpaceRepository),
 /// [`TokenRepository`](tollgate_app::ports::TokenRepository),
-/// [`AuditRepository`](tollgate_app::ports::AuditRepository), [`StoreHealth`] and
+/// [`AuditRepository`](tollgate_app::ports::AuditRepository),
+/// [`SessionRepository`](tollgate_app::ports::SessionRepository), [`StoreHealth`] and
 /// [`StoreTransfer`](tollgate_app::ports::StoreTransfer).
 ///
 /// Cheap to clone (the pool is shared). Every write is one statement, atomic on its own (a

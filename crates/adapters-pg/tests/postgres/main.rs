@@ -11,6 +11,7 @@ mod corrupt_rows;
 mod last_used;
 mod revocations;
 mod rotation;
+mod sessions;
 mod timestamps;
 mod transfer;
 mod unavailable;
