@@ -10,13 +10,14 @@ use axum::http::header::{HeaderName, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
+use tollgate_app::auth_limits::LimitedVerifyError;
 use tollgate_app::{
     Malformed, PresentedToken, TokenService, VerifiedToken, Verifier, VerifyTokenError,
 };
 use tollgate_domain::Actor;
 
 use crate::error::{redact_tokens, ApiError, ErrorCode};
-use crate::rate_limit::{AuthLimits, Block};
+use crate::rate_limit::{client_address, AuthLimits};
 use crate::{AppState, BODY_LIMIT_BYTES, TOKEN_HEADER};
 
 /// What [`Authenticated`] can answer: no token, a refused token, two different tokens, the
@@ -272,6 +273,11 @@ pub trait AuthState: Send + Sync {
     fn auth_limits(&self) -> Option<&AuthLimits> {
         None
     }
+
+    /// How many reverse proxies of ours append to `X-Forwarded-For` (0: the header is ignored).
+    fn trusted_proxy_hops(&self) -> u8 {
+        0
+    }
 }
 
 /// [`AppState`] alone verifies tokens without limits.
@@ -302,30 +308,23 @@ impl<S: AuthState> FromRequestParts<S> for Authenticated {
         // Parsed once: the limits need its id, the verifier the rest.
         let presented = PresentedToken::parse(presented);
         let verifier = state.token_service().verifier();
-        let Some(AuthLimits(limiter)) = state.auth_limits() else {
+        let Some(limits) = state.auth_limits() else {
             return verify(verifier, presented.as_ref()).await.map(Self);
         };
-        let address = limiter.client_address(parts);
-        let token_id = presented.as_ref().ok().map(PresentedToken::id);
-        if let Some(block) = limiter.blocked(address, token_id) {
-            // A token this node has already verified passes a block on its id: anyone who knows
-            // a token's id (ids are not secret) could otherwise lock its holder out with bad
-            // guesses. A blocked address stays blocked whatever it presents.
-            if let (Block::TokenId(_), Ok(presented)) = (block, &presented) {
-                if let Some(verified) = verifier.verify_cached(presented) {
-                    return Ok(Self(verified));
-                }
-            }
-            return Err(ApiError::too_many_requests(block.retry_after()));
-        }
-        match verifier_outcome(verifier, presented.as_ref()).await {
+        let address = if limits.counts_addresses() {
+            client_address(parts, state.trusted_proxy_hops())
+        } else {
+            None
+        };
+        match limits.verify(verifier, address, presented.as_ref()).await {
             Ok(verified) => Ok(Self(verified)),
-            // Counted by what the verifier said, not by the status it maps to.
-            Err(VerifyTokenError::Invalid) => {
-                limiter.record_failure(address, token_id);
+            Err(LimitedVerifyError::TooManyFailures { retry_after_secs }) => {
+                Err(ApiError::too_many_requests(retry_after_secs))
+            }
+            Err(LimitedVerifyError::Verify(VerifyTokenError::Invalid)) => {
                 Err(ApiError::invalid_token())
             }
-            Err(error) => Err(error.into()),
+            Err(LimitedVerifyError::Verify(error)) => Err(error.into()),
         }
     }
 }

@@ -74,6 +74,7 @@ impl FromRef<AppState> for TokenService {
 pub(crate) struct RouterState {
     app: AppState,
     limits: Option<AuthLimits>,
+    trusted_proxy_hops: u8,
 }
 
 impl FromRef<RouterState> for AppState {
@@ -89,6 +90,10 @@ impl AuthState for RouterState {
 
     fn auth_limits(&self) -> Option<&AuthLimits> {
         self.limits.as_ref()
+    }
+
+    fn trusted_proxy_hops(&self) -> u8 {
+        self.trusted_proxy_hops
     }
 }
 
@@ -168,13 +173,27 @@ pub fn router(state: AppState) -> Router {
     router_with(state, HttpConfig::default())
 }
 
-/// [`router`] with an explicit configuration.
+/// [`router`] with an explicit configuration; the router keeps brute-force limits of its own,
+/// as `config` sets them.
 pub fn router_with(state: AppState, config: HttpConfig) -> Router {
+    let limits = AuthLimits::new(config.failed_auth_per_address, config.failed_auth_per_token);
+    router_sharing_limits(state, config, limits)
+}
+
+/// [`router_with`], counting failed authentications in `limits` (`None`: no limits) instead of
+/// limits of its own, so that other adapters of the same node (the admin console's sign-in)
+/// count against the same ones. `config`'s `failed_auth_*` fields are not used.
+pub fn router_sharing_limits(
+    state: AppState,
+    config: HttpConfig,
+    limits: Option<AuthLimits>,
+) -> Router {
     // What the router adds lives in its state, not in request extensions: a layer per value
     // would cost every request an allocation and a clone.
     let state = RouterState {
         app: state,
-        limits: AuthLimits::from_config(&config),
+        limits,
+        trusted_proxy_hops: config.trusted_proxy_hops,
     };
     let routes = handlers::api()
         .split_for_parts()

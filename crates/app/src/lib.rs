@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod adapters;
+pub mod auth_limits;
 pub mod error;
 pub mod pagination;
 pub mod ports;
