@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, UtcOffset};
-use tollgate_app::ports::StatusFilter;
+use tollgate_app::ports::{ListOrder, StatusFilter};
 use tollgate_app::{
     Cursor, IssuedToken, ListTokens, NewSpace, NewToken, Page, PageLimit, PageRequest, RotateToken,
     TokenView, VerifiedToken,
@@ -233,6 +233,7 @@ impl TryFrom<ListTokensParams> for ListTokens {
             level,
             statuses,
             page,
+            order: ListOrder::OldestFirst,
         })
     }
 }

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use tollgate_domain::{ApiToken, GracePeriod, TokenLevel, TokenName, TokenStatus};
 
 use crate::pagination::PageRequest;
-use crate::ports::StatusFilter;
+use crate::ports::{ListOrder, StatusFilter};
 
 /// The command to issue a token in a space.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +27,9 @@ pub struct ListTokens {
     pub statuses: StatusFilter,
     /// The page.
     pub page: PageRequest,
+    /// Oldest first (the REST API) or newest first (the console); the page's cursor continues
+    /// in the same order.
+    pub order: ListOrder,
 }
 
 /// The command to rotate a token.

@@ -5,6 +5,7 @@
 //!   bootstraps the first instance admin token (`bootstrap.rs`); issuing itself is `issuer.rs`.
 //! - [`SpaceService`] creates, reads and lists spaces.
 //! - [`TransferService`] exports a whole store and imports one into an empty store.
+//! - [`SessionService`] signs people in to the admin console and finds their session again.
 //! - [`Verifier`] runs the verification hot path, with its cache, lanes and argon2 permits.
 
 mod access;
@@ -12,6 +13,7 @@ mod bootstrap;
 mod commands;
 mod errors;
 mod issuer;
+mod sessions;
 mod space_service;
 mod token_service;
 mod transfer;
@@ -24,6 +26,10 @@ pub use errors::{
     RevokeTokenError, RotateTokenError, VerifyTokenError,
 };
 pub use issuer::IssuedToken;
+pub use sessions::{
+    form_nonce_from_field, form_nonce_to_field, new_form_nonce, ResumeError, SessionId,
+    SessionService, SignInError, SignedIn,
+};
 pub use space_service::{CreateSpaceError, GetSpaceError, ListSpacesError, NewSpace, SpaceService};
 pub use token_service::TokenService;
 pub use transfer::{ExportError, ExportRecord, TransferService};

@@ -122,6 +122,12 @@ impl TokenService {
         self
     }
 
+    /// The token lifetime rules this service applies.
+    #[must_use]
+    pub const fn lifetime_policy(&self) -> &LifetimePolicy {
+        &self.lifetime
+    }
+
     /// The verifier this service's changes keep up to date: every node verifies tokens with
     /// its own, and follows other nodes' revocations with it.
     #[must_use]
@@ -145,7 +151,9 @@ impl TokenService {
         self.ports.tokens.as_ref()
     }
 
-    pub(super) fn now(&self) -> OffsetDateTime {
+    /// The time by this service's clock: what statuses and expiries are judged at.
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
         self.ports.clock.now()
     }
 
@@ -306,7 +314,7 @@ impl TokenService {
                 now: self.now(),
                 after: query.page.cursor.map(|c| TokenId::from_uuid(c.last_id())),
                 limit: limit + 1,
-                order: crate::ports::ListOrder::OldestFirst,
+                order: query.order,
             })
             .await?;
         let views = tokens.into_iter().map(|t| self.view(actor, t)).collect();

@@ -17,7 +17,7 @@ use crate::adapters::{Argon2Hasher, Argon2Params, InMemoryStore, ManualClock, Os
 use crate::ports::{
     AuditRepository, Clock, RandomSource, SecretHasher, SpaceRepository, TokenRepository,
 };
-use crate::services::{SpaceService, TokenService, VerifyCacheConfig};
+use crate::services::{SessionService, SpaceService, TokenService, VerifyCacheConfig};
 
 /// The ports of a [`TokenService`], each replaceable: by default an empty in-memory store,
 /// argon2 at its cheapest, a [`ManualClock`] and OS randomness. Override a field with a mock or a fake
@@ -130,6 +130,18 @@ impl TestCore {
             ..TestPorts::over(&store, clock.clone())
         };
         Self::over(ports, store, clock)
+    }
+
+    /// Console sessions over this core's store, verifying with its token service's verifier
+    /// and reading its clock.
+    #[must_use]
+    pub fn session_service(&self) -> SessionService {
+        SessionService::new(
+            self.store.sessions.clone(),
+            self.store.tokens.clone(),
+            Arc::clone(self.tokens.verifier()),
+            self.clock.clone(),
+        )
     }
 
     fn over(ports: TestPorts, store: InMemoryStore, clock: Arc<ManualClock>) -> Self {

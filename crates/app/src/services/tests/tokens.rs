@@ -235,7 +235,7 @@ async fn client_tokens_never_learn_that_admin_tokens_exist() {
 }
 
 #[tokio::test]
-async fn token_lists_page_and_leave_revoked_tokens_out() {
+async fn token_lists_page_in_either_order_and_leave_revoked_tokens_out() {
     let core = core().await;
     let space = core.space("acme").await;
     let mut ids = Vec::new();
@@ -251,25 +251,33 @@ async fn token_lists_page_and_leave_revoked_tokens_out() {
         .revoke(&core.admin, space, ids[2])
         .await
         .unwrap();
-    let mut seen = Vec::new();
-    let mut query = ListTokens {
-        level: None,
-        statuses: crate::ports::StatusFilter::ACTIVE,
-        page: PageRequest {
-            limit: PageLimit::new(2).unwrap(),
-            cursor: None,
-        },
-    };
-    loop {
-        let page = core.tokens.list(&core.admin, space, query).await.unwrap();
-        assert!(page.items.len() <= 2);
-        seen.extend(page.items.iter().map(|v| v.token.id()));
-        match page.next_cursor {
-            Some(cursor) => query.page.cursor = Some(cursor),
-            None => break,
+    let oldest_first = vec![ids[0], ids[1], ids[3], ids[4]];
+    let newest_first: Vec<_> = oldest_first.iter().rev().copied().collect();
+    for (order, expected) in [
+        (crate::ports::ListOrder::OldestFirst, oldest_first),
+        (crate::ports::ListOrder::NewestFirst, newest_first),
+    ] {
+        let mut seen = Vec::new();
+        let mut query = ListTokens {
+            level: None,
+            statuses: crate::ports::StatusFilter::ACTIVE,
+            page: PageRequest {
+                limit: PageLimit::new(2).unwrap(),
+                cursor: None,
+            },
+            order,
+        };
+        loop {
+            let page = core.tokens.list(&core.admin, space, query).await.unwrap();
+            assert!(page.items.len() <= 2);
+            seen.extend(page.items.iter().map(|v| v.token.id()));
+            match page.next_cursor {
+                Some(cursor) => query.page.cursor = Some(cursor),
+                None => break,
+            }
         }
+        assert_eq!(seen, expected, "{order:?}");
     }
-    assert_eq!(seen, vec![ids[0], ids[1], ids[3], ids[4]]);
 }
 
 #[tokio::test]
