@@ -138,6 +138,24 @@ pub struct ServeArgs {
     pub lifecycle: LifecycleArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+/// The admin console at `/admin` (docs/console.md).
+#[derive(Debug, Clone, Args)]
+pub struct ConsoleArgs {
+    /// The URL people reach tollgate at, such as https://tokens.example.com: console forms
+    /// must come from its origin, and when it is https the session cookie is `Secure` with the
+    /// `__Host-` prefix. Unset: forms must come from the origin the `Host` header names.
+    #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// A console session ends after this many minutes without a request.
+    #[arg(long, env = "TOLLGATE_CONSOLE_IDLE_TIMEOUT_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub console_idle_timeout_minutes: u32,
+    /// A console session ends this many hours after sign-in, however busy.
+    #[arg(long, env = "TOLLGATE_CONSOLE_ABSOLUTE_TIMEOUT_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..))]
+    pub console_absolute_timeout_hours: u32,
 }
 
 /// Brute-force limits on failed authentications (docs/security.md).

@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tollgate_app::adapters::{Argon2Hasher, Argon2Params, OsRandomSource, SystemClock};
-use tollgate_app::{BootstrapOutcome, SpaceService, TokenService, Verifier};
-use tollgate_domain::LifetimePolicy;
-use tollgate_http::AuthFailureLimit;
+use tollgate_app::auth_limits::{AuthFailureLimit, AuthLimits};
+use tollgate_app::{BootstrapOutcome, SessionService, SpaceService, TokenService, Verifier};
+use tollgate_console::{ConsoleConfig, ConsoleState, PublicUrl};
+use tollgate_domain::{LifetimePolicy, SessionTimeouts};
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{BackupArgs, DatabaseArgs, ServeArgs};
+use crate::config::{BackupArgs, ConsoleArgs, DatabaseArgs, ServeArgs};
 use crate::store::{self, StoreChoice};
 
 /// `tollgate serve`.
@@ -91,6 +92,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = store::open_for_serving(&args.database).await?;
     let (clock, random) = (Arc::new(SystemClock), Arc::new(OsRandomSource));
     let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
+    let sessions = (store.sessions, store.tokens.clone(), clock.clone());
     let tokens = TokenService::new(
         store.spaces,
         store.tokens,
@@ -111,25 +113,56 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Duration::from_secs(args.lifecycle.last_used_flush_seconds),
     ));
 
+    let limits = &args.limits;
+    let request_timeout = Duration::from_secs(args.request_timeout_seconds);
+    // One set of brute-force limits for the node: the API and the console's sign-in count
+    // against the same ones.
+    let auth_limits = AuthLimits::new(
+        AuthFailureLimit::new(
+            limits.auth_failures_per_address,
+            limits.auth_failures_per_address,
+        ),
+        AuthFailureLimit::new(
+            limits.auth_failures_per_token,
+            limits.auth_failures_per_token,
+        ),
+    );
+    let (session_store, token_store, session_clock) = sessions;
+    let sessions = SessionService::new(
+        session_store,
+        token_store,
+        Arc::clone(tokens.verifier()),
+        session_clock,
+    )
+    .with_timeouts(session_timeouts(&args.console)?)
+    .with_auth_limits(auth_limits.clone());
+    let console = ConsoleState::new(
+        spaces.clone(),
+        tokens.clone(),
+        sessions,
+        ConsoleConfig {
+            public_url: args
+                .console
+                .public_url
+                .as_deref()
+                .map(PublicUrl::parse)
+                .transpose()?,
+            trusted_proxy_hops: limits.trusted_proxy_hops,
+            request_timeout,
+        },
+    );
     let state = tollgate_http::AppState {
         spaces,
         tokens: tokens.clone(),
         health: store.health,
     };
-    let limits = &args.limits;
     let config = tollgate_http::HttpConfig {
-        request_timeout: Duration::from_secs(args.request_timeout_seconds),
-        failed_auth_per_address: AuthFailureLimit::new(
-            limits.auth_failures_per_address,
-            limits.auth_failures_per_address,
-        ),
-        failed_auth_per_token: AuthFailureLimit::new(
-            limits.auth_failures_per_token,
-            limits.auth_failures_per_token,
-        ),
+        request_timeout,
         trusted_proxy_hops: limits.trusted_proxy_hops,
+        ..tollgate_http::HttpConfig::default()
     };
-    let router = tollgate_http::router_with(state, config);
+    let router = tollgate_http::router_sharing_limits(state, config, auth_limits)
+        .merge(tollgate_console::router(console));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("failed to listen on {} (TOLLGATE_LISTEN)", args.listen))?;
@@ -157,6 +190,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     served.context("server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How long console sessions last.
+fn session_timeouts(args: &ConsoleArgs) -> anyhow::Result<SessionTimeouts> {
+    SessionTimeouts::new(
+        time::Duration::minutes(i64::from(args.console_idle_timeout_minutes)),
+        time::Duration::hours(i64::from(args.console_absolute_timeout_hours)),
+    )
+    .context("TOLLGATE_CONSOLE_IDLE_TIMEOUT_MINUTES must not exceed TOLLGATE_CONSOLE_ABSOLUTE_TIMEOUT_HOURS")
 }
 
 /// Writes `last_used_at` every `interval`: at most one write per token per interval.

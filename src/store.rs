@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use tollgate_app::adapters::InMemoryStore;
 use tollgate_app::ports::{
-    AuditRepository, RevocationFeed, SpaceRepository, StoreHealth, TokenRepository,
+    AuditRepository, RevocationFeed, SessionRepository, SpaceRepository, StoreHealth,
+    TokenRepository,
 };
 use tollgate_pg::{PgOptions, PgRevocationFeed, PgStore};
 use tollgate_sqlite::{SqliteChangeFeed, SqliteOptions, SqliteStore};
@@ -121,6 +122,8 @@ pub struct Store {
     pub tokens: Arc<dyn TokenRepository>,
     pub events: Arc<dyn AuditRepository>,
     pub health: Arc<dyn StoreHealth>,
+    /// Admin console sessions.
+    pub sessions: Arc<dyn SessionRepository>,
     /// Changes made by other nodes or processes; none for the in-memory store, which nobody
     /// else shares.
     pub revocations: Option<Box<dyn RevocationFeed>>,
@@ -129,13 +132,19 @@ pub struct Store {
 impl Store {
     fn over<S>(store: &Arc<S>, revocations: Option<Box<dyn RevocationFeed>>) -> Self
     where
-        S: SpaceRepository + TokenRepository + AuditRepository + StoreHealth + 'static,
+        S: SpaceRepository
+            + TokenRepository
+            + AuditRepository
+            + SessionRepository
+            + StoreHealth
+            + 'static,
     {
         Self {
             spaces: store.clone(),
             tokens: store.clone(),
             events: store.clone(),
             health: store.clone(),
+            sessions: store.clone(),
             revocations,
         }
     }
@@ -166,6 +175,7 @@ pub async fn open_for_serving(args: &DatabaseArgs) -> anyhow::Result<Store> {
                 spaces: memory.spaces.clone(),
                 tokens: memory.tokens.clone(),
                 events: memory.events.clone(),
+                sessions: memory.sessions.clone(),
                 health: Arc::new(memory),
                 revocations: None,
             })
