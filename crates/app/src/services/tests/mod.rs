@@ -4,6 +4,7 @@
 
 mod failures;
 mod lifecycle;
+mod sessions;
 mod tokens;
 mod verify;
 
