@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tollgate_app::adapters::{Argon2Hasher, Argon2Params, OsRandomSource, SystemClock};
 use tollgate_app::auth_limits::{AuthFailureLimit, AuthLimits};
+use tollgate_app::ports::Clock;
 use tollgate_app::{BootstrapOutcome, SessionService, SpaceService, TokenService, Verifier};
 use tollgate_console::{ConsoleConfig, ConsoleState, PublicUrl};
 use tollgate_domain::{LifetimePolicy, SessionTimeouts};
@@ -90,7 +91,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .context("TOLLGATE_MAX_TOKEN_LIFETIME_DAYS / TOLLGATE_DEFAULT_TOKEN_LIFETIME_DAYS")?;
     let store = store::open_for_serving(&args.database).await?;
-    let (clock, random) = (Arc::new(SystemClock), Arc::new(OsRandomSource));
+    let (clock, random) = (services_clock()?, Arc::new(OsRandomSource));
     let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
     let sessions = (store.sessions, store.tokens.clone(), clock.clone());
     let tokens = TokenService::new(
@@ -190,6 +191,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     served.context("server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The clock the services read: the system's. A build with the `fixed-clock` feature (for
+/// `scripts/screenshots`, never a release) reads `TOLLGATE_FIXED_CLOCK` instead, an RFC 3339
+/// instant the clock then stands still at, so that pictures of pages do not change between runs.
+fn services_clock() -> anyhow::Result<Arc<dyn Clock>> {
+    #[cfg(feature = "fixed-clock")]
+    if let Ok(at) = std::env::var("TOLLGATE_FIXED_CLOCK") {
+        let at = time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
+            .context("TOLLGATE_FIXED_CLOCK must be an RFC 3339 instant")?;
+        tracing::warn!(%at, "the clock stands still (TOLLGATE_FIXED_CLOCK): for screenshots only");
+        return Ok(Arc::new(tollgate_app::adapters::ManualClock::new(at)));
+    }
+    Ok(Arc::new(SystemClock))
 }
 
 /// How long console sessions last.
