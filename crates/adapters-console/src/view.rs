@@ -33,20 +33,22 @@ pub(crate) fn when(at: OffsetDateTime, now: OffsetDateTime) -> When {
     }
 }
 
-/// "in 3 days", "5 minutes ago", "just now".
+/// "in 3 days", "5 minutes ago", "just now": the nearest whole unit, so a token made for 30
+/// days reads "in 30 days" a moment after it was made.
 fn in_words(offset: Duration) -> String {
     let seconds = offset.whole_seconds();
     let magnitude = seconds.unsigned_abs();
     if magnitude < 60 {
         return "just now".to_owned();
     }
-    let (count, unit) = match magnitude {
-        m if m < 3_600 => (m / 60, "minute"),
-        m if m < 86_400 => (m / 3_600, "hour"),
-        m if m < 86_400 * 60 => (m / 86_400, "day"),
-        m if m < 86_400 * 730 => (m / (86_400 * 30), "month"),
-        m => (m / (86_400 * 365), "year"),
+    let (unit_seconds, unit) = match magnitude {
+        m if m < 3_570 => (60, "minute"),
+        m if m < 84_600 => (3_600, "hour"),
+        m if m < 86_400 * 60 => (86_400, "day"),
+        m if m < 86_400 * 730 => (86_400 * 30, "month"),
+        _ => (86_400 * 365, "year"),
     };
+    let count = (magnitude + unit_seconds / 2) / unit_seconds;
     let plural = if count == 1 { "" } else { "s" };
     if seconds > 0 {
         format!("in {count} {unit}{plural}")
@@ -226,9 +228,18 @@ mod tests {
         assert_eq!(in_words(Duration::minutes(1)), "in 1 minute");
         assert_eq!(in_words(-Duration::hours(3)), "3 hours ago");
         assert_eq!(
-            in_words(Duration::days(29) + Duration::hours(23)),
+            in_words(Duration::days(30) - Duration::milliseconds(5)),
+            "in 30 days"
+        );
+        assert_eq!(
+            in_words(Duration::days(29) + Duration::hours(11)),
             "in 29 days"
         );
+        assert_eq!(
+            in_words(Duration::minutes(59) + Duration::seconds(40)),
+            "in 1 hour"
+        );
+        assert_eq!(in_words(-Duration::minutes(90)), "2 hours ago");
         assert_eq!(in_words(Duration::days(90)), "in 3 months");
         assert_eq!(in_words(-Duration::days(800)), "2 years ago");
     }
