@@ -2,6 +2,7 @@
 
 use reqwest::StatusCode;
 
+use crate::console_client::ConsoleClient;
 use crate::support::{eventually, spawn_app, spawn_app_with, Store, PATIENCE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,4 +43,33 @@ async fn a_token_revoked_on_node_a_is_rejected_by_node_b() {
         },
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_session_begun_on_node_a_is_served_by_node_b_and_ends_there_when_its_token_is_revoked(
+) {
+    let a = spawn_app(Store::Postgres).await;
+    let url = a.database_url().unwrap().to_owned();
+    let b = spawn_app_with(Store::Memory, &[("DATABASE_URL", url.as_str())]).await;
+    let space = a.create_space("shared").await;
+    let (token_id, space_admin) = a.create_token(&a.admin, &space, "admin").await;
+    let on_a = ConsoleClient::sign_in(&a, &space_admin).await;
+    let on_b = on_a.on(&b.base);
+    let tokens = format!("/admin/spaces/{space}/tokens");
+    assert_eq!(
+        on_b.get(&tokens).await.status,
+        StatusCode::OK,
+        "node B serves A's session"
+    );
+
+    let revoked = b
+        .delete(&format!("/v1/spaces/{space}/tokens/{token_id}"), &b.admin)
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    // Every console request reads the token from the shared store: no notification to wait for.
+    for node in [&on_a, &on_b] {
+        let page = node.get(&tokens).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location.as_deref(), Some("/admin/sign-in?ended=1"));
+    }
 }

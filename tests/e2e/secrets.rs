@@ -8,6 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
 
+use crate::console_client::ConsoleClient;
 use crate::support::{spawn_app_with, App, Store};
 
 /// The secret part of a token string (between the 26-character prefix and id, and the
@@ -89,80 +90,16 @@ async fn full_scenario(app: &App) -> Vec<String> {
         app.get("/v1/whoami", &replacement).await.status,
         StatusCode::OK
     );
-    let from_console = console_scenario(app, &space).await;
+    // A console session, and a token created on its page: a session row and a claimed nonce.
+    let from_console = ConsoleClient::sign_in(app, &app.admin)
+        .await
+        .create_client_token(&space, "from the console")
+        .await;
+    assert_eq!(
+        app.get("/v1/whoami", &from_console).await.status,
+        StatusCode::OK
+    );
     vec![app.admin.clone(), admin, client, replacement, from_console]
-}
-
-/// Signs in to the console with the instance admin token and creates a token there, as a
-/// browser would (cookies and form fields by hand); the new token's string. Leaves a session
-/// and a claimed nonce in the store.
-async fn console_scenario(app: &App, space: &str) -> String {
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let origin = app.base.clone();
-    let field = |page: &str, name: &str| {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = page.find(&marker).unwrap() + marker.len();
-        page[start..start + page[start..].find('"').unwrap()].to_owned()
-    };
-    let cookie = |response: &reqwest::Response, name: &str| {
-        response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-            .find(|c| c.starts_with(&format!("{name}=")))
-            .unwrap()
-    };
-    let form = browser
-        .get(format!("{}/admin/sign-in", app.base))
-        .send()
-        .await
-        .unwrap();
-    let pre = cookie(&form, "tollgate_sign_in");
-    let csrf = field(&form.text().await.unwrap(), "csrf");
-    let signed_in = browser
-        .post(format!("{}/admin/sign-in", app.base))
-        .header("origin", &origin)
-        .header("cookie", pre)
-        .form(&[("csrf", csrf.as_str()), ("token", app.admin.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    let session = cookie(&signed_in, "tollgate_session");
-    let new = browser
-        .get(format!("{}/admin/spaces/{space}/tokens/new", app.base))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let created = browser
-        .post(format!("{}/admin/spaces/{space}/tokens", app.base))
-        .header("origin", &origin)
-        .header("cookie", &session)
-        .form(&[
-            ("csrf", field(&new, "csrf").as_str()),
-            ("nonce", field(&new, "nonce").as_str()),
-            ("name", "from the console"),
-            ("level", "client"),
-            ("expiry", "30"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::OK);
-    let page = created.text().await.unwrap();
-    let marker = "id=\"secret\" value=\"";
-    let start = page.find(marker).unwrap() + marker.len();
-    let token = page[start..start + page[start..].find('"').unwrap()].to_owned();
-    assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
-    token
 }
 
 fn assert_clean(haystack: &str, tokens: &[String], what: &str) {
