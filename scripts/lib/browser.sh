@@ -1,0 +1,61 @@
+# Makes what the console's browser tests need available, whatever state the machine is in:
+# Debian's chromium and chromium-driver (never a browser build downloaded by a tool of its
+# own), and axe-core from tests/browser/package-lock.json in tests/browser/node_modules.
+# Sourced by scripts/test and scripts/screenshots.
+
+BROWSER_PACKAGES="chromium chromium-driver"
+
+browser_present() {
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]
+}
+
+ensure_browser() {
+  browser_present && return 0
+  echo "scripts/test: chromium or chromedriver is missing; installing them (apt-get install -y --no-install-recommends $BROWSER_PACKAGES)" >&2
+  if [ "$(id -u)" != 0 ]; then
+    echo "scripts/test: installing $BROWSER_PACKAGES needs root; run as root:" >&2
+    echo "  apt-get update && apt-get install -y --no-install-recommends $BROWSER_PACKAGES" >&2
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # A fresh machine's package lists may be empty or old: update only when the packages are
+  # not known yet, so an ordinary run makes no network request.
+  # shellcheck disable=SC2086 # the package list is meant to split
+  if ! apt-get install -y -qq --no-install-recommends $BROWSER_PACKAGES >&2; then
+    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends $BROWSER_PACKAGES >&2
+  fi
+  browser_present || {
+    echo "scripts/test: $BROWSER_PACKAGES did not install /usr/bin/chromium and /usr/bin/chromedriver" >&2
+    return 1
+  }
+}
+
+AXE_DIR=tests/browser
+
+axe_present() {
+  [ -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] &&
+    # The installed version is the locked one (an older checkout's node_modules may linger).
+    [ "$(node -p "require('./$AXE_DIR/node_modules/axe-core/package.json').version" 2>/dev/null)" = \
+      "$(node -p "require('./$AXE_DIR/package-lock.json').packages['node_modules/axe-core'].version" 2>/dev/null)" ]
+}
+
+ensure_axe() {
+  axe_present && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "scripts/test: npm is missing; installing it (apt-get install -y --no-install-recommends npm)" >&2
+    if [ "$(id -u)" != 0 ]; then
+      echo "scripts/test: installing npm needs root: apt-get install -y --no-install-recommends npm" >&2
+      return 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y -qq --no-install-recommends npm >&2; then
+      apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends npm >&2
+    fi
+  fi
+  echo "scripts/test: installing axe-core (cd $AXE_DIR && npm ci)" >&2
+  (cd "$AXE_DIR" && npm ci --no-audit --no-fund --loglevel=error) >&2
+  axe_present || {
+    echo "scripts/test: npm ci in $AXE_DIR did not install the locked axe-core" >&2
+    return 1
+  }
+}
