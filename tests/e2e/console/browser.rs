@@ -526,6 +526,14 @@ impl Browser {
             ClipboardRead { error, .. } => Err(error.unwrap_or_default()),
         }
     }
+
+    /// Saves what the window shows as a PNG.
+    pub async fn screenshot(&self, path: &Path) {
+        self.driver()
+            .screenshot(path)
+            .await
+            .unwrap_or_else(|e| panic!("failed to save a screenshot to {}: {e}", path.display()));
+    }
 }
 
 impl Drop for Browser {

@@ -11,7 +11,7 @@ use super::other_site::OtherSite;
 use super::{axe, redact, ONE_BROWSER_AT_A_TIME};
 
 /// A browser on a page of ours (no tollgate needed).
-async fn on_page(html: &str, check: impl AsyncFnOnce(&Browser)) {
+pub(super) async fn on_page(html: &str, check: impl AsyncFnOnce(&Browser)) {
     let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
     let site = OtherSite::start().await;
     site.serve(html.to_owned());

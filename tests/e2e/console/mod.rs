@@ -7,7 +7,8 @@
 //!   tour of every page that the accessibility, narrow-screen and screenshot checks share;
 //! - [`other_site`]: a page served from another origin, for forged cross-site requests;
 //! - [`harness`]: the harness's checks of itself, on pages made to fail them;
-//! - the scenarios, one test each, named as sentences.
+//! - the scenarios, one test each, named as sentences;
+//! - [`screenshots`]: not a test, the pictures in docs/console/ (`scripts/screenshots`).
 //!
 //! Every scenario runs inside [`run`], which gives it a fresh server and browser, lets only
 //! one browser run at a time (nextest's `browser` test group says so too, see
@@ -25,6 +26,7 @@ mod forgery;
 mod harness;
 mod keyboard;
 mod narrow;
+mod screenshots;
 mod sessions;
 mod sign_in;
 mod tokens;
