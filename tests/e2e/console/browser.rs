@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +36,8 @@ pub const DESKTOP: (u32, u32) = (1280, 900);
 pub struct Browser {
     /// `None` only once [`Browser::quit`] has taken it.
     driver: Option<WebDriver>,
+    /// The next mark [`Browser::navigating`] puts on a document.
+    marks: AtomicU64,
     /// Declared after the driver: a dropped `WebDriver` ends its session (which closes
     /// chromium) through chromedriver, so chromedriver must outlive it.
     _chromedriver: Chromedriver,
@@ -95,6 +98,7 @@ impl Browser {
             .expect("script timeout");
         let browser = Self {
             driver: Some(driver),
+            marks: AtomicU64::new(0),
             _chromedriver: chromedriver,
         };
         browser.resize(DESKTOP.0, DESKTOP.1).await;
@@ -142,13 +146,22 @@ impl Browser {
 
     /// Runs `action` (a click, a key press, a reload) that leaves the current document, and
     /// waits until another document has loaded completely.
+    ///
+    /// The current document is marked with a number used once: a document restored from the
+    /// back/forward cache keeps the mark it had when it was left, so "no mark" would not do.
     pub async fn navigating(&self, what: &str, action: impl AsyncFnOnce()) {
-        self.run::<Value>("window.__tollgateOldDocument = true; return null;")
-            .await;
+        let mark = self.marks.fetch_add(1, Ordering::Relaxed);
+        self.run_with::<Value>(
+            "window.__tollgateDocument = arguments[0]; return null;",
+            vec![json!(mark)],
+        )
+        .await;
         action().await;
         self.wait_for_script(
             &format!("a new page after {what}"),
-            "return document.readyState === 'complete' && !window.__tollgateOldDocument",
+            &format!(
+                "return document.readyState === 'complete' && window.__tollgateDocument !== {mark}"
+            ),
             |loaded: bool| loaded,
         )
         .await;

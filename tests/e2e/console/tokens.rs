@@ -94,6 +94,28 @@ async fn a_created_token_is_shown_once_and_reloading_or_going_back_never_shows_i
             !browser.everything_on_the_page().await.contains(&secret),
             "the tokens list holds the secret"
         );
+
+        // Away from a page that showed a secret, and back to it: not from memory either. (The
+        // way away goes to another address: a link to the list, the address the form posted
+        // to, would replace the page in the history rather than leave it.)
+        let second = console
+            .create_token_in_form(&space, "second", "client")
+            .await;
+        browser.link("Spaces").await;
+        browser
+            .navigating("going to the spaces", async || {
+                browser.link("Spaces").await.click().await.expect("click");
+            })
+            .await;
+        browser
+            .navigating("going back to the created token's page", async || {
+                browser.driver().back().await.expect("go back");
+            })
+            .await;
+        assert!(
+            !browser.everything_on_the_page().await.contains(&second),
+            "going back to the created token's page showed the secret again"
+        );
     })
     .await;
 }
