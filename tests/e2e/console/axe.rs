@@ -65,7 +65,7 @@ pub async fn violations(browser: &Browser) -> Vec<Violation> {
             "const [tags, done] = arguments;
              window.axe
                .run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
-               .then(result => done({ violations: result.violations.map(v => ({
+               .then(result => done({ checked: result.passes.length, violations: result.violations.map(v => ({
                    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
                    nodes: v.nodes.map(n => ({ target: n.target, html: n.html })),
                  })) }))
@@ -80,12 +80,22 @@ pub async fn violations(browser: &Browser) -> Vec<Violation> {
         AxeAnswer {
             error: Some(error), ..
         } => panic!("axe-core failed: {error}"),
+        AxeAnswer {
+            checked: 0,
+            violations: Some(violations),
+            ..
+        } if violations.is_empty() => {
+            panic!("axe-core found no rule to check on the page: it checked nothing")
+        }
         AxeAnswer { violations, .. } => violations.unwrap_or_default(),
     }
 }
 
 #[derive(Debug, Deserialize)]
 struct AxeAnswer {
+    /// How many rules the page passed: none means axe looked at nothing.
+    #[serde(default)]
+    checked: usize,
     violations: Option<Vec<Violation>>,
     error: Option<String>,
 }

@@ -177,6 +177,15 @@ impl Browser {
             .to_owned()
     }
 
+    /// The current page's address.
+    pub async fn url(&self) -> String {
+        self.driver()
+            .current_url()
+            .await
+            .expect("current url")
+            .to_string()
+    }
+
     /// The current document as HTML, as the browser holds it now (form values typed or set
     /// by script appear in its inputs' `value` only when written to the attribute; see
     /// [`Browser::everything_on_the_page`]).

@@ -75,6 +75,12 @@ async fn a_forged_cross_site_post_is_refused_and_changes_nothing() {
                     None => data_url(form),
                 };
                 be_attacked_from(browser, &page, console.origin()).await;
+                let target = if what == "create" { &create } else { &revoke };
+                assert_eq!(
+                    &browser.url().await,
+                    target,
+                    "the forged {what} from {attacker} did not reach its target"
+                );
                 assert!(
                     !browser.has("input#secret").await,
                     "a forged {what} from {attacker} was answered with a secret"

@@ -28,7 +28,7 @@ impl OtherSite {
         let serving = page.clone();
         let server = tokio::spawn(async move {
             while let Ok((mut stream, _)) = listener.accept().await {
-                let html = serving.lock().unwrap().clone();
+                let serving = serving.clone();
                 tokio::spawn(async move {
                     // Read the request head; what it asks for does not matter.
                     let mut head = Vec::new();
@@ -39,6 +39,9 @@ impl OtherSite {
                             Ok(n) => head.extend_from_slice(&buffer[..n]),
                         }
                     }
+                    // The page as it is when the request comes: chromium opens connections
+                    // ahead of its requests, so one accepted earlier may carry a later one.
+                    let html = serving.lock().unwrap().clone();
                     let answer = format!(
                         "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\n\
                          content-length: {}\r\ncache-control: no-store\r\n\
