@@ -27,7 +27,7 @@ const PICTURED: [&str; 8] = [
 const PICTURED_DAY: &str = "2025-06-02";
 
 /// Replaces what differs between runs in the page's text and field values: dates (moved to
-/// [`PICTURED_DAY`]), times, UUIDs and token strings (each distinct one by a stable stand-in
+/// [`PICTURED_DAY`]), times, UUIDs (whole or their first 8 digits) and token strings (each distinct one by a stable stand-in
 /// of the same shape). Answers how many token strings it replaced in field values.
 const STEADY: &str = r"
 const [picturedDay] = arguments;
@@ -52,6 +52,8 @@ const moved = (y, m, d) => new Date(Date.UTC(y, m, d) - shift);
 const rules = [
   [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g,
     m => standIn(m, n => '0197f00d-' + pad(n, 4) + '-7000-8000-' + pad(n, 12))],
+  // A short id (the start of a UUID, as 'Created by' shows an actor): 8 hex digits, one a digit.
+  [/(?<![-\w])(?=[0-9a-f]{0,7}\d)[0-9a-f]{8}(?![-\w])/g, m => standIn(m, n => '0197f0' + pad(n))],
   [/\btg([cai])_([0-9A-Za-z]+)/g,
     (m, kind, rest) => standIn(m, n => 'tg' + kind + '_' + letters(rest.length, n))],
   [/(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)/g, (m, y, mo, d) => {
@@ -123,7 +125,7 @@ async fn steadying_a_page_moves_its_dates_and_replaces_ids_and_token_strings() {
     let today = time::OffsetDateTime::now_utc().date();
     let html = format!(
         r#"<!doctype html><html lang="en"><head><title>t</title></head><body>
-<p id="text">created {today} 12:34:56, expires {in_30_days}, by token:0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f10, hint tgc_01ab</p>
+<p id="text">created {today} 12:34:56, expires {in_30_days}, by token:0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f10, token 0190c6c4, hint tgc_01ab</p>
 <input id="secret" value="tgc_0123456789abcdefghijABCDEFGHIJ0123456789"></body></html>"#,
         in_30_days = today + time::Duration::days(30),
     );
@@ -135,7 +137,7 @@ async fn steadying_a_page_moves_its_dates_and_replaces_ids_and_token_strings() {
         assert_eq!(
             text,
             "created 2025-06-02 09:41:00, expires 2025-07-02, by \
-             token:0197f00d-0001-7000-8000-000000000001, hint tgc_"
+             token:0197f00d-0001-7000-8000-000000000001, token 0197f002, hint tgc_"
                 .to_owned()
                 + &text[text.len() - 4..],
         );
