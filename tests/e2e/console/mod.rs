@@ -64,9 +64,16 @@ impl Console {
 /// Runs `scenario` with a fresh [`Console`] (the binary on a fresh SQLite file, and a fresh
 /// browser); on failure, prints the page the browser was on, with token strings redacted.
 pub async fn run(scenario: impl AsyncFnOnce(&Console)) {
+    run_with_env(&[], scenario).await;
+}
+
+/// As [`run`], with more environment for the server.
+pub async fn run_with_env(env: &[(&str, &str)], scenario: impl AsyncFnOnce(&Console)) {
     let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
     // Uses written down within a second, so that "Last used" can be seen filled in.
-    let app = spawn_app_with(Store::Sqlite, &[("TOLLGATE_LAST_USED_FLUSH_SECONDS", "1")]).await;
+    let mut env = env.to_vec();
+    env.push(("TOLLGATE_LAST_USED_FLUSH_SECONDS", "1"));
+    let app = spawn_app_with(Store::Sqlite, &env).await;
     let browser = Browser::open().await;
     let console = Console { app, browser };
     let outcome = AssertUnwindSafe(scenario(&console)).catch_unwind().await;
