@@ -150,11 +150,11 @@ pub struct ConsoleArgs {
     /// `__Host-` prefix. Unset: forms must come from the origin the `Host` header names.
     #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// A console session ends after this many minutes without a request.
-    #[arg(long, env = "TOLLGATE_CONSOLE_IDLE_TIMEOUT_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    /// A console session ends after this many minutes without a request (1 to 10080, a week).
+    #[arg(long, env = "TOLLGATE_CONSOLE_IDLE_TIMEOUT_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=10_080))]
     pub console_idle_timeout_minutes: u32,
-    /// A console session ends this many hours after sign-in, however busy.
-    #[arg(long, env = "TOLLGATE_CONSOLE_ABSOLUTE_TIMEOUT_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..))]
+    /// A console session ends this many hours after sign-in, however busy (1 to 720, 30 days).
+    #[arg(long, env = "TOLLGATE_CONSOLE_ABSOLUTE_TIMEOUT_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub console_absolute_timeout_hours: u32,
 }
 

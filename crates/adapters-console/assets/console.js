@@ -27,6 +27,23 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // A second click on a form's button would send it again; the nonce makes that create
+  // nothing, but the page would then say "already created" and hide the secret.
+  for (const form of document.querySelectorAll("form[method=post]")) {
+    form.addEventListener("submit", () => {
+      for (const button of form.querySelectorAll("button[type=submit]")) {
+        button.disabled = true;
+      }
+    });
+  }
+
+  // Leaving the page forgets the secret, even if the browser keeps the page to go back to.
+  if (secret) {
+    window.addEventListener("pagehide", () => {
+      secret.value = "";
+    });
+  }
+
   const expiry = document.getElementById("expiry");
   const dateField = document.getElementById("expires-on-field");
   if (expiry && dateField) {

@@ -1,13 +1,14 @@
 //! The middleware every console page runs behind, outermost first:
 //!
 //! 1. the `cookie` header marked sensitive, so no layer below can print a session id;
-//! 2. a handler's panic answered with a plain error page, never a dropped connection;
-//! 3. request tracing: one span per request with the method and the route template;
-//! 4. the security headers on every answer: a `Content-Security-Policy` that allows only the
+//! 2. request tracing: one span per request with the method and the route template;
+//! 3. the security headers on every answer: a `Content-Security-Policy` that allows only the
 //!    console's own script and style files (no inline script at all, so no nonce is needed),
 //!    `frame-ancestors 'none'` (and `X-Frame-Options: DENY` for old browsers),
 //!    `Referrer-Policy: no-referrer`, `X-Content-Type-Options: nosniff` and
 //!    `Cache-Control: no-store` (a page may hold a secret, and none may sit in a cache);
+//! 4. a handler's panic answered with a plain error page that carries those headers, never a
+//!    dropped connection;
 //! 5. the request timeout (503);
 //! 6. the 64 KiB body limit.
 
@@ -44,12 +45,6 @@ pub(crate) fn wrap(router: Router<ConsoleState>, timeout: Duration) -> Router<Co
     };
     let stack = ServiceBuilder::new()
         .layer(SetSensitiveRequestHeadersLayer::new([COOKIE]))
-        .layer(CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| {
-                tracing::error!("a console handler panicked");
-                PageError::Internal.into_response()
-            },
-        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
@@ -66,6 +61,13 @@ pub(crate) fn wrap(router: Router<ConsoleState>, timeout: Duration) -> Router<Co
         .layer(header(REFERRER_POLICY, "no-referrer"))
         .layer(header(X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(CACHE_CONTROL, "no-store"))
+        // Inside the header layers, so that the page a panic becomes carries them too.
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a console handler panicked");
+                PageError::Internal.into_response()
+            },
+        ))
         .layer(from_fn(move |request: Request, next: Next| async move {
             match tokio::time::timeout(timeout, next.run(request)).await {
                 Ok(response) => response,

@@ -77,6 +77,8 @@ pub(crate) async fn submit(
     let pre_session =
         read_cookie(&parts.headers, sign_in_cookie(&state.config)).and_then(SessionId::parse);
     let address = client_address(&parts, &state.config);
+    let previous =
+        read_cookie(&parts.headers, session_cookie(&state.config)).and_then(SessionId::parse);
     let form: SignInForm = read_form(Request::from_parts(parts, body), &state).await?;
     if !pre_session.is_some_and(|p| p.is_csrf_token(&form.csrf)) {
         return sign_in_page(
@@ -97,6 +99,10 @@ pub(crate) async fn submit(
     }
     match state.sessions.sign_in(token, address).await {
         Ok((id, signed_in)) => {
+            // The session this browser had before ends: one browser, one session.
+            if let Some(previous) = previous {
+                state.sessions.sign_out(&previous).await?;
+            }
             let to = match signed_in.actor.space_id() {
                 Some(space) => crate::view::tokens_url(space),
                 None => format!("{BASE}/spaces"),

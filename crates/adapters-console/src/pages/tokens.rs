@@ -313,8 +313,11 @@ fn new_token_page(
         expires_on_error: entered.expires_on_error,
         offers_never,
         policy_note,
-        min_date: date_string(now + Duration::days(1)),
-        max_date: policy.max().map(|max| date_string(now + max)),
+        min_date: date_string(now),
+        // A date means "through that day": its end must be within the maximum.
+        max_date: policy
+            .max()
+            .map(|max| date_string(now + max - Duration::days(1))),
     }
 }
 

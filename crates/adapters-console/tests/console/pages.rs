@@ -394,3 +394,37 @@ async fn spaces_are_listed_and_created_with_errors_next_to_the_field() {
     let list = console.get("/admin/spaces", Some(&cookie)).await;
     assert!(list.body.contains("acme"));
 }
+
+#[tokio::test]
+async fn the_last_day_the_date_picker_offers_is_accepted() {
+    let policy = LifetimePolicy::from_days(Some(30), None).unwrap();
+    let console = TestConsole::with(
+        ConsoleConfig::default(),
+        Some(policy),
+        SessionTimeouts::DEFAULT,
+    )
+    .await;
+    let space = console.create_space("acme").await;
+    let cookie = console.sign_in(&console.admin).await;
+    let form = console
+        .get(&format!("/admin/spaces/{space}/tokens/new"), Some(&cookie))
+        .await;
+    let marker = " max=\"";
+    let start = form.body.find(marker).unwrap() + marker.len();
+    let last = &form.body[start..start + 10];
+    let page = console
+        .post(
+            &format!("/admin/spaces/{space}/tokens"),
+            Some(&cookie),
+            &[
+                ("csrf", &form.field("csrf")),
+                ("nonce", &form.field("nonce")),
+                ("name", "last day"),
+                ("level", "client"),
+                ("expiry", "date"),
+                ("expires_on", last),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{last}: {}", page.body);
+}

@@ -163,3 +163,25 @@ async fn a_session_ends_after_its_idle_and_absolute_timeouts() {
         "25 minutes after sign-in"
     );
 }
+
+#[tokio::test]
+async fn signing_in_again_ends_the_session_the_browser_had() {
+    let console = TestConsole::new().await;
+    let first = console.sign_in(&console.admin).await;
+    let form = console.get("/admin/sign-in", None).await;
+    let pre = form.cookie("tollgate_sign_in").unwrap();
+    let both = format!("{pre}; {first}");
+    let page = console
+        .post(
+            "/admin/sign-in",
+            Some(&both),
+            &[("csrf", &form.field("csrf")), ("token", &console.admin)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        console.get("/admin/spaces", Some(&first)).await.status,
+        StatusCode::SEE_OTHER,
+        "the first session ended"
+    );
+}
