@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the REST API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the store's migrations and exit (`serve` runs them too).
     Migrate(DatabaseArgs),
     /// Write a consistent copy of a SQLite store to a new file, while a server may be serving
@@ -140,6 +140,27 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub console: ConsoleArgs,
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
+}
+
+/// Bounds on client connections (docs/operations.md, "Connections").
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Longest time a request's headers may take to arrive, in seconds: from the connection's
+    /// opening for its first request, from the first byte for the next ones.
+    #[arg(long, env = "TOLLGATE_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout_seconds: u64,
+    /// Longest time a keep-alive connection may stay silent between requests, in seconds.
+    #[arg(long, env = "TOLLGATE_IDLE_TIMEOUT_SECONDS", default_value_t = 75, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout_seconds: u64,
+    /// Most client connections open at once; at the limit a new one closes the longest-idle.
+    /// Lowered to fit the file-descriptor limit if that is smaller.
+    #[arg(long, env = "TOLLGATE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// Raise the process's file-descriptor soft limit to its hard limit at start.
+    #[arg(long, env = "TOLLGATE_RAISE_FD_LIMIT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub raise_fd_limit: bool,
 }
 
 /// The admin console at `/admin` (docs/console.md).

@@ -19,7 +19,7 @@ use crate::config::{Cli, Command, TokenCommand};
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Migrate(args) => serve::migrate(&args),
         Command::Backup(args) => serve::backup(&args),
         Command::Export(args) => transfer::export(&args),

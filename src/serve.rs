@@ -1,7 +1,6 @@
 //! Wiring: builds the store, the services and the router from the configuration, bootstraps
 //! the instance admin token, and serves until SIGINT or SIGTERM.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +13,7 @@ use tollgate_console::{ConsoleConfig, ConsoleState, PublicUrl};
 use tollgate_domain::{LifetimePolicy, SessionTimeouts};
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{BackupArgs, ConsoleArgs, DatabaseArgs, ServeArgs};
+use crate::config::{BackupArgs, ConnectionArgs, ConsoleArgs, DatabaseArgs, ServeArgs};
 use crate::store::{self, StoreChoice};
 
 /// `tollgate serve`.
@@ -164,6 +163,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let router = tollgate_http::router_sharing_limits(state, config, auth_limits)
         .merge(tollgate_console::router(console));
+    let connections = connection_config(&args.connections);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("failed to listen on {} (TOLLGATE_LISTEN)", args.listen))?;
@@ -173,12 +173,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%address, "listening");
     // A stable line for people and for the end-to-end tests, whatever the log filter.
     eprintln!("tollgate listening on http://{address}");
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    let served = tollgate_http::serve(listener, router, connections, shutdown_signal()).await;
     // Requests are done: write the last uses before the process ends.
     flusher.abort();
     match tokens.verifier().flush_last_used().await {
@@ -205,6 +200,41 @@ fn services_clock() -> anyhow::Result<Arc<dyn Clock>> {
         return Ok(Arc::new(tollgate_app::adapters::ManualClock::new(at)));
     }
     Ok(Arc::new(SystemClock))
+}
+
+/// The connection bounds, with the file-descriptor limit raised first (if asked) and the
+/// connection limit lowered to fit in it: past it, `accept` fails and nobody is served.
+fn connection_config(args: &ConnectionArgs) -> tollgate_http::ConnectionConfig {
+    // Descriptors the process needs besides client connections: the store's pool and files,
+    // the listener, standard streams, and some room.
+    const RESERVED_FDS: u64 = 256;
+    let soft_limit = if args.raise_fd_limit {
+        rlimit::increase_nofile_limit(u64::MAX)
+    } else {
+        rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _)| soft)
+    };
+    let mut max_connections = args.max_connections;
+    match soft_limit {
+        Ok(soft) => {
+            tracing::info!(limit = soft, "file descriptors");
+            let fits = soft.saturating_sub(RESERVED_FDS).max(1);
+            if max_connections > fits {
+                tracing::warn!(
+                    configured = max_connections,
+                    fits,
+                    fd_limit = soft,
+                    "TOLLGATE_MAX_CONNECTIONS lowered to fit the file-descriptor limit (ulimit -n)"
+                );
+                max_connections = fits;
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not read or raise the file-descriptor limit"),
+    }
+    tollgate_http::ConnectionConfig {
+        header_read_timeout: Duration::from_secs(args.header_read_timeout_seconds),
+        idle_timeout: Duration::from_secs(args.idle_timeout_seconds),
+        max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+    }
 }
 
 /// How long console sessions last.

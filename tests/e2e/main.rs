@@ -25,6 +25,7 @@ mod bad_input;
 mod brute_force;
 mod cli;
 mod cluster;
+mod connections;
 mod console;
 mod console_client;
 mod lifecycle;
