@@ -72,6 +72,9 @@ struct EventLine {
     actor: String,
     token_id: String,
     space_id: Option<String>,
+    /// Absent for most events, and in dumps made before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    via_token_id: Option<String>,
 }
 
 fn rfc3339(at: OffsetDateTime) -> io::Result<String> {
@@ -151,6 +154,7 @@ pub fn write_record(out: &mut impl Write, record: ExportRecord<'_>) -> io::Resul
                 actor: event.actor.to_string(),
                 token_id: event.token_id.to_string(),
                 space_id: event.space_id.map(|id| id.to_string()),
+                via_token_id: event.via_token_id.map(|id| id.to_string()),
             },
         ),
     }

@@ -31,6 +31,7 @@ mod console_client;
 mod lifecycle;
 mod outage;
 mod persistence;
+mod platform;
 mod secrets;
 mod story;
 mod transfer;

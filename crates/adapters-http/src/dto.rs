@@ -600,6 +600,10 @@ pub struct EventResponse {
     /// The token's space; null for an instance admin token.
     #[schema(required = true)]
     pub space_id: Option<Uuid>,
+    /// The instance admin token a platform acted with for the member in `actor`
+    /// (`X-Tollgate-Act-As`). Present only for an instance admin reader, and only then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_token_id: Option<Uuid>,
 }
 
 impl From<&AuditEvent> for EventResponse {
@@ -611,6 +615,7 @@ impl From<&AuditEvent> for EventResponse {
             actor: event.actor.to_string(),
             token_id: event.token_id.as_uuid(),
             space_id: event.space_id.map(|s| s.as_uuid()),
+            via_token_id: event.via_token_id.map(|t| t.as_uuid()),
         }
     }
 }

@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tollgate_app::ports::HashError;
 use tollgate_app::{
-    CreateSpaceError, CreateTokenError, CursorError, GetSpaceError, GetTokenError, ListEventsError,
-    ListSpacesError, ListTokensError, PageLimitError, RevokeTokenError, RotateTokenError,
-    StoreError, VerifyTokenError,
+    CreateSpaceError, CreateTokenError, CursorError, GetSpaceError, GetTokenError, IntrospectError,
+    ListEventsError, ListSpacesError, ListTokensError, PageLimitError, RevokeTokenError,
+    RotateTokenError, StoreError, VerifyTokenError,
 };
 use tollgate_domain::{NameError, TokenKind, TokenLevel, TokenLevelError};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -110,6 +110,13 @@ error_codes! {
         "A token was sent in the query string, where logs and browser history keep it."),
     ConflictingTokens = ("conflicting_tokens", BAD_REQUEST, "Conflicting tokens",
         "The `x-undb-api-token` and `Authorization: Bearer` headers carry different tokens."),
+    InvalidForm = ("invalid_form", BAD_REQUEST, "Invalid form",
+        "The form body is not valid `application/x-www-form-urlencoded`, repeats a field, or \
+         lacks the `token` field."),
+    InvalidActAs = ("invalid_act_as", BAD_REQUEST, "Invalid act-as header",
+        "The `X-Tollgate-Act-As` header is malformed or sent twice: it names a `user` id of 1 \
+         to 128 characters of `[A-Za-z0-9._:@-]`, a `space` UUID and a `role` (`owner`, \
+         `admin`, `editor` or `viewer`)."),
     Unauthenticated = ("unauthenticated", UNAUTHORIZED, "Authentication required",
         "No token was sent."),
     InvalidToken = ("invalid_token", UNAUTHORIZED, "Invalid token",
@@ -121,6 +128,8 @@ error_codes! {
          token, CREATE_ADMIN_API_TOKEN (which no space token holds) to create or rotate an \
          admin token, READ_API_TOKEN to list tokens, READ_ADMIN_API_TOKEN to read audit events \
          and REVOKE_API_TOKEN to revoke a token."),
+    ActAsForbidden = ("act_as_forbidden", FORBIDDEN, "Acting for a member not allowed",
+        "Only an instance admin token may send `X-Tollgate-Act-As`."),
     NotFound = ("not_found", NOT_FOUND, "Not found",
         "No route has this path."),
     SpaceNotFound = ("space_not_found", NOT_FOUND, "Space not found",
@@ -137,7 +146,8 @@ error_codes! {
         "The body is larger than 64 KiB."),
     UnsupportedMediaType =
         ("unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported media type",
-        "The body is not sent as `application/json`."),
+        "The body is not sent in the media type the operation takes: `application/json`, or \
+         `application/x-www-form-urlencoded` for introspection."),
     InvalidBody = ("invalid_body", UNPROCESSABLE_ENTITY, "Invalid request body",
         "The JSON body is not an object, or has an unknown field, a missing field, or a value \
          of the wrong type or out of range."),
@@ -340,7 +350,9 @@ impl ApiError {
         match self.code {
             ErrorCode::Unauthenticated => Some("Bearer realm=\"tollgate\""),
             ErrorCode::InvalidToken => Some("Bearer realm=\"tollgate\", error=\"invalid_token\""),
-            ErrorCode::Forbidden => Some("Bearer realm=\"tollgate\", error=\"insufficient_scope\""),
+            ErrorCode::Forbidden | ErrorCode::ActAsForbidden => {
+                Some("Bearer realm=\"tollgate\", error=\"insufficient_scope\"")
+            }
             _ => None,
         }
     }
@@ -796,6 +808,30 @@ impl From<VerifyTokenError> for ApiError {
     }
 }
 
+impl ErrorCodes for IntrospectError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::Forbidden,
+        ErrorCode::TooManyRequests,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
+}
+
+impl From<IntrospectError> for ApiError {
+    fn from(e: IntrospectError) -> Self {
+        match e {
+            IntrospectError::Forbidden => Self::forbidden(
+                "Introspection needs the READ_ADMIN_API_TOKEN permission: an instance admin \
+                 token introspects any token, a space admin token those of its own space.",
+            ),
+            IntrospectError::TooManyFailures { retry_after_secs } => {
+                Self::too_many_requests(retry_after_secs)
+            }
+            IntrospectError::Store(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -962,6 +998,12 @@ mod tests {
             ListEventsError::SpaceNotFound => [ListEventsError::SpaceNotFound],
             ListEventsError::Forbidden => [ListEventsError::Forbidden],
             ListEventsError::Store(_) => store_errors().map(ListEventsError::Store),
+        }));
+        assert_declared(samples!(IntrospectError {
+            IntrospectError::Forbidden => [IntrospectError::Forbidden],
+            IntrospectError::TooManyFailures { .. } =>
+                [IntrospectError::TooManyFailures { retry_after_secs: 3 }],
+            IntrospectError::Store(_) => store_errors().map(IntrospectError::Store),
         }));
         assert_declared(samples!(VerifyTokenError {
             VerifyTokenError::Invalid => [VerifyTokenError::Invalid],

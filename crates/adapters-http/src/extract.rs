@@ -3,6 +3,8 @@
 //! [`Authenticated`], which verifies the presented token, under the brute-force limits, and
 //! yields the actor.
 
+use std::net::IpAddr;
+
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Path, Query, Request};
@@ -29,6 +31,9 @@ pub(crate) const AUTH_CODES: &[ErrorCode] = &[
     ErrorCode::TooManyRequests,
     ErrorCode::Internal,
     ErrorCode::StoreUnavailable,
+    // `X-Tollgate-Act-As` (see [`crate::act_as`]).
+    ErrorCode::InvalidActAs,
+    ErrorCode::ActAsForbidden,
 ];
 
 /// What [`ApiJson`] (and `Option<ApiJson<T>>`) can answer, before the body is converted into a
@@ -244,7 +249,10 @@ where
 /// - the client address or the token id over its limit of failed authentications (with the
 ///   router's limits, see [`HttpConfig`](crate::HttpConfig)): 429 `too_many_requests` with
 ///   `Retry-After`, before the token is verified;
-/// - the store unreachable: 503 `store_unavailable`.
+/// - the store unreachable: 503 `store_unavailable`;
+/// - an `X-Tollgate-Act-As` header (see [`crate::act_as`]) from a token other than an instance
+///   admin token: 403 `act_as_forbidden`; a malformed one: 400 `invalid_act_as`. With a valid
+///   one, the actor is the member it names.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub VerifiedToken);
 
@@ -291,6 +299,17 @@ impl<S: AuthState> FromRequestParts<S> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let verified = Self::verify_token(parts, state).await?;
+        crate::act_as::apply(&parts.headers, verified).map(Self)
+    }
+}
+
+impl Authenticated {
+    /// The verified token the request presents, under the brute-force limits.
+    async fn verify_token<S: AuthState>(
+        parts: &Parts,
+        state: &S,
+    ) -> Result<VerifiedToken, ApiError> {
         // A value that is not visible ASCII cannot be a token: it is verified as the empty
         // string, which fails like any junk (and counts like it).
         let presented = match presented_token(&parts.headers) {
@@ -309,15 +328,11 @@ impl<S: AuthState> FromRequestParts<S> for Authenticated {
         let presented = PresentedToken::parse(presented);
         let verifier = state.token_service().verifier();
         let Some(limits) = state.auth_limits() else {
-            return verify(verifier, presented.as_ref()).await.map(Self);
+            return verify(verifier, presented.as_ref()).await;
         };
-        let address = if limits.counts_addresses() {
-            client_address(parts, state.trusted_proxy_hops())
-        } else {
-            None
-        };
+        let address = limited_address(parts, state);
         match limits.verify(verifier, address, presented.as_ref()).await {
-            Ok(verified) => Ok(Self(verified)),
+            Ok(verified) => Ok(verified),
             Err(LimitedVerifyError::TooManyFailures { retry_after_secs }) => {
                 Err(ApiError::too_many_requests(retry_after_secs))
             }
@@ -326,6 +341,30 @@ impl<S: AuthState> FromRequestParts<S> for Authenticated {
             }
             Err(LimitedVerifyError::Verify(error)) => Err(error.into()),
         }
+    }
+}
+
+/// The client address that failed authentications count against, when the limits count
+/// addresses (else `None`, and no address is worked out).
+pub(crate) fn limited_address<S: AuthState>(parts: &Parts, state: &S) -> Option<IpAddr> {
+    let limits = state.auth_limits()?;
+    if limits.counts_addresses() {
+        client_address(parts, state.trusted_proxy_hops())
+    } else {
+        None
+    }
+}
+
+/// The client address a handler counts failed authentications against, as [`Authenticated`]
+/// does (`None` when the limits do not count addresses).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddress(pub(crate) Option<IpAddr>);
+
+impl<S: AuthState> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(limited_address(parts, state)))
     }
 }
 

@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
+pub mod act_as;
 pub mod dto;
 pub mod error;
 pub mod extract;
+mod form;
 mod handlers;
 mod middleware;
 mod openapi;
@@ -209,5 +211,5 @@ pub fn router_sharing_limits(
 /// handler list the router is built from, so the two cannot drift apart.
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    handlers::api().into_openapi()
+    openapi::with_act_as_header(handlers::api().into_openapi())
 }

@@ -13,8 +13,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 use tollgate_app::{
-    CreateSpaceError, CreateTokenError, GetSpaceError, GetTokenError, ListEventsError,
-    ListSpacesError, ListTokensError, RevokeTokenError, RotateTokenError,
+    CreateSpaceError, CreateTokenError, GetSpaceError, GetTokenError, IntrospectError,
+    ListEventsError, ListSpacesError, ListTokensError, RevokeTokenError, RotateTokenError,
 };
 use tollgate_domain::TokenKind;
 
@@ -23,6 +23,7 @@ use crate::dto::{
 };
 use crate::error::{ErrorCode, ErrorCodes, Problem, PROBLEM_JSON};
 use crate::extract::{AUTH_CODES, BODY_CODES, PATH_CODES, QUERY_CODES};
+use crate::form::FORM_CODES;
 use crate::middleware::EVERY_ROUTE_CODES;
 use crate::TOKEN_HEADER;
 
@@ -74,6 +75,54 @@ impl Modify for SecuritySchemes {
             ),
         );
     }
+}
+
+/// `document` with the optional `X-Tollgate-Act-As` header parameter on every operation that
+/// takes a token (those with a security requirement): [`Authenticated`](crate::Authenticated)
+/// reads it on all of them. Its 400 and 403 codes are among the authentication codes.
+pub(crate) fn with_act_as_header(
+    mut document: utoipa::openapi::OpenApi,
+) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::Required;
+
+    let parameter = ParameterBuilder::new()
+        .name("X-Tollgate-Act-As")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Only with an instance admin token (else 403 `act_as_forbidden`): act for a \
+             platform's member, `user=<id>; space=<uuid>; role=<owner|admin|editor|viewer>`, \
+             the user id 1 to 128 characters of `[A-Za-z0-9._:@-]`. The request is then decided \
+             by that member's permissions, `created_by` records `user:<id>` and the events \
+             record the instance admin token as `via_token_id`. Malformed: 400 \
+             `invalid_act_as`.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .examples(["user=42; space=0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f00; role=editor"]),
+        ))
+        .build();
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                operation
+                    .parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(parameter.clone());
+            }
+        }
+    }
+    document
 }
 
 /// One problem+json response, with the `WWW-Authenticate` header where RFC 6750 asks for it.
@@ -231,6 +280,8 @@ error_responses! {
         PageParams::CODES,
         ListEventsError::CODES,
     ];
+    /// `POST /v1/introspect`.
+    IntrospectErrors = [EVERY_ROUTE_CODES, AUTH_CODES, FORM_CODES, IntrospectError::CODES];
     /// `DELETE /v1/spaces/{space_id}/tokens/{token_id}`.
     RevokeTokenErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, RevokeTokenError::CODES];
 }

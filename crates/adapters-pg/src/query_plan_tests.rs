@@ -168,6 +168,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             "'system'".to_owned(),
             literal(token),
             literal(big),
+            "NULL".to_owned(),
         ]
     };
     let new_id = Uuid::now_v7();

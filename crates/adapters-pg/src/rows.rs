@@ -45,7 +45,7 @@ pub(crate) use state_assignments;
 /// The columns of `audit_events` that [`EventRow`] reads, in a form `concat!` accepts.
 macro_rules! event_columns {
     () => {
-        "id, at, action, actor, token_id, space_id"
+        "id, at, action, actor, token_id, space_id, via_token_id"
     };
 }
 pub(crate) use event_columns;
@@ -165,6 +165,7 @@ pub(crate) struct EventRow {
     pub(crate) actor: String,
     pub(crate) token_id: Uuid,
     pub(crate) space_id: Option<Uuid>,
+    pub(crate) via_token_id: Option<Uuid>,
 }
 
 impl TryFrom<EventRow> for AuditEvent {
@@ -178,6 +179,7 @@ impl TryFrom<EventRow> for AuditEvent {
             actor: row.actor,
             token_id: row.token_id,
             space_id: row.space_id,
+            via_token_id: row.via_token_id,
         }
         .into_event()
     }
@@ -282,6 +284,7 @@ mod tests {
             actor: "user:u-42".into(),
             token_id: Uuid::from_u128(7),
             space_id: Some(Uuid::from_u128(1)),
+            via_token_id: Some(Uuid::from_u128(3)),
         }
     }
 
@@ -293,6 +296,10 @@ mod tests {
         assert_eq!(event.at, pg_epoch_plus(0));
         assert_eq!(event.token_id, TokenId::from_uuid(Uuid::from_u128(7)));
         assert_eq!(event.space_id, Some(SpaceId::from_uuid(Uuid::from_u128(1))));
+        assert_eq!(
+            event.via_token_id,
+            Some(TokenId::from_uuid(Uuid::from_u128(3)))
+        );
     }
 
     #[test]

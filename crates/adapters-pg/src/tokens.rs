@@ -27,8 +27,8 @@ pub(crate) const INSERT: &str = concat!(
      ON CONFLICT (id) DO NOTHING RETURNING id) \
      INSERT INTO audit_events (",
     event_columns!(),
-    ") SELECT $14::uuid, $15::timestamptz, $16::text, $17::text, $18::uuid, $19::uuid \
-     FROM inserted"
+    ") SELECT $14::uuid, $15::timestamptz, $16::text, $17::text, $18::uuid, $19::uuid, \
+     $20::uuid FROM inserted"
 );
 pub(crate) const GET: &str = concat!(
     "SELECT ",
@@ -47,7 +47,7 @@ pub(crate) const LOCK: &str = concat!(
     " FROM api_tokens WHERE id = $1 FOR NO KEY UPDATE"
 );
 /// A revocation, once the domain applied it to the locked row: the token's new state (`$1` to
-/// `$5`, see [`state_assignments!`]) and its event (`$6` to `$11`), in one statement. Returns
+/// `$5`, see [`state_assignments!`]) and its event (`$6` to `$12`), in one statement. Returns
 /// the row as stored (at the store's precision).
 pub(crate) const REVOKE: &str = concat!(
     "WITH revoked AS (",
@@ -56,13 +56,13 @@ pub(crate) const REVOKE: &str = concat!(
     token_columns!(),
     "), logged AS (INSERT INTO audit_events (",
     event_columns!(),
-    ") VALUES ($6, $7, $8, $9, $10, $11)) SELECT ",
+    ") VALUES ($6, $7, $8, $9, $10, $11, $12)) SELECT ",
     token_columns!(),
     " FROM revoked"
 );
 /// A rotation, once the domain applied it to the locked old token: the old one's new state
 /// (`$1` to `$5`, see [`state_assignments!`]), the new token (`$6` to `$18`) and the event
-/// (`$19` to `$24`). The foreign keys between the two rows are checked at the end of the
+/// (`$19` to `$25`). The foreign keys between the two rows are checked at the end of the
 /// statement, when both exist. Returns the old token as stored.
 pub(crate) const ROTATE: &str = concat!(
     "WITH created AS (INSERT INTO api_tokens (",
@@ -73,7 +73,7 @@ pub(crate) const ROTATE: &str = concat!(
     token_columns!(),
     "), logged AS (INSERT INTO audit_events (",
     event_columns!(),
-    ") VALUES ($19, $20, $21, $22, $23, $24)) SELECT ",
+    ") VALUES ($19, $20, $21, $22, $23, $24, $25)) SELECT ",
     token_columns!(),
     " FROM rotated"
 );

@@ -67,7 +67,7 @@ pub(crate) const INSERT_EVENTS: &str = concat!(
     "INSERT INTO audit_events (",
     event_columns!(),
     ") SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], \
-     $5::uuid[], $6::uuid[])"
+     $5::uuid[], $6::uuid[], $7::uuid[])"
 );
 
 /// Rows per insert statement: large enough that 100 000 tokens take a few dozen round trips,
@@ -169,6 +169,12 @@ async fn insert_events(tx: &mut Tx, events: &[AuditEvent]) -> Result<(), StoreEr
                 batch
                     .iter()
                     .map(|e| e.space_id.map(|s| s.as_uuid()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                batch
+                    .iter()
+                    .map(|e| e.via_token_id.map(|t| t.as_uuid()))
                     .collect::<Vec<_>>(),
             )
             .execute(&mut **tx)

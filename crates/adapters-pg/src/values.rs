@@ -57,7 +57,7 @@ pub(crate) fn bind_state<'q, Q: Bind<'q>>(query: Q, token: &ApiToken) -> Q {
         .bind_value(token.rotated_at())
 }
 
-/// Binds the 6 columns of `event`, in `event_columns!()` order.
+/// Binds the 7 columns of `event`, in `event_columns!()` order.
 pub(crate) fn bind_event<'q, Q: Bind<'q>>(query: Q, event: &AuditEvent) -> Q {
     query
         .bind_value(event.id.as_uuid())
@@ -66,4 +66,5 @@ pub(crate) fn bind_event<'q, Q: Bind<'q>>(query: Q, event: &AuditEvent) -> Q {
         .bind_value(event.actor.to_string())
         .bind_value(event.token_id.as_uuid())
         .bind_value(event.space_id.map(|id| id.as_uuid()))
+        .bind_value(event.via_token_id.map(|id| id.as_uuid()))
 }

@@ -31,7 +31,7 @@ pub(crate) use token_columns;
 /// The columns of `audit_events`, in [`bind_event`]'s order, in a form `concat!` accepts.
 macro_rules! event_columns {
     () => {
-        "id, at, action, actor, token_id, space_id"
+        "id, at, action, actor, token_id, space_id, via_token_id"
     };
 }
 pub(crate) use event_columns;
@@ -127,6 +127,7 @@ pub(crate) struct EventRow {
     actor: String,
     token_id: Uuid,
     space_id: Option<Uuid>,
+    via_token_id: Option<Uuid>,
 }
 
 impl TryFrom<EventRow> for AuditEvent {
@@ -140,6 +141,7 @@ impl TryFrom<EventRow> for AuditEvent {
             actor: row.actor,
             token_id: row.token_id,
             space_id: row.space_id,
+            via_token_id: row.via_token_id,
         }
         .into_event()
     }
@@ -202,7 +204,7 @@ pub(crate) fn bind_state<'q, Q: Bind<'q>>(query: Q, token: &ApiToken) -> Q {
         .bind_value(token.id().as_uuid())
 }
 
-/// Binds the 6 columns of `event`, in `event_columns!()` order.
+/// Binds the 7 columns of `event`, in `event_columns!()` order.
 pub(crate) fn bind_event<'q, Q: Bind<'q>>(query: Q, event: &AuditEvent) -> Q {
     query
         .bind_value(event.id.as_uuid())
@@ -211,6 +213,7 @@ pub(crate) fn bind_event<'q, Q: Bind<'q>>(query: Q, event: &AuditEvent) -> Q {
         .bind_value(event.actor.to_string())
         .bind_value(event.token_id.as_uuid())
         .bind_value(event.space_id.map(|id| id.as_uuid()))
+        .bind_value(event.via_token_id.map(|id| id.as_uuid()))
 }
 
 /// A page size as SQLite's `LIMIT` takes it.

@@ -46,6 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         user_id: UserId::parse("user-7")?,
         space_id: space.id,
         role: MemberRole::Editor,
+        via_token_id: None,
     };
     let issued = tokens
         .create(

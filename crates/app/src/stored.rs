@@ -175,6 +175,9 @@ pub struct StoredEvent<T> {
     pub token_id: Uuid,
     /// `space_id`; `None` for an instance admin token's event.
     pub space_id: Option<Uuid>,
+    /// `via_token_id`: the instance admin token a platform acted with for a member; `None`
+    /// otherwise.
+    pub via_token_id: Option<Uuid>,
 }
 
 impl<T: StoredInstant> StoredEvent<T> {
@@ -200,6 +203,7 @@ impl<T: StoredInstant> StoredEvent<T> {
             actor,
             token_id: TokenId::from_uuid(self.token_id),
             space_id: self.space_id.map(SpaceId::from_uuid),
+            via_token_id: self.via_token_id.map(TokenId::from_uuid),
         })
     }
 }

@@ -84,8 +84,28 @@ pub enum Actor {
         space_id: SpaceId,
         /// The member's role there.
         role: MemberRole,
+        /// The instance admin token the platform's backend acted with, when the member came
+        /// over the REST API ([`Actor::act_for`]); `None` for an embedder's own member. Audit
+        /// events record it; it grants nothing.
+        via_token_id: Option<TokenId>,
     },
 }
+
+/// A member a platform's backend says it acts for: who, where, and in which role.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ActingFor {
+    /// The platform's user id.
+    pub user_id: UserId,
+    /// The space the member acts in.
+    pub space_id: SpaceId,
+    /// The member's role there.
+    pub role: MemberRole,
+}
+
+/// Only an instance admin token may act for a platform's members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("only an instance admin token may act for a member")]
+pub struct ActForError;
 
 impl Actor {
     /// The actor a verified token acts as.
@@ -100,6 +120,39 @@ impl Actor {
                 space_id,
                 level,
             },
+        }
+    }
+
+    /// The member `member`, as this actor acts for it: the answer is then the policy's for that
+    /// member, exactly as for an embedder's [`Actor::Member`], and the events it causes record
+    /// this actor's token as `via_token_id`.
+    ///
+    /// # Errors
+    /// [`ActForError`] unless [`may_act_for_members`](crate::policy::may_act_for_members).
+    pub fn act_for(&self, member: ActingFor) -> Result<Self, ActForError> {
+        if !crate::policy::may_act_for_members(self) {
+            return Err(ActForError);
+        }
+        Ok(Self::Member {
+            user_id: member.user_id,
+            space_id: member.space_id,
+            role: member.role,
+            via_token_id: match self {
+                Self::InstanceAdmin { token_id } | Self::SpaceToken { token_id, .. } => {
+                    Some(*token_id)
+                }
+                Self::Member { via_token_id, .. } => *via_token_id,
+            },
+        })
+    }
+
+    /// The instance admin token a platform's backend acted with for this member, if any: what
+    /// an audit event records as `via_token_id`.
+    #[must_use]
+    pub const fn via_token_id(&self) -> Option<TokenId> {
+        match self {
+            Self::Member { via_token_id, .. } => *via_token_id,
+            Self::InstanceAdmin { .. } | Self::SpaceToken { .. } => None,
         }
     }
 
@@ -121,5 +174,62 @@ impl Actor {
             }
             Self::Member { user_id, .. } => CreatedBy::Member(user_id.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn acting_for() -> ActingFor {
+        ActingFor {
+            user_id: UserId::parse("ada").unwrap_or_else(|_| unreachable!()),
+            space_id: SpaceId::from_uuid(Uuid::from_u128(1)),
+            role: MemberRole::Editor,
+        }
+    }
+
+    #[test]
+    fn an_instance_admin_acts_for_a_member_and_the_member_records_its_token() {
+        let token_id = TokenId::from_uuid(Uuid::from_u128(9));
+        let admin = Actor::InstanceAdmin { token_id };
+        let member = admin
+            .act_for(acting_for())
+            .unwrap_or_else(|_| unreachable!());
+        assert_eq!(
+            member,
+            Actor::Member {
+                user_id: acting_for().user_id,
+                space_id: acting_for().space_id,
+                role: MemberRole::Editor,
+                via_token_id: Some(token_id),
+            }
+        );
+        assert_eq!(member.via_token_id(), Some(token_id));
+        assert_eq!(admin.via_token_id(), None);
+        assert_eq!(
+            member.as_creator(),
+            CreatedBy::Member(acting_for().user_id),
+            "created_by records the member, not the token"
+        );
+    }
+
+    #[test]
+    fn no_other_actor_may_act_for_a_member() {
+        let space_token = Actor::SpaceToken {
+            token_id: TokenId::from_uuid(Uuid::from_u128(9)),
+            space_id: SpaceId::from_uuid(Uuid::from_u128(1)),
+            level: TokenLevel::Admin,
+        };
+        assert_eq!(space_token.act_for(acting_for()), Err(ActForError));
+        let member = Actor::Member {
+            user_id: acting_for().user_id,
+            space_id: acting_for().space_id,
+            role: MemberRole::Owner,
+            via_token_id: None,
+        };
+        assert_eq!(member.act_for(acting_for()), Err(ActForError));
     }
 }

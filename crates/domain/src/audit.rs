@@ -80,6 +80,10 @@ pub struct AuditEvent {
     pub token_id: TokenId,
     /// The token's space; `None` for an instance admin token.
     pub space_id: Option<SpaceId>,
+    /// The instance admin token a platform's backend acted with, when `actor` is a member it
+    /// acted for (`X-Tollgate-Act-As`). Shown to instance admins only
+    /// ([`event_as_seen_by`](crate::policy::event_as_seen_by)).
+    pub via_token_id: Option<TokenId>,
 }
 
 impl AuditEvent {
@@ -99,7 +103,16 @@ impl AuditEvent {
             actor,
             token_id: token.id(),
             space_id: token.space_id(),
+            via_token_id: None,
         }
+    }
+
+    /// This event, recording that the actor acted through `via_token_id` (see
+    /// [`Actor::via_token_id`](crate::Actor::via_token_id)).
+    #[must_use]
+    pub const fn via(mut self, via_token_id: Option<TokenId>) -> Self {
+        self.via_token_id = via_token_id;
+        self
     }
 }
 

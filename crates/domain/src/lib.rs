@@ -15,7 +15,7 @@ pub mod space;
 pub mod token;
 pub mod token_format;
 
-pub use actor::{Actor, MemberRole, MemberRoleError};
+pub use actor::{ActForError, ActingFor, Actor, MemberRole, MemberRoleError};
 pub use api_token::{ApiToken, NewApiToken, NotActive, TokenRecord, TokenRecordError};
 pub use audit::{AuditAction, AuditActionError, AuditEvent};
 pub use ids::{EventId, InvalidId, SpaceId, TokenId, UserId, UserIdError};
@@ -24,7 +24,8 @@ pub use lifecycle::{GracePeriod, GracePeriodError, LifetimeError, LifetimePolicy
 pub use name::NameError;
 pub use permission::Permission;
 pub use policy::{
-    allows, as_seen_by, can_reach, can_see, create_permission, permissions_in_own_space, Resource,
+    allows, as_seen_by, can_reach, can_see, create_permission, event_as_seen_by,
+    introspection_shows, may_act_for_members, may_introspect, permissions_in_own_space, Resource,
 };
 pub use session::{
     ConsoleSession, EndedSessions, FormNonce, SessionDigest, SessionTimeouts, SessionTimeoutsError,

@@ -3,6 +3,7 @@
 
 use crate::actor::{Actor, MemberRole};
 use crate::api_token::ApiToken;
+use crate::audit::AuditEvent;
 use crate::ids::SpaceId;
 use crate::permission::Permission;
 use crate::token::{CreatedBy, TokenLevel};
@@ -112,6 +113,42 @@ pub fn can_see(actor: &Actor, token: &ApiToken) -> bool {
             || allows(actor, Permission::ReadAdminApiToken, Resource::Space(space)))
 }
 
+/// Whether `actor` may act for a platform's members (`X-Tollgate-Act-As` over the REST API):
+/// only an instance admin token, the one a platform's backend holds. A space token must not
+/// turn itself into an owner of its space.
+#[must_use]
+pub const fn may_act_for_members(actor: &Actor) -> bool {
+    matches!(actor, Actor::InstanceAdmin { .. })
+}
+
+/// `event` as `actor` is shown it: only an instance admin learns which instance admin token
+/// acted for a member (`via_token_id`); space actors never learn an instance admin token's id.
+#[must_use]
+pub fn event_as_seen_by(actor: &Actor, mut event: AuditEvent) -> AuditEvent {
+    if !matches!(actor, Actor::InstanceAdmin { .. }) {
+        event.via_token_id = None;
+    }
+    event
+}
+
+/// Whether `actor` may use introspection (RFC 7662) at all: it needs READ_ADMIN_API_TOKEN at
+/// home, which instance admins, space admin tokens and owner or admin members hold. Asked
+/// before the introspected token is verified, so a caller without the right learns nothing
+/// and costs nothing.
+#[must_use]
+pub fn may_introspect(actor: &Actor) -> bool {
+    let home = actor.space_id().map_or(Resource::Instance, Resource::Space);
+    allows(actor, Permission::ReadAdminApiToken, home)
+}
+
+/// Whether introspection by `actor` describes `token` (a verified one) as active: the caller
+/// may introspect, and may know that the token exists (its own space's tokens; every token for
+/// an instance admin). Any other token is answered as inactive, exactly as an unknown one.
+#[must_use]
+pub fn introspection_shows(actor: &Actor, token: &ApiToken) -> bool {
+    may_introspect(actor) && can_see(actor, token)
+}
+
 /// `token` as `actor` is shown it: an actor without READ_ADMIN_API_TOKEN in the token's space
 /// learns that a token created it, not which one, since only admin-level tokens create tokens
 /// and such a reader must never learn that one exists.
@@ -158,6 +195,7 @@ mod tests {
             user_id: user("alice"),
             space_id: OWN,
             role,
+            via_token_id: None,
         }
     }
 
@@ -351,6 +389,31 @@ mod tests {
                 create_permission(TokenLevel::Admin),
                 Resource::Space(OWN)
             ));
+        }
+    }
+
+    #[test]
+    fn introspection_is_for_those_who_read_admin_tokens_and_shows_only_their_own_space() {
+        let own_client = token(OWN, TokenLevel::Client, CreatedBy::System);
+        let own_admin = token(OWN, TokenLevel::Admin, CreatedBy::System);
+        let foreign = token(OTHER, TokenLevel::Client, CreatedBy::System);
+        let instance = scoped(TokenScope::Instance, CreatedBy::System);
+        for (who, actor, row) in table() {
+            let is_instance = matches!(actor, Actor::InstanceAdmin { .. });
+            assert_eq!(may_introspect(&actor), row[4], "{who} may introspect");
+            for (t, what) in [(&own_client, "own client"), (&own_admin, "own admin")] {
+                assert_eq!(introspection_shows(&actor, t), row[4], "{who} × {what}");
+            }
+            assert_eq!(
+                introspection_shows(&actor, &foreign),
+                is_instance,
+                "{who} × another space's token"
+            );
+            assert_eq!(
+                introspection_shows(&actor, &instance),
+                is_instance,
+                "{who} × an instance token"
+            );
         }
     }
 

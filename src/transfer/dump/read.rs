@@ -249,6 +249,7 @@ fn event(line: &EventLine) -> Result<AuditEvent, String> {
         actor: f.creator("actor", &line.actor)?,
         token_id: f.id("token_id", &line.token_id)?,
         space_id: f.optional_id("space_id", line.space_id.as_deref())?,
+        via_token_id: f.optional_id("via_token_id", line.via_token_id.as_deref())?,
     })
 }
 

@@ -3,6 +3,7 @@
 //! service method, answer a typed response.
 
 mod events;
+mod introspect;
 pub(crate) mod meta;
 mod spaces;
 mod tokens;
@@ -21,6 +22,7 @@ pub(crate) fn api() -> OpenApiRouter<RouterState> {
         .routes(routes!(meta::readyz))
         .routes(routes!(meta::openapi_json))
         .routes(routes!(tokens::whoami))
+        .routes(routes!(introspect::introspect))
         .routes(routes!(spaces::create_space, spaces::list_spaces))
         .routes(routes!(spaces::get_space))
         .routes(routes!(tokens::create_token, tokens::list_tokens))

@@ -4,10 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod act_as;
 mod auth;
 mod brute_force;
 mod errors;
 mod fuzz;
+mod introspect;
 mod lifecycle;
 mod logs;
 mod meta;

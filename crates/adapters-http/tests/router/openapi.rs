@@ -8,12 +8,13 @@ use serde_json::Value;
 
 use crate::support::{Req, TestApp};
 
-/// SPEC's route tables ("REST API (v1)" and "Lifecycle").
-const ROUTES: [(&str, &str); 12] = [
+/// SPEC's route tables ("REST API (v1)" and "Lifecycle"), and introspection.
+const ROUTES: [(&str, &str); 13] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
     ("get", "/v1/whoami"),
+    ("post", "/v1/introspect"),
     ("post", "/v1/spaces"),
     ("get", "/v1/spaces"),
     ("get", "/v1/spaces/{space_id}"),

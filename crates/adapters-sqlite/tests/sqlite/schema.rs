@@ -48,8 +48,12 @@ async fn hand_written_rows_that_break_a_domain_rule_are_refused_by_name() {
         ("UPDATE spaces SET name = 'tab' || char(9)", "spaces_name_valid"),
         ("UPDATE api_tokens SET created_at = 'yesterday'", "cannot store TEXT value in INTEGER column"),
         (
-            "INSERT INTO audit_events VALUES (randomblob(16), 0, 'token.deleted', 'system', randomblob(16), NULL)",
+            "INSERT INTO audit_events VALUES (randomblob(16), 0, 'token.deleted', 'system', randomblob(16), NULL, NULL)",
             "audit_events_action_known",
+        ),
+        (
+            "INSERT INTO audit_events VALUES (randomblob(16), 0, 'token.created', 'system', randomblob(16), NULL, randomblob(15))",
+            "audit_events_via_token_id_is_uuid",
         ),
         ("UPDATE api_tokens SET space_id = randomblob(16)", "FOREIGN KEY"),
         (

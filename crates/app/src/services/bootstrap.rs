@@ -59,7 +59,7 @@ impl TokenService {
                 None,
             )
             .await?;
-        if issuer.store(&token, CreatedBy::System).await? {
+        if issuer.store(&token, CreatedBy::System, None).await? {
             // A token of that id may have been cached as unknown, or with another secret.
             self.verifier().forget(token.id());
             tracing::info!(token_id = %token.id(), "bootstrap instance admin token registered");
@@ -96,6 +96,7 @@ impl TokenService {
                 TokenScope::Instance,
                 bootstrap_name(),
                 CreatedBy::System,
+                None,
                 None,
             )
             .await?;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditAction, AuditEvent, CreatedBy, NewApiToken, TokenId, TokenName, TokenScope,
-    TokenSecret, TokenString,
+    Actor, ApiToken, AuditAction, AuditEvent, CreatedBy, NewApiToken, TokenId, TokenName,
+    TokenScope, TokenSecret, TokenString,
 };
 
 use super::commands::TokenView;
@@ -84,6 +84,20 @@ impl EventStamp {
             actor,
             token,
         )
+    }
+}
+
+impl EventStamp {
+    /// An audit event of `action` by `actor` on `token`, now: the actor as a creator, and the
+    /// instance admin token it acted through, if any.
+    pub(crate) fn event_by(
+        &self,
+        action: AuditAction,
+        actor: &Actor,
+        token: &ApiToken,
+    ) -> AuditEvent {
+        self.event(action, actor.as_creator(), token)
+            .via(actor.via_token_id())
     }
 }
 
@@ -176,25 +190,29 @@ impl Issuer {
         &self,
         token: &ApiToken,
         created_by: CreatedBy,
+        via_token_id: Option<TokenId>,
     ) -> Result<bool, StoreError> {
         let event = self
             .stamp
-            .event(AuditAction::TokenCreated, created_by, token);
+            .event(AuditAction::TokenCreated, created_by, token)
+            .via(via_token_id);
         self.tokens.insert(token, &event).await
     }
 
-    /// Mints a token and stores it with its `token.created` event.
+    /// Mints a token and stores it with its `token.created` event (by `created_by`, through
+    /// `via_token_id` when a platform acted for a member).
     pub(crate) async fn issue(
         &self,
         scope: TokenScope,
         name: TokenName,
         created_by: CreatedBy,
+        via_token_id: Option<TokenId>,
         expires_at: Option<OffsetDateTime>,
     ) -> Result<IssuedToken, IssueError> {
         let issued = self
             .mint(scope, name, created_by.clone(), expires_at, None)
             .await?;
-        if !self.store(issued.token(), created_by).await? {
+        if !self.store(issued.token(), created_by, via_token_id).await? {
             return Err(IssueError::Store(StoreError::Failed(
                 "token id collision".into(),
             )));

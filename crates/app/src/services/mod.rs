@@ -2,7 +2,8 @@
 //! domain's policy, then calls the ports.
 //!
 //! - [`TokenService`] issues, lists, reads, rotates and revokes tokens, lists audit events, and
-//!   bootstraps the first instance admin token (`bootstrap.rs`); issuing itself is `issuer.rs`.
+//!   bootstraps the first instance admin token (`bootstrap.rs`); issuing itself is `issuer.rs`;
+//!   introspection (RFC 7662) is `introspect.rs`.
 //! - [`SpaceService`] creates, reads and lists spaces.
 //! - [`TransferService`] exports a whole store and imports one into an empty store.
 //! - [`SessionService`] signs people in to the admin console and finds their session again.
@@ -12,6 +13,7 @@ mod access;
 mod bootstrap;
 mod commands;
 mod errors;
+mod introspect;
 mod issuer;
 mod sessions;
 mod space_service;
@@ -25,6 +27,7 @@ pub use errors::{
     BootstrapError, CreateTokenError, GetTokenError, ListEventsError, ListTokensError,
     RevokeTokenError, RotateTokenError, VerifyTokenError,
 };
+pub use introspect::{IntrospectError, Introspection};
 pub use issuer::IssuedToken;
 pub use sessions::{
     form_nonce_from_field, form_nonce_to_field, new_form_nonce, ResumeError, SessionId,

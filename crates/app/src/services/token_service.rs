@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tollgate_domain::{
-    allows, as_seen_by, create_permission, Actor, ApiToken, AuditAction, AuditEvent, EventId,
-    LifetimeError, LifetimePolicy, Permission, Resource, SpaceId, TokenId, TokenLevel, TokenScope,
+    allows, as_seen_by, create_permission, event_as_seen_by, Actor, ApiToken, AuditAction,
+    AuditEvent, EventId, LifetimeError, LifetimePolicy, Permission, Resource, SpaceId, TokenId,
+    TokenLevel, TokenScope,
 };
 
 use super::access::{unreachable_as_not_found, Access};
@@ -205,7 +206,13 @@ impl TokenService {
         };
         let issued = self
             .issuer
-            .issue(scope, cmd.name, actor.as_creator(), expires_at)
+            .issue(
+                scope,
+                cmd.name,
+                actor.as_creator(),
+                actor.via_token_id(),
+                expires_at,
+            )
             .await?;
         tracing::info!(token_id = %issued.token().id(), "token created");
         Ok(issued)
@@ -261,7 +268,7 @@ impl TokenService {
             event: self
                 .issuer
                 .stamp()
-                .event(AuditAction::TokenRotated, actor.as_creator(), &old),
+                .event_by(AuditAction::TokenRotated, actor, &old),
             new_token: issued.token().clone(),
         };
         match self.repository().rotate(&rotation).await? {
@@ -360,10 +367,10 @@ impl TokenService {
         if !allows(actor, Permission::RevokeApiToken, Resource::Token(&token)) {
             return Err(RevokeTokenError::Forbidden);
         }
-        let event =
-            self.issuer
-                .stamp()
-                .event(AuditAction::TokenRevoked, actor.as_creator(), &token);
+        let event = self
+            .issuer
+            .stamp()
+            .event_by(AuditAction::TokenRevoked, actor, &token);
         let revoked = self
             .repository()
             .revoke(token_id, self.now(), &event)
@@ -376,6 +383,7 @@ impl TokenService {
     }
 
     /// Lists the audit events of `space_id`, newest first. Needs READ_ADMIN_API_TOKEN there.
+    /// Only an instance admin is shown which instance admin token acted for a member.
     ///
     /// # Errors
     /// [`ListEventsError`].
@@ -399,6 +407,10 @@ impl TokenService {
         let before = page.cursor.map(|c| EventId::from_uuid(c.last_id()));
         let limit = page.limit.get() as usize;
         let events = self.ports.events.list(space_id, before, limit + 1).await?;
+        let events = events
+            .into_iter()
+            .map(|e| event_as_seen_by(actor, e))
+            .collect();
         Ok(Page::from_overfetch(events, page.limit, |e| e.id.as_uuid()))
     }
 }

@@ -590,6 +590,44 @@ pub async fn audit_events_list_newest_first_per_space(r: Repositories) {
     assert_eq!(read, vec![expected]);
 }
 
+/// Every way an event is written (with a new token, a revocation, a rotation, alone) keeps the
+/// instance admin token a platform acted through for a member, and events without one read
+/// back without one.
+pub async fn audit_events_keep_the_token_a_platform_acted_through(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    let via = Some(token_id(99));
+    let member = CreatedBy::Member(ok!(UserId::parse("user-7")));
+    let acted = |e: AuditEvent| AuditEvent {
+        actor: member.clone(),
+        ..e.via(via)
+    };
+    let first = token(1, space_id(1), TokenLevel::Client);
+    let created = acted(event(1, AuditAction::TokenCreated, &first));
+    assert!(ok!(r.tokens.insert(&first, &created).await));
+    let revoked = acted(event(2, AuditAction::TokenRevoked, &first));
+    assert!(ok!(r.tokens.revoke(token_id(1), epoch(), &revoked).await).is_some());
+    assert!(insert(&r, &token(3, space_id(1), TokenLevel::Client)).await);
+    let base = fixtures::rotation(3, 4, epoch(), Duration::minutes(5));
+    let rotation = Rotation {
+        event: acted(base.event.clone()),
+        ..base
+    };
+    let rotated = ok!(r.tokens.rotate(&rotation).await);
+    assert!(matches!(rotated, RotateOutcome::Rotated(_)), "{rotated:?}");
+    let alone = acted(event(5, AuditAction::TokenRejected, &first));
+    ok!(r.events.record(&alone).await);
+    let listed = ok!(r.events.list(space_id(1), None, 10).await);
+    for expected in [&created, &revoked, &rotation.event, &alone] {
+        assert!(listed.contains(expected), "{expected:?} in {listed:?}");
+    }
+    let plain: Vec<_> = listed.iter().filter(|e| e.via_token_id.is_none()).collect();
+    assert_eq!(
+        plain.len(),
+        1,
+        "the creation of token 3 went through no one: {listed:?}"
+    );
+}
+
 /// `any_instance_admin` sees instance tokens, revoked or not, and nothing else.
 pub async fn any_instance_admin_counts_instance_tokens_only(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
@@ -730,6 +768,7 @@ macro_rules! repository_contract_tests {
             concurrent_rotations_of_one_token_let_exactly_one_win,
             last_used_keeps_the_latest_time,
             audit_events_list_newest_first_per_space,
+            audit_events_keep_the_token_a_platform_acted_through,
             any_instance_admin_counts_instance_tokens_only,
         );
     };

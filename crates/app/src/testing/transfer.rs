@@ -140,6 +140,11 @@ async fn fill(r: &Repositories) {
     let mut rejected = event(40, AuditAction::TokenRejected, &stored[1]);
     rejected.actor = CreatedBy::Token(token_id(3));
     ok!(r.events.record(&rejected).await);
+    // A member a platform acted for, through the instance token: the token is kept too.
+    let mut acted = event(41, AuditAction::TokenRevoked, &stored[2]);
+    acted.actor = CreatedBy::Member(ok!(UserId::parse("user-7")));
+    acted.via_token_id = Some(token_id(10));
+    ok!(r.events.record(&acted).await);
 }
 
 /// Contents made without a store: two spaces, a rotated pair, a revoked token used once, an
@@ -161,7 +166,7 @@ fn sample(n: u128) -> StoreContents {
     let events = vec![
         event(base + 1, AuditAction::TokenCreated, &old),
         event(base + 2, AuditAction::TokenRotated, &old),
-        event(base + 3, AuditAction::TokenRevoked, &revoked),
+        event(base + 3, AuditAction::TokenRevoked, &revoked).via(Some(token_id(base + 4))),
         event(base + 4, AuditAction::TokenCreated, &instance),
     ];
     ok!(StoreContents::new(
@@ -192,8 +197,12 @@ where
     let exported = export(&source, 2).await;
     assert_eq!(exported.spaces.len(), 3);
     assert_eq!(exported.tokens.len(), 5);
-    // Four creations, a rotation, a revocation and a rejected use.
-    assert_eq!(exported.events.len(), 7, "{:?}", exported.events);
+    // Four creations, a rotation, a revocation, a rejected use and a member's revocation.
+    assert_eq!(exported.events.len(), 8, "{:?}", exported.events);
+    assert!(
+        exported.events.iter().any(|e| e.via_token_id.is_some()),
+        "an event acted through an instance token"
+    );
 
     let target = fresh().await;
     ok!(target.transfer.import(&exported.contents()).await);

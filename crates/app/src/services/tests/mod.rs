@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod failures;
+mod introspect;
 mod lifecycle;
 mod sessions;
 mod tokens;
@@ -34,6 +35,8 @@ struct Core {
     tokens: TokenService,
     clock: Arc<ManualClock>,
     admin: Actor,
+    /// The instance admin's token string.
+    admin_token: String,
 }
 
 async fn core() -> Core {
@@ -52,19 +55,13 @@ async fn core_over(core: TestCore) -> Core {
         clock,
         ..
     } = core;
-    let admin = Actor::for_token(
-        tokens
-            .ensure_instance_admin()
-            .await
-            .unwrap()
-            .unwrap()
-            .token(),
-    );
+    let bootstrap = tokens.ensure_instance_admin().await.unwrap().unwrap();
     Core {
+        admin: Actor::for_token(bootstrap.token()),
+        admin_token: bootstrap.secret().expose().to_owned(),
         spaces,
         tokens,
         clock,
-        admin,
     }
 }
 
@@ -111,6 +108,7 @@ fn member(space: SpaceId, user: &str, role: MemberRole) -> Actor {
         user_id: UserId::parse(user).unwrap(),
         space_id: space,
         role,
+        via_token_id: None,
     }
 }
 
