@@ -33,3 +33,4 @@ mod persistence;
 mod secrets;
 mod story;
 mod transfer;
+mod trusted_proxies;

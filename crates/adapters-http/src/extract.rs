@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use tollgate_app::auth_limits::LimitedVerifyError;
 use tollgate_app::{
-    Malformed, PresentedToken, TokenService, VerifiedToken, Verifier, VerifyTokenError,
+    Malformed, PresentedToken, TokenService, TrustedProxies, VerifiedToken, Verifier,
+    VerifyTokenError,
 };
 use tollgate_domain::Actor;
 
@@ -274,9 +275,9 @@ pub trait AuthState: Send + Sync {
         None
     }
 
-    /// How many reverse proxies of ours append to `X-Forwarded-For` (0: the header is ignored).
-    fn trusted_proxy_hops(&self) -> u8 {
-        0
+    /// The reverse proxies whose `X-Forwarded-For` is believed (none: the header is ignored).
+    fn trusted_proxies(&self) -> &TrustedProxies {
+        &TrustedProxies::NONE
     }
 }
 
@@ -312,7 +313,7 @@ impl<S: AuthState> FromRequestParts<S> for Authenticated {
             return verify(verifier, presented.as_ref()).await.map(Self);
         };
         let address = if limits.counts_addresses() {
-            client_address(parts, state.trusted_proxy_hops())
+            client_address(parts, state.trusted_proxies())
         } else {
             None
         };

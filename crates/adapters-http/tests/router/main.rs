@@ -7,6 +7,7 @@
 mod auth;
 mod brute_force;
 mod errors;
+mod forward_auth;
 mod fuzz;
 mod lifecycle;
 mod logs;
