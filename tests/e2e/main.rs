@@ -27,6 +27,7 @@ mod cli;
 mod cluster;
 mod console;
 mod console_client;
+mod gateways;
 mod lifecycle;
 mod outage;
 mod persistence;
