@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tollgate_app::TrustedProxies;
 
 use crate::store::StoreChoice;
 
@@ -19,6 +20,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once at start and matched at once: the size of a variant costs nothing here.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the REST API.
@@ -188,10 +191,33 @@ pub struct LimitArgs {
     /// Failed authentications allowed per token id per minute (also the burst); 0: no limit.
     #[arg(long, env = "TOLLGATE_AUTH_FAILURES_PER_TOKEN", default_value_t = 10)]
     pub auth_failures_per_token: u32,
-    /// Reverse proxies in front of tollgate whose X-Forwarded-For entries are trusted; 0: the
-    /// TCP peer is the client.
-    #[arg(long, env = "TOLLGATE_TRUSTED_PROXY_HOPS", default_value_t = 0)]
-    pub trusted_proxy_hops: u8,
+    /// The reverse proxies in front of tollgate, as comma-separated CIDRs (a bare address is
+    /// that address alone): X-Forwarded-For is read only from them, walking from the right past
+    /// trusted entries. Empty: the TCP peer is the client.
+    #[arg(long, env = "TOLLGATE_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: TrustedProxies,
+    /// Retired: replaced by TOLLGATE_TRUSTED_PROXIES. Still read, so that a start with it set
+    /// is refused rather than silently ignoring the operator's proxies.
+    #[arg(
+        long = "trusted-proxy-hops",
+        env = "TOLLGATE_TRUSTED_PROXY_HOPS",
+        hide = true
+    )]
+    pub retired_trusted_proxy_hops: Option<String>,
+}
+
+impl LimitArgs {
+    /// Refuses the settings that no longer exist, naming what replaced them.
+    pub fn refuse_retired(&self) -> anyhow::Result<()> {
+        if self.retired_trusted_proxy_hops.is_some() {
+            anyhow::bail!(
+                "TOLLGATE_TRUSTED_PROXY_HOPS (--trusted-proxy-hops) is no longer supported: list \
+                 your reverse proxies' addresses as CIDRs in TOLLGATE_TRUSTED_PROXIES instead \
+                 (e.g. TOLLGATE_TRUSTED_PROXIES=10.0.0.0/8), and unset it"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Token lifetimes and last-used bookkeeping (docs/operations.md).

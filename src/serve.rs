@@ -18,6 +18,7 @@ use crate::store::{self, StoreChoice};
 
 /// `tollgate serve`.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    args.limits.refuse_retired()?;
     init_tracing(&args.log)?;
     runtime()?.block_on(serve(args))
 }
@@ -147,7 +148,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .as_deref()
                 .map(PublicUrl::parse)
                 .transpose()?,
-            trusted_proxy_hops: limits.trusted_proxy_hops,
+            trusted_proxies: limits.trusted_proxies.clone(),
             request_timeout,
         },
     );
@@ -158,7 +159,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let config = tollgate_http::HttpConfig {
         request_timeout,
-        trusted_proxy_hops: limits.trusted_proxy_hops,
+        trusted_proxies: limits.trusted_proxies.clone(),
         ..tollgate_http::HttpConfig::default()
     };
     let router = tollgate_http::router_sharing_limits(state, config, auth_limits)

@@ -13,7 +13,7 @@ use tollgate_pg::testing::{postgres_address, ProxyMode, TcpProxy, TestDatabase};
 use crate::support::{eventually, spawn_app_with, App, Reply, Store, PATIENCE};
 
 /// A server on a fresh database reached through a proxy that the test can cut.
-async fn behind_a_proxy(extra_env: &[(&str, &str)]) -> (TestDatabase, TcpProxy, App) {
+pub(crate) async fn behind_a_proxy(extra_env: &[(&str, &str)]) -> (TestDatabase, TcpProxy, App) {
     let db = TestDatabase::create().await;
     let proxy = TcpProxy::start(postgres_address().await).await;
     let url = format!(
@@ -44,7 +44,7 @@ async fn wait_until_ready(app: &App) {
 /// answer. `TcpProxy::stop` returns once its listener is closed; the connections it proxied
 /// close a moment later, as their aborted tasks are dropped, so one `/readyz` at once might
 /// still get through on a pooled connection.
-async fn wait_until_not_ready(app: &App) -> Reply {
+pub(crate) async fn wait_until_not_ready(app: &App) -> Reply {
     eventually(
         "the server to notice the outage (GET /readyz not 200)",
         PATIENCE,

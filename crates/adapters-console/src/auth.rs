@@ -84,11 +84,7 @@ pub(crate) fn client_address(parts: &Parts, config: &ConsoleConfig) -> Option<Ip
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|value| value.to_str().ok());
-    Some(tollgate_app::auth_limits::client_address(
-        peer.ip(),
-        forwarded,
-        config.trusted_proxy_hops,
-    ))
+    Some(config.trusted_proxies.client_address(peer.ip(), forwarded))
 }
 
 /// A request with a live session.

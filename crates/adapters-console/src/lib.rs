@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use tollgate_app::{SessionService, SpaceService, TokenService};
+use tollgate_app::{SessionService, SpaceService, TokenService, TrustedProxies};
 
 pub use origin::{PublicUrl, PublicUrlError};
 
@@ -33,9 +33,9 @@ pub struct ConsoleConfig {
     /// the `__Host-` prefix. Unset: requests must come from the origin the `Host` header
     /// names, and cookies are not `Secure`.
     pub public_url: Option<PublicUrl>,
-    /// How many reverse proxies of ours append to `X-Forwarded-For` (for the brute-force
-    /// limits on sign-in), as for the REST API.
-    pub trusted_proxy_hops: u8,
+    /// The reverse proxies whose `X-Forwarded-For` is believed (for the brute-force limits on
+    /// sign-in), as for the REST API.
+    pub trusted_proxies: TrustedProxies,
     /// How long one request may take.
     pub request_timeout: Duration,
 }
@@ -44,7 +44,7 @@ impl Default for ConsoleConfig {
     fn default() -> Self {
         Self {
             public_url: None,
-            trusted_proxy_hops: 0,
+            trusted_proxies: TrustedProxies::NONE,
             request_timeout: Duration::from_secs(30),
         }
     }

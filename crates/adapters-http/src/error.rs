@@ -130,6 +130,14 @@ error_codes! {
          and REVOKE_API_TOKEN to revoke a token."),
     ActAsForbidden = ("act_as_forbidden", FORBIDDEN, "Acting for a member not allowed",
         "Only an instance admin token may send `X-Tollgate-Act-As`."),
+    RequirementNotMet = ("requirement_not_met", FORBIDDEN, "Requirement not met",
+        "Forward auth only: the token is valid but does not meet a requirement of the auth URL \
+         (it belongs to another space than `space` names, or it is client-level and \
+         `level=admin` is required)."),
+    InvalidRequirement = ("invalid_requirement", FORBIDDEN, "Invalid requirement",
+        "Forward auth only: the auth URL's `space` is not a UUID, its `level` is not `client` or \
+         `admin`, or one is repeated, so every request is refused until the gateway's \
+         configuration is fixed."),
     NotFound = ("not_found", NOT_FOUND, "Not found",
         "No route has this path."),
     SpaceNotFound = ("space_not_found", NOT_FOUND, "Space not found",
@@ -350,7 +358,10 @@ impl ApiError {
         match self.code {
             ErrorCode::Unauthenticated => Some("Bearer realm=\"tollgate\""),
             ErrorCode::InvalidToken => Some("Bearer realm=\"tollgate\", error=\"invalid_token\""),
-            ErrorCode::Forbidden | ErrorCode::ActAsForbidden => {
+            ErrorCode::Forbidden
+            | ErrorCode::ActAsForbidden
+            | ErrorCode::RequirementNotMet
+            | ErrorCode::InvalidRequirement => {
                 Some("Bearer realm=\"tollgate\", error=\"insufficient_scope\"")
             }
             _ => None,

@@ -14,7 +14,8 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use tollgate_app::auth_limits::LimitedVerifyError;
 use tollgate_app::{
-    Malformed, PresentedToken, TokenService, VerifiedToken, Verifier, VerifyTokenError,
+    Malformed, PresentedToken, TokenService, TrustedProxies, VerifiedToken, Verifier,
+    VerifyTokenError,
 };
 use tollgate_domain::Actor;
 
@@ -282,9 +283,9 @@ pub trait AuthState: Send + Sync {
         None
     }
 
-    /// How many reverse proxies of ours append to `X-Forwarded-For` (0: the header is ignored).
-    fn trusted_proxy_hops(&self) -> u8 {
-        0
+    /// The reverse proxies whose `X-Forwarded-For` is believed (none: the header is ignored).
+    fn trusted_proxies(&self) -> &TrustedProxies {
+        &TrustedProxies::NONE
     }
 }
 
@@ -349,7 +350,7 @@ impl Authenticated {
 pub(crate) fn limited_address<S: AuthState>(parts: &Parts, state: &S) -> Option<IpAddr> {
     let limits = state.auth_limits()?;
     if limits.counts_addresses() {
-        client_address(parts, state.trusted_proxy_hops())
+        client_address(parts, state.trusted_proxies())
     } else {
         None
     }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use axum::Router;
 use tollgate_app::ports::StoreHealth;
-use tollgate_app::{SpaceService, TokenService};
+use tollgate_app::{SpaceService, TokenService, TrustedProxies};
 
 pub use error::{ApiError, ErrorCode};
 pub use extract::{ApiJson, ApiPath, ApiQuery, AuthState, Authenticated};
@@ -78,7 +78,7 @@ impl FromRef<AppState> for TokenService {
 pub(crate) struct RouterState {
     app: AppState,
     limits: Option<AuthLimits>,
-    trusted_proxy_hops: u8,
+    trusted_proxies: TrustedProxies,
 }
 
 impl FromRef<RouterState> for AppState {
@@ -96,8 +96,8 @@ impl AuthState for RouterState {
         self.limits.as_ref()
     }
 
-    fn trusted_proxy_hops(&self) -> u8 {
-        self.trusted_proxy_hops
+    fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.trusted_proxies
     }
 }
 
@@ -106,7 +106,7 @@ impl AuthState for RouterState {
 /// The brute-force limits count FAILED authentications only. They need the client's address:
 /// serve the router with `into_make_service_with_connect_info::<SocketAddr>()`; without it,
 /// only the per-token limit applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpConfig {
     /// How long one request may take, body reading and token verification included. A request
     /// still running then is answered with 503 `timeout`. Default: 30 seconds.
@@ -119,10 +119,11 @@ pub struct HttpConfig {
     /// every request presenting that id is answered 429, from any address; `None` for no
     /// limit. Default: [`DEFAULT_FAILURES_PER_TOKEN`] (10 in a row, then 10 a minute).
     pub failed_auth_per_token: Option<AuthFailureLimit>,
-    /// How many reverse proxies of ours append to `X-Forwarded-For`: the client address is the
-    /// entry that many places from the right. Default 0: the header is ignored and the client
+    /// The reverse proxies of ours (`TOLLGATE_TRUSTED_PROXIES`): `X-Forwarded-For` is read only
+    /// when the TCP peer is one of them, walking from the right past trusted entries; the first
+    /// untrusted entry is the client. Default: none, so the header is ignored and the client
     /// address is the TCP peer, since any client can write the header.
-    pub trusted_proxy_hops: u8,
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl HttpConfig {
@@ -150,10 +151,10 @@ impl HttpConfig {
         self
     }
 
-    /// This configuration trusting `hops` reverse proxies' `X-Forwarded-For` entries.
+    /// This configuration trusting the `X-Forwarded-For` entries of these proxies.
     #[must_use]
-    pub const fn with_trusted_proxy_hops(mut self, hops: u8) -> Self {
-        self.trusted_proxy_hops = hops;
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.trusted_proxies = proxies;
         self
     }
 }
@@ -164,7 +165,7 @@ impl Default for HttpConfig {
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             failed_auth_per_address: Some(DEFAULT_FAILURES_PER_ADDRESS),
             failed_auth_per_token: Some(DEFAULT_FAILURES_PER_TOKEN),
-            trusted_proxy_hops: 0,
+            trusted_proxies: TrustedProxies::NONE,
         }
     }
 }
@@ -194,17 +195,18 @@ pub fn router_sharing_limits(
 ) -> Router {
     // What the router adds lives in its state, not in request extensions: a layer per value
     // would cost every request an allocation and a clone.
-    let state = RouterState {
-        app: state,
-        limits,
-        trusted_proxy_hops: config.trusted_proxy_hops,
-    };
     let routes = handlers::api()
         .split_for_parts()
         .0
         .fallback(handlers::meta::not_found)
         .method_not_allowed_fallback(handlers::meta::method_not_allowed);
-    middleware::wrap(routes, config).with_state(state)
+    let routes = middleware::wrap(routes, &config);
+    let state = RouterState {
+        app: state,
+        limits,
+        trusted_proxies: config.trusted_proxies,
+    };
+    routes.with_state(state)
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/openapi.json`: generated from the same

@@ -2,6 +2,8 @@
 //!
 //! 1. the `authorization` and `x-undb-api-token` headers marked sensitive, so no layer below
 //!    can print them;
+//! 1. on forward auth's paths only, its answers held to 200, 401, 403 and 503, for any layer
+//!    below as for the handler (`handlers::forward_auth`);
 //! 2. request tracing: one span per request with the method and the route template (never the
 //!    query string, never a header);
 //! 3. `Cache-Control: no-store` on every response, since token metadata and secrets must not
@@ -13,9 +15,9 @@
 
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONNECTION, CONTENT_LENGTH};
-use axum::http::{HeaderName, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -41,12 +43,14 @@ pub(crate) const EVERY_ROUTE_CODES: &[ErrorCode] = &[
 ];
 
 /// Wraps every route (and the fallbacks) of `router` in the middleware stack.
-pub(crate) fn wrap(router: Router<RouterState>, config: HttpConfig) -> Router<RouterState> {
+pub(crate) fn wrap(router: Router<RouterState>, config: &HttpConfig) -> Router<RouterState> {
     let stack = ServiceBuilder::new()
         .layer(SetSensitiveRequestHeadersLayer::new([
             AUTHORIZATION,
             HeaderName::from_static(TOKEN_HEADER),
         ]))
+        // Forward auth answers only what gateways understand, whatever answers below.
+        .layer(from_fn(crate::handlers::forward_auth::confine_statuses))
         // A bug must cost one opaque 500, never a dropped connection or a panic message.
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
@@ -99,7 +103,7 @@ const TOKEN_IN_QUERY_DETAIL: &str = "Tokens must not be sent in the query string
     `Authorization: Bearer <token>`; if a real token was sent this way, consider revoking it.";
 
 async fn reject_token_in_query(req: Request, next: Next) -> Response {
-    if query_carries_token(req.uri()) {
+    if req.uri().query().is_some_and(query_carries_token) {
         return ApiError::new(ErrorCode::TokenInQuery, TOKEN_IN_QUERY_DETAIL).into_response();
     }
     next.run(req).await
@@ -107,21 +111,16 @@ async fn reject_token_in_query(req: Request, next: Next) -> Response {
 
 /// Whether a query string carries a token: a parameter named like a token (`token`,
 /// `api_token`, `access_token`, `apiToken`, `x-undb-api-token`, ...), or a name or value holding
-/// a token prefix (`tgc_`, `tga_`, `tgi_`), checked both raw and percent-decoded.
-fn query_carries_token(uri: &Uri) -> bool {
-    let Some(query) = uri.query() else {
-        return false;
-    };
+/// a token prefix (`tgc_`, `tga_`, `tgi_`), checked both raw and percent-decoded. Forward auth
+/// asks it of the original request's query too.
+pub(crate) fn query_carries_token(query: &str) -> bool {
     if find_token_prefix(query).is_some() {
         return true;
     }
-    let Ok(Query(pairs)) = Query::<Vec<(String, String)>>::try_from_uri(uri) else {
-        return false;
-    };
-    pairs.iter().any(|(name, value)| {
-        is_token_parameter(name)
-            || find_token_prefix(name).is_some()
-            || find_token_prefix(value).is_some()
+    form_urlencoded::parse(query.as_bytes()).any(|(name, value)| {
+        is_token_parameter(&name)
+            || find_token_prefix(&name).is_some()
+            || find_token_prefix(&value).is_some()
     })
 }
 
@@ -163,12 +162,6 @@ async fn reject_oversized_body(req: Request, next: Next) -> Response {
 mod tests {
     use super::*;
 
-    fn uri(query: &str) -> Uri {
-        format!("/v1/spaces?{query}")
-            .parse()
-            .unwrap_or_else(|_| panic!("{query} is a valid query"))
-    }
-
     #[test]
     fn token_parameters_are_recognised_by_name_and_by_value() {
         for query in [
@@ -185,10 +178,10 @@ mod tests {
             "q=%74gc%5Fabc",
             "%74oken=abc",
         ] {
-            assert!(query_carries_token(&uri(query)), "{query}");
+            assert!(query_carries_token(query), "{query}");
         }
         for query in ["limit=5", "cursor=c1abc&level=admin", "", "tokens_total=1"] {
-            assert!(!query_carries_token(&uri(query)), "{query}");
+            assert!(!query_carries_token(query), "{query}");
         }
     }
 }

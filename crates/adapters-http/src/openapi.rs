@@ -46,6 +46,7 @@ pub(crate) const BEARER_SCHEME: &str = "bearer";
         (name = "tokens", description = "API tokens: whoami, create, list, read, rotate, revoke."),
         (name = "spaces", description = "Spaces (workspaces, tenants) that own tokens."),
         (name = "events", description = "The audit trail of a space's tokens."),
+        (name = "gateways", description = "Forward auth for gateways in front of an API."),
     )
 )]
 pub(crate) struct ApiDoc;
@@ -284,6 +285,40 @@ error_responses! {
     IntrospectErrors = [EVERY_ROUTE_CODES, AUTH_CODES, FORM_CODES, IntrospectError::CODES];
     /// `DELETE /v1/spaces/{space_id}/tokens/{token_id}`.
     RevokeTokenErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, RevokeTokenError::CODES];
+}
+
+/// `/v1/auth` and below: 200 with the identity headers, and every code the stack can answer,
+/// under the status forward auth answers it with.
+pub(crate) struct ForwardAuthResponses;
+
+impl utoipa::IntoResponses for ForwardAuthResponses {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses: BTreeMap<String, RefOr<Response>> =
+            crate::handlers::forward_auth::confined_codes()
+                .into_iter()
+                .map(|(status, codes)| (status.to_string(), problem(status, &describe(&codes))))
+                .collect();
+        let header =
+            |description: &str| HeaderBuilder::new().description(Some(description)).build();
+        let ok = ResponseBuilder::new()
+            .description("The token is valid and meets the requirements. No body.")
+            .header("X-Tollgate-Token-Id", header("The token's id."))
+            .header(
+                "X-Tollgate-Space-Id",
+                header("The token's space; `*` for an instance admin, never empty."),
+            )
+            .header(
+                "X-Tollgate-Level",
+                header("`client` or `admin` (an instance admin is `admin`)."),
+            )
+            .header(
+                "X-Tollgate-Permissions",
+                header("What the token may do in its own space, comma-separated."),
+            )
+            .build();
+        responses.insert("200".to_owned(), RefOr::T(ok));
+        responses
+    }
 }
 
 #[cfg(test)]

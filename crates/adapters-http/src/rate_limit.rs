@@ -1,9 +1,9 @@
 //! The brute-force limits on failed authentications, as this adapter applies them. The rule
 //! itself is the application core's ([`tollgate_app::auth_limits`]), shared with every other
 //! inbound adapter; what is HTTP's is where a request comes from: the TCP peer
-//! (`ConnectInfo<SocketAddr>`), or `X-Forwarded-For` when
-//! [`HttpConfig::trusted_proxy_hops`](crate::HttpConfig) says how many proxies of ours append
-//! to it.
+//! (`ConnectInfo<SocketAddr>`), or, when that peer is one of
+//! [`HttpConfig::trusted_proxies`](crate::HttpConfig), what `X-Forwarded-For` says by the core's
+//! rule ([`TrustedProxies::client_address`]).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -14,23 +14,20 @@ use axum::http::request::Parts;
 pub use tollgate_app::auth_limits::{
     AuthFailureLimit, AuthLimits, DEFAULT_FAILURES_PER_ADDRESS, DEFAULT_FAILURES_PER_TOKEN,
 };
+use tollgate_app::TrustedProxies;
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// The client address a request's failures count against, if the server provides the peer
 /// address.
-pub(crate) fn client_address(parts: &Parts, trusted_proxy_hops: u8) -> Option<IpAddr> {
+pub(crate) fn client_address(parts: &Parts, trusted: &TrustedProxies) -> Option<IpAddr> {
     let peer = peer_address(parts)?;
     let forwarded = parts
         .headers
         .get_all(&X_FORWARDED_FOR)
         .iter()
         .filter_map(|value| value.to_str().ok());
-    Some(tollgate_app::auth_limits::client_address(
-        peer,
-        forwarded,
-        trusted_proxy_hops,
-    ))
+    Some(trusted.client_address(peer, forwarded))
 }
 
 /// The TCP peer's address, from the server's connect info (or the test double of it).
@@ -72,13 +69,31 @@ mod tests {
             &["192.0.2.66", "198.51.100.1, 203.0.113.9"],
         );
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert_eq!(client_address(&parts, 0), Some(ip("10.0.0.1")));
-        assert_eq!(client_address(&parts, 2), Some(ip("198.51.100.1")));
-        assert_eq!(client_address(&parts, 3), Some(ip("192.0.2.66")));
+        let trusting = |list: &str| TrustedProxies::parse(list).unwrap();
+        assert_eq!(
+            client_address(&parts, &TrustedProxies::NONE),
+            Some(ip("10.0.0.1"))
+        );
+        assert_eq!(
+            client_address(&parts, &trusting("10.0.0.1")),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(
+            client_address(&parts, &trusting("10.0.0.1, 203.0.113.0/24")),
+            Some(ip("198.51.100.1"))
+        );
+        assert_eq!(
+            client_address(&parts, &trusting("10.0.0.1, 203.0.113.9, 198.51.100.1")),
+            Some(ip("192.0.2.66"))
+        );
     }
 
     #[test]
     fn without_connect_info_there_is_no_address() {
-        assert_eq!(client_address(&parts(None, &["203.0.113.9"]), 1), None);
+        let trusted = TrustedProxies::parse("0.0.0.0/0").unwrap();
+        assert_eq!(
+            client_address(&parts(None, &["203.0.113.9"]), &trusted),
+            None
+        );
     }
 }

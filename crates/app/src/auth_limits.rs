@@ -11,8 +11,8 @@
 //!   update), not against any token id: it has none.
 //! - IPv6 clients are counted per /64, the block one host usually holds; IPv4-mapped IPv6
 //!   addresses count as their IPv4 address.
-//! - Which address a request comes from is the adapter's to say; [`client_address`] is the
-//!   rule for `X-Forwarded-For` behind trusted proxies.
+//! - Which address a request comes from is the adapter's to say, by the one rule of
+//!   [`TrustedProxies::client_address`](crate::trusted_proxies::TrustedProxies::client_address).
 //!
 //! Memory stays bounded: once a minute (on a blocking thread, off the request path) the
 //! limiters drop the state of keys that have fully recovered and the blocked keys whose block
@@ -21,7 +21,7 @@
 //! hash lookup; a failure is one counter update per key.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -382,43 +382,6 @@ where
     limiter.with_middleware::<StateInformationMiddleware>()
 }
 
-/// The address a request comes from: the TCP `peer`, or, behind `trusted_hops` reverse
-/// proxies of ours, the `trusted_hops`-th `X-Forwarded-For` entry from the right (each proxy
-/// appends the address it received the request from), or the leftmost entry if there are
-/// fewer. Entries to the left of it were written by the client and prove nothing; with no
-/// trusted proxies the header is ignored, since any client can write it. `forwarded_for` holds
-/// the header's values in the order they came. A missing or garbled entry gives the peer.
-#[must_use]
-pub fn client_address<'a>(
-    peer: IpAddr,
-    forwarded_for: impl DoubleEndedIterator<Item = &'a str>,
-    trusted_hops: u8,
-) -> IpAddr {
-    if trusted_hops == 0 {
-        return peer;
-    }
-    let mut entries = forwarded_for
-        .rev()
-        .flat_map(|value| value.rsplit(','))
-        .map(str::trim);
-    let mut chosen = None;
-    for _ in 0..trusted_hops {
-        match entries.next() {
-            Some(entry) => chosen = Some(entry),
-            None => break,
-        }
-    }
-    chosen.and_then(parse_forwarded_address).unwrap_or(peer)
-}
-
-/// `192.0.2.1`, `2001:db8::1`, `192.0.2.1:4711` or `[2001:db8::1]:4711`.
-fn parse_forwarded_address(entry: &str) -> Option<IpAddr> {
-    entry
-        .parse::<IpAddr>()
-        .ok()
-        .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
-}
-
 /// The key an address is counted under: IPv4 as is, IPv6 by its /64.
 fn limit_key(address: IpAddr) -> IpAddr {
     match address.to_canonical() {
@@ -532,35 +495,6 @@ mod tests {
         clock.advance(SWEEP_INTERVAL);
         limiter.record_failure(None, None);
         assert_eq!(limiter.tracked_keys(), (0, 0));
-    }
-
-    #[test]
-    fn x_forwarded_for_is_ignored_unless_proxies_are_trusted() {
-        let address = |hops: u8, forwarded: &[&str]| {
-            client_address(ip("10.0.0.1"), forwarded.iter().copied(), hops)
-        };
-        assert_eq!(address(0, &["203.0.113.9"]), ip("10.0.0.1"));
-        assert_eq!(
-            address(1, &["198.51.100.1, 203.0.113.9"]),
-            ip("203.0.113.9")
-        );
-        assert_eq!(
-            address(2, &["198.51.100.1, 203.0.113.9"]),
-            ip("198.51.100.1")
-        );
-        assert_eq!(
-            address(2, &["192.0.2.66", "198.51.100.1, 203.0.113.9"]),
-            ip("198.51.100.1")
-        );
-        assert_eq!(
-            address(3, &["198.51.100.1", "203.0.113.9"]),
-            ip("198.51.100.1")
-        );
-        assert_eq!(address(1, &["[2001:db8::1]:4711"]), ip("2001:db8::1"));
-        assert_eq!(address(1, &["203.0.113.9:80"]), ip("203.0.113.9"));
-        // Missing or garbage: the peer it is.
-        assert_eq!(address(1, &[]), ip("10.0.0.1"));
-        assert_eq!(address(1, &["unknown"]), ip("10.0.0.1"));
     }
 }
 

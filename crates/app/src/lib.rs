@@ -10,8 +10,10 @@ pub mod store_contents;
 pub mod stored;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod trusted_proxies;
 
 pub use error::{BoxError, StoreError};
 pub use pagination::{Cursor, CursorError, Page, PageLimit, PageLimitError, PageRequest};
 pub use services::*;
 pub use store_contents::{ContentsError, RecordCounts, RecordId, StoreContents};
+pub use trusted_proxies::{TrustedProxies, TrustedProxiesError};

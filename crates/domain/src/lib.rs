@@ -10,6 +10,7 @@ pub mod lifecycle;
 mod name;
 pub mod permission;
 pub mod policy;
+pub mod requirement;
 pub mod session;
 pub mod space;
 pub mod token;
@@ -27,6 +28,7 @@ pub use policy::{
     allows, as_seen_by, can_reach, can_see, create_permission, event_as_seen_by,
     introspection_shows, may_act_for_members, may_introspect, permissions_in_own_space, Resource,
 };
+pub use requirement::{AccessRequirement, UnmetRequirement};
 pub use session::{
     ConsoleSession, EndedSessions, FormNonce, SessionDigest, SessionTimeouts, SessionTimeoutsError,
 };

@@ -4,6 +4,7 @@
 
 mod events;
 mod introspect;
+pub(crate) mod forward_auth;
 pub(crate) mod meta;
 mod spaces;
 mod tokens;
@@ -17,7 +18,7 @@ use crate::RouterState;
 
 /// Every route with its documentation. Only routes registered here exist.
 pub(crate) fn api() -> OpenApiRouter<RouterState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(meta::healthz))
         .routes(routes!(meta::readyz))
         .routes(routes!(meta::openapi_json))
@@ -28,5 +29,6 @@ pub(crate) fn api() -> OpenApiRouter<RouterState> {
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::get_token, tokens::revoke_token))
         .routes(routes!(tokens::rotate_token))
-        .routes(routes!(events::list_events))
+        .routes(routes!(events::list_events));
+    forward_auth::routes(api)
 }

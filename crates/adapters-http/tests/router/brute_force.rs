@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{header, StatusCode};
 use tollgate_app::adapters::OsRandomSource;
-use tollgate_app::mint_token_string;
+use tollgate_app::{mint_token_string, TrustedProxies};
 use tollgate_domain::{TokenId, TokenKind, TokenSecret, TokenString};
 use tollgate_http::{router_with, AppState, AuthFailureLimit, HttpConfig};
 use uuid::Uuid;
@@ -290,8 +290,9 @@ async fn x_forwarded_for_counts_only_behind_trusted_proxies() {
     }
     assert_too_many(&spoofed(&app, "203.0.113.3").await, 30);
 
-    // One trusted proxy: the entry it appended is the client; what the client wrote is not.
-    let config = limits(AuthFailureLimit::new(2, 2), None).with_trusted_proxy_hops(1);
+    // A trusted proxy: the entry it appended is the client; what the client wrote is not.
+    let config = limits(AuthFailureLimit::new(2, 2), None)
+        .with_trusted_proxies(TrustedProxies::parse("10.0.0.0/24").unwrap());
     let app = TestApp::with(config, None).await;
     for forwarded in ["1.1.1.1, 203.0.113.1", "2.2.2.2, 203.0.113.1"] {
         spoofed(&app, forwarded)
@@ -302,6 +303,18 @@ async fn x_forwarded_for_counts_only_behind_trusted_proxies() {
     spoofed(&app, "203.0.113.2")
         .await
         .assert_problem(StatusCode::UNAUTHORIZED, "invalid_token");
+    // Behind two trusted hops, the walk passes the inner one: still 203.0.113.1.
+    assert_too_many(&spoofed(&app, "4.4.4.4, 203.0.113.1, 10.0.0.7").await, 30);
+    // A proxy that is not in the list is a client like any other: its header is ignored.
+    let res = app
+        .send(
+            Req::get("/v1/whoami")
+                .token(JUNK)
+                .header("x-forwarded-for", "203.0.113.1")
+                .from("10.0.1.2:8443"),
+        )
+        .await;
+    res.assert_problem(StatusCode::UNAUTHORIZED, "invalid_token");
 }
 
 #[tokio::test]

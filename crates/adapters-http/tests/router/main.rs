@@ -8,6 +8,7 @@ mod act_as;
 mod auth;
 mod brute_force;
 mod errors;
+mod forward_auth;
 mod fuzz;
 mod introspect;
 mod lifecycle;
