@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the REST API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the store's migrations and exit (`serve` runs them too).
     Migrate(DatabaseArgs),
     /// Write a consistent copy of a SQLite store to a new file, while a server may be serving
@@ -111,6 +111,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TOLLGATE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Address to serve Prometheus metrics on, at /metrics (a port of its own, never the API's);
+    /// unset: no metrics are recorded or served.
+    #[arg(long, env = "TOLLGATE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
     pub database: DatabaseArgs,
     /// An instance admin token to register at start (idempotent). Prefer the environment

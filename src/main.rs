@@ -3,6 +3,7 @@
 //! serves the REST API. Nothing else lives here.
 
 mod config;
+mod metrics;
 mod serve;
 mod store;
 mod transfer;
@@ -19,7 +20,7 @@ use crate::config::{Cli, Command, TokenCommand};
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Migrate(args) => serve::migrate(&args),
         Command::Backup(args) => serve::backup(&args),
         Command::Export(args) => transfer::export(&args),

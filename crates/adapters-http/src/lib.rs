@@ -7,6 +7,7 @@ mod handlers;
 mod middleware;
 mod openapi;
 mod rate_limit;
+mod request_metrics;
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub use extract::{ApiJson, ApiPath, ApiQuery, AuthState, Authenticated};
 pub use rate_limit::{
     AuthFailureLimit, AuthLimits, DEFAULT_FAILURES_PER_ADDRESS, DEFAULT_FAILURES_PER_TOKEN,
 };
+pub use request_metrics::with_request_metrics;
 
 /// The largest request body accepted, in bytes (64 KiB). Larger bodies are answered with 413
 /// `payload_too_large` before a handler runs.
