@@ -28,6 +28,7 @@ mod cluster;
 mod console;
 mod console_client;
 mod lifecycle;
+mod metrics;
 mod outage;
 mod persistence;
 mod secrets;
