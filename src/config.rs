@@ -20,8 +20,6 @@ pub struct Cli {
     pub command: Command,
 }
 
-// Parsed once at start and matched at once: the size of a variant costs nothing here.
-#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the REST API.
@@ -114,6 +112,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TOLLGATE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Address to serve Prometheus metrics on, at /metrics (a port of its own, never the API's);
+    /// unset: no metrics are recorded or served.
+    #[arg(long, env = "TOLLGATE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
     pub database: DatabaseArgs,
     /// An instance admin token to register at start (idempotent). Prefer the environment

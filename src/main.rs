@@ -3,6 +3,7 @@
 //! serves the REST API. Nothing else lives here.
 
 mod config;
+mod metrics;
 mod serve;
 mod store;
 mod transfer;

@@ -79,6 +79,11 @@ pub(crate) fn init_tracing(filter: &str) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // First: the services register their metric handles as they are built.
+    let metrics = match args.metrics_listen {
+        Some(listen) => Some(crate::metrics::install(listen).await?),
+        None => None,
+    };
     let params = Argon2Params {
         memory_kib: args.argon2_memory_kib,
         iterations: args.argon2_iterations,
@@ -162,9 +167,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         trusted_proxies: limits.trusted_proxies.clone(),
         ..tollgate_http::HttpConfig::default()
     };
-    let router = tollgate_http::router_sharing_limits(state, config, auth_limits)
+    let mut router = tollgate_http::router_sharing_limits(state, config, auth_limits)
         .merge(tollgate_console::router(console));
     let connections = connection_config(&args.connections);
+    let metrics = match metrics {
+        Some(metrics) => {
+            router = tollgate_http::with_request_metrics(router);
+            Some(metrics.serve(Arc::clone(tokens.verifier()))?)
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("failed to listen on {} (TOLLGATE_LISTEN)", args.listen))?;
@@ -177,6 +189,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let served = tollgate_http::serve(listener, router, connections, shutdown_signal()).await;
     // Requests are done: write the last uses before the process ends.
     flusher.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     match tokens.verifier().flush_last_used().await {
         Ok(written) => tracing::info!(written, "last uses flushed"),
         Err(error) => tracing::warn!(

@@ -30,6 +30,7 @@ mod console;
 mod console_client;
 mod gateways;
 mod lifecycle;
+mod metrics;
 mod outage;
 mod persistence;
 mod platform;

@@ -376,7 +376,7 @@ async fn verifier_outcome(
 ) -> Result<VerifiedToken, VerifyTokenError> {
     match presented {
         Ok(presented) => verifier.verify_presented(presented).await,
-        Err(malformed) => Err(Verifier::refuse_malformed(*malformed)),
+        Err(malformed) => Err(verifier.refuse_malformed(*malformed)),
     }
 }
 

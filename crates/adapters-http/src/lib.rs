@@ -9,6 +9,7 @@ mod handlers;
 mod middleware;
 mod openapi;
 mod rate_limit;
+mod request_metrics;
 mod serve;
 
 use std::fmt;
@@ -25,6 +26,7 @@ pub use extract::{ApiJson, ApiPath, ApiQuery, AuthState, Authenticated};
 pub use rate_limit::{
     AuthFailureLimit, AuthLimits, DEFAULT_FAILURES_PER_ADDRESS, DEFAULT_FAILURES_PER_TOKEN,
 };
+pub use request_metrics::with_request_metrics;
 pub use serve::{serve, ConnectionConfig};
 
 /// The largest request body accepted, in bytes (64 KiB). Larger bodies are answered with 413

@@ -85,7 +85,12 @@ pub(crate) fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
 
 /// Classifies a sqlx error: the connection or pool failing is [`StoreError::Unavailable`], a
 /// value that cannot be decoded is [`StoreError::Corrupt`], anything else [`StoreError::Failed`].
+/// Every database failure passes here, so here it is counted (`tollgate_store_errors_total`).
 pub(crate) fn store_error(err: sqlx::Error) -> StoreError {
+    classify(err).counted()
+}
+
+fn classify(err: sqlx::Error) -> StoreError {
     match err {
         sqlx::Error::Database(db) => {
             let db = DbError::new(db.as_ref());

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::PgPool;
 use tollgate_app::ports::{RevocationEvent, RevocationFeed};
+use tollgate_app::telemetry::RevocationListenerMetrics;
 use tollgate_domain::TokenId;
 
 /// The channel the schema's triggers notify on, with a token id as payload, meaning "forget
@@ -19,11 +20,13 @@ pub const REVOCATION_CHANNEL: &str = "tollgate_token_revoked";
 /// connection of its own. When that connection is lost
 /// it reports [`RevocationEvent::Lost`], reconnects (retrying every `retry` while Postgres is
 /// down), and reports `Lost` once more when listening again, since revocations made in the gap
-/// were missed.
+/// were missed. Whether it listens, and how often it listened again, are metrics
+/// (`tollgate_revocation_listener_up`, `tollgate_revocation_listener_reconnects_total`).
 pub struct PgRevocationFeed {
     pool: PgPool,
     listener: Option<PgListener>,
     retry: Duration,
+    metrics: RevocationListenerMetrics,
 }
 
 impl std::fmt::Debug for PgRevocationFeed {
@@ -48,6 +51,7 @@ impl PgRevocationFeed {
             pool,
             listener: None,
             retry: Duration::from_secs(1),
+            metrics: RevocationListenerMetrics::new(),
         }
     }
 
@@ -74,6 +78,7 @@ impl RevocationFeed for PgRevocationFeed {
                     Ok(listener) => {
                         tracing::info!(channel = REVOCATION_CHANNEL, "listening for revocations");
                         self.listener = Some(listener);
+                        self.metrics.listening();
                         // Whatever was revoked before this point may have been missed.
                         return RevocationEvent::Lost;
                     }
@@ -94,6 +99,7 @@ impl RevocationFeed for PgRevocationFeed {
                 Ok(None) | Err(_) => {
                     tracing::warn!("the revocation listener lost its connection");
                     self.listener = None;
+                    self.metrics.lost();
                     return RevocationEvent::Lost;
                 }
             }

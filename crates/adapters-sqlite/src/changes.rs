@@ -13,6 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::SqlitePool;
 use tollgate_app::ports::{RevocationEvent, RevocationFeed};
+use tollgate_app::telemetry::RevocationListenerMetrics;
 use tollgate_app::StoreError;
 use tollgate_domain::TokenId;
 use uuid::Uuid;
@@ -31,7 +32,8 @@ const LAST: &str = "SELECT coalesce(max(seq), 0) FROM token_changes";
 const NEW: &str = "SELECT seq, token_id FROM token_changes WHERE seq > ? ORDER BY seq LIMIT ?";
 const READ: &str = "DELETE FROM token_changes WHERE seq <= ?";
 
-/// A [`RevocationFeed`] over a SQLite file's change log.
+/// A [`RevocationFeed`] over a SQLite file's change log. It counts as the revocation listener
+/// in the metrics: up while the log can be read, reconnected when it can be read again.
 #[derive(Debug)]
 pub struct SqliteChangeFeed {
     readers: SqlitePool,
@@ -42,6 +44,7 @@ pub struct SqliteChangeFeed {
     pending: VecDeque<TokenId>,
     /// Whether the last read failed (reported once as [`RevocationEvent::Lost`]).
     failing: bool,
+    metrics: RevocationListenerMetrics,
 }
 
 impl SqliteChangeFeed {
@@ -54,12 +57,15 @@ impl SqliteChangeFeed {
             .fetch_one(store.readers())
             .await
             .map_err(store_error)?;
+        let mut metrics = RevocationListenerMetrics::new();
+        metrics.listening();
         Ok(Self {
             readers: store.readers().clone(),
             writer: store.writer().clone(),
             seen,
             pending: VecDeque::new(),
             failing: false,
+            metrics,
         })
     }
 
@@ -95,11 +101,17 @@ impl RevocationFeed for SqliteChangeFeed {
             }
             tokio::time::sleep(POLL_INTERVAL).await;
             match self.read_new().await {
-                Ok(()) => self.failing = false,
+                Ok(()) => {
+                    if self.failing {
+                        self.failing = false;
+                        self.metrics.listening();
+                    }
+                }
                 // Changes may be missed while the file cannot be read: forget everything, once
                 // per outage.
                 Err(error) if !self.failing => {
                     self.failing = true;
+                    self.metrics.lost();
                     tracing::warn!(
                         error = &error as &dyn std::error::Error,
                         "cannot read the token change log"

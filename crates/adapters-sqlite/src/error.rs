@@ -58,7 +58,12 @@ pub(crate) fn extended_code(err: &sqlx::Error) -> Option<i32> {
 /// A sqlx error as a [`StoreError`]: a busy or locked file (after the busy timeout) or a closed
 /// pool is [`StoreError::Unavailable`] (the request answers 503 and may be retried), a value
 /// that cannot be decoded [`StoreError::Corrupt`], anything else [`StoreError::Failed`].
+/// Every database failure passes here, so here it is counted (`tollgate_store_errors_total`).
 pub(crate) fn store_error(err: sqlx::Error) -> StoreError {
+    classify(err).counted()
+}
+
+fn classify(err: sqlx::Error) -> StoreError {
     match err {
         sqlx::Error::Database(db) => {
             let copied = DbError {

@@ -19,6 +19,10 @@
 //! has ended, and at most [`MAX_BLOCKED_KEYS`] blocks are held at once. The bookkeeping on the
 //! request path is O(1): with nothing blocked, the pre-check is one atomic load; with blocks, one
 //! hash lookup; a failure is one counter update per key.
+//!
+//! Each block that starts is counted in `tollgate_auth_blocks_total`, labelled by the kind of
+//! limit (`limiter="address"` or `"token_id"`), never by the address or the id; each request
+//! refused by a block in `tollgate_verifications_total{outcome="rate_limited"}`.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
@@ -32,9 +36,11 @@ use governor::clock::{Clock, DefaultClock, Reference};
 use governor::middleware::{NoOpMiddleware, StateInformationMiddleware};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{NotUntil, Quota, RateLimiter};
+use metrics::Counter;
 use tollgate_domain::TokenId;
 
 use crate::services::{Malformed, PresentedToken, VerifiedToken, Verifier, VerifyTokenError};
+use crate::telemetry::AUTH_BLOCKS;
 
 /// How many failed authentications one client address (or one token id) may have: `burst`
 /// in a row, then `per_minute`, evenly spread (GCRA: one more every `60 / per_minute`
@@ -172,13 +178,14 @@ impl AuthLimits {
                     return Ok(verified);
                 }
             }
+            verifier.count_rate_limited(presented);
             return Err(LimitedVerifyError::TooManyFailures {
                 retry_after_secs: block.retry_after().max(1),
             });
         }
         let outcome = match presented {
             Ok(presented) => verifier.verify_presented(presented).await,
-            Err(malformed) => Err(Verifier::refuse_malformed(*malformed)),
+            Err(malformed) => Err(verifier.refuse_malformed(*malformed)),
         };
         match outcome {
             Ok(verified) => Ok(verified),
@@ -202,6 +209,8 @@ pub(crate) struct AuthLimiter<C: Clock = DefaultClock> {
     blocks_end_by: AtomicU64,
     /// When the limiters were last swept (nanoseconds after `base`).
     last_sweep: AtomicU64,
+    /// Blocks started, per address, then per token id.
+    blocks: [Counter; 2],
     clock: C,
     base: C::Instant,
 }
@@ -235,6 +244,8 @@ where
             blocked: DashMap::new(),
             blocks_end_by: AtomicU64::new(0),
             last_sweep: AtomicU64::new(0),
+            blocks: ["address", "token_id"]
+                .map(|limiter| metrics::counter!(AUTH_BLOCKS, "limiter" => limiter)),
             clock,
             base,
         })
@@ -303,13 +314,24 @@ where
         if self.blocked.len() >= MAX_BLOCKED_KEYS && !self.blocked.contains_key(&key) {
             return;
         }
-        self.blocked.insert(key, until);
+        let now = self.nanos_now();
+        let was_blocked = self
+            .blocked
+            .insert(key, until)
+            .is_some_and(|previous_end| previous_end > now);
         self.blocks_end_by.fetch_max(until, Ordering::AcqRel);
+        // A key blocked already (concurrent failures that all passed the pre-check) is not a
+        // new block.
+        if was_blocked {
+            return;
+        }
         match key {
             Blocked::Address(address) => {
+                self.blocks[0].increment(1);
                 tracing::debug!(%address, "too many failed authentications from this address");
             }
             Blocked::Token(token_id) => {
+                self.blocks[1].increment(1);
                 tracing::debug!(%token_id, "too many failed authentications for this token");
             }
         }

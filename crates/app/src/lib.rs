@@ -8,6 +8,7 @@ pub mod ports;
 pub mod services;
 pub mod store_contents;
 pub mod stored;
+pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod trusted_proxies;

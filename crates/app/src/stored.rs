@@ -32,9 +32,10 @@ impl StoredInstant for OffsetDateTime {
     }
 }
 
-/// A corrupt-row error for row `id` of `table`, breaking `rule`.
+/// A corrupt-row error for row `id` of `table`, breaking `rule`: every store reads its rows back
+/// through here, so here a corrupt row is counted (`tollgate_store_errors_total`).
 fn corrupt(table: &str, id: &dyn Display, rule: &dyn Display) -> StoreError {
-    StoreError::Corrupt(format!("{table} row {id} breaks a domain rule: {rule}"))
+    StoreError::Corrupt(format!("{table} row {id} breaks a domain rule: {rule}")).counted()
 }
 
 /// Reads `column` of a row whose errors `corrupt` builds.

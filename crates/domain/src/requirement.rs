@@ -118,6 +118,7 @@ mod tests {
             user_id: UserId::parse("u1").unwrap(),
             space_id: OWN,
             role,
+            via_token_id: None,
         }
     }
 

@@ -3,8 +3,8 @@
 //! service method, answer a typed response.
 
 mod events;
-mod introspect;
 pub(crate) mod forward_auth;
+mod introspect;
 pub(crate) mod meta;
 mod spaces;
 mod tokens;

@@ -292,7 +292,7 @@ impl SessionService {
             }
             None => match &parsed {
                 Ok(parsed) => self.verifier.verify_presented(parsed).await,
-                Err(malformed) => Err(Verifier::refuse_malformed(*malformed)),
+                Err(malformed) => Err(self.verifier.refuse_malformed(*malformed)),
             }
             .map_err(LimitedVerifyError::from),
         };

@@ -1,11 +1,13 @@
 //! Test support for this crate, adapter crates and embedders (feature `testing`): the
 //! repository, session and transfer contract suites every storage adapter must pass,
 //! fixtures, one configurable fake hasher, the ports' `mockall` mocks (re-exported from
-//! [`crate::ports`]), and the wiring of a whole core, written once.
+//! [`crate::ports`]), a local metrics recorder to question, and the wiring of a whole core,
+//! written once.
 
 pub mod contract;
 pub mod fixtures;
 mod hasher;
+pub mod metrics;
 pub mod sessions;
 pub mod transfer;
 

@@ -11,9 +11,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use metrics::Gauge;
 use moka::sync::Cache;
 use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 use tollgate_domain::TokenId;
+
+use crate::telemetry::{Held, VerifyMetrics};
 
 /// Most token ids with a lane at once (ids being verified or recently verified).
 const LANES: u64 = 10_000;
@@ -44,16 +47,37 @@ impl Lanes {
 }
 
 /// Permits to run argon2: at most this many hashes at once.
-pub(super) struct HashPermits(Arc<Semaphore>);
+pub(super) struct HashPermits {
+    semaphore: Arc<Semaphore>,
+    in_use: Gauge,
+    waiters: Gauge,
+}
+
+/// A permit to run one argon2 verification, counted in use for as long as it lives.
+pub(super) struct HashPermit {
+    _permit: OwnedSemaphorePermit,
+    _in_use: Held,
+}
 
 impl HashPermits {
-    pub(super) fn new(max_concurrent: usize) -> Self {
-        Self(Arc::new(Semaphore::new(max_concurrent.max(1))))
+    /// `max_concurrent` permits (at least one), counted in `metrics`' permit gauges.
+    pub(super) fn new(max_concurrent: usize, metrics: &VerifyMetrics) -> Self {
+        Self {
+            semaphore: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            in_use: metrics.permits_in_use.clone(),
+            waiters: metrics.waiters.clone(),
+        }
     }
 
     /// A permit to run one argon2 verification; waits while the cores are busy with others.
     /// Owned, so that it can live as long as the hash rather than the request.
-    pub(super) async fn acquire(&self) -> Option<OwnedSemaphorePermit> {
-        Arc::clone(&self.0).acquire_owned().await.ok()
+    pub(super) async fn acquire(&self) -> Option<HashPermit> {
+        let waiting = Held::new(&self.waiters);
+        let permit = Arc::clone(&self.semaphore).acquire_owned().await.ok()?;
+        drop(waiting);
+        Some(HashPermit {
+            _permit: permit,
+            _in_use: Held::new(&self.in_use),
+        })
     }
 }

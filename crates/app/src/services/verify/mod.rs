@@ -6,7 +6,8 @@
 //! id, the kind, revoked, expired, then argon2id under a permit; and last, if any token was
 //! forgotten while it ran, the row is read again before the answer is cached. The protocol
 //! that keeps a revocation from being missed lives in [`cache`]; who gets past the cache and
-//! when, in [`admission`].
+//! when, in [`admission`]. Every verification is counted, by outcome and path, and timed where
+//! it ran ([`crate::telemetry`]).
 
 mod admission;
 mod cache;
@@ -17,7 +18,7 @@ mod verified;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tollgate_domain::{ApiToken, TokenId};
 use tracing::Instrument;
@@ -33,6 +34,7 @@ use crate::ports::{
     AuditRepository, Clock, HashError, RandomSource, RevocationEvent, RevocationFeed, SecretHasher,
     TokenRepository,
 };
+use crate::telemetry::{Outcome, Path, VerifyMetrics};
 
 pub use self::presented::{Malformed, PresentedToken};
 pub use self::verified::VerifiedToken;
@@ -92,6 +94,7 @@ pub struct Verifier {
     permits: HashPermits,
     rejections: Rejections,
     last_used: LastUsed,
+    metrics: VerifyMetrics,
 }
 
 impl fmt::Debug for Verifier {
@@ -121,9 +124,11 @@ impl Verifier {
         config: &VerifyCacheConfig,
     ) -> Self {
         let cache = VerifyCache::new(config);
+        let metrics = VerifyMetrics::new(config.max_concurrent_hashes.max(1));
         Self {
             lanes: Lanes::new(cache.is_on()),
-            permits: HashPermits::new(config.max_concurrent_hashes),
+            permits: HashPermits::new(config.max_concurrent_hashes, &metrics),
+            metrics,
             rejections: Rejections::new(events, EventStamp::new(Arc::clone(&clock), random)),
             last_used: LastUsed::default(),
             cache,
@@ -141,27 +146,59 @@ impl Verifier {
     pub async fn verify(&self, presented: &str) -> Result<VerifiedToken, VerifyTokenError> {
         match PresentedToken::parse(presented) {
             Ok(presented) => self.verify_presented(&presented).await,
-            Err(malformed) => Err(Self::refuse_malformed(malformed)),
+            Err(malformed) => Err(self.refuse_malformed(malformed)),
         }
     }
 
-    /// Refuses a string that [`PresentedToken::parse`] refused, logging why (never the string).
+    /// Refuses a string that [`PresentedToken::parse`] refused, logging why (never the string),
+    /// and counts it as junk.
     #[must_use]
-    pub fn refuse_malformed(_: Malformed) -> VerifyTokenError {
+    pub fn refuse_malformed(&self, _: Malformed) -> VerifyTokenError {
         tracing::debug!(reason = "malformed", "token rejected");
+        self.metrics.verification(Outcome::Invalid, Path::Junk);
         VerifyTokenError::Invalid
+    }
+
+    /// Counts a verification the brute-force limits refused before it ran.
+    pub(crate) fn count_rate_limited(&self, presented: Result<&PresentedToken, &Malformed>) {
+        let path = if presented.is_ok() {
+            Path::Cached
+        } else {
+            Path::Junk
+        };
+        self.metrics.verification(Outcome::RateLimited, path);
     }
 
     /// Verifies a token that passed the offline checks: the cache, lookup by id, revoked,
     /// expired, then argon2id. Every failure is the same [`VerifyTokenError::Invalid`]; the
     /// reason is logged with the token id, never the token. A success is noted for
-    /// `last_used_at` (written by [`Self::flush_last_used`]).
+    /// `last_used_at` (written by [`Self::flush_last_used`]). Counted and timed.
     ///
     /// # Errors
     /// [`VerifyTokenError::Invalid`], or [`VerifyTokenError::Store`] when the store is down.
     pub async fn verify_presented(
         &self,
         presented: &PresentedToken,
+    ) -> Result<VerifiedToken, VerifyTokenError> {
+        let started = Instant::now();
+        let mut path = Path::Cached;
+        let verified = self.verify_uncounted(presented, &mut path).await;
+        let outcome = match &verified {
+            Ok(_) => Outcome::Valid,
+            Err(VerifyTokenError::Invalid) => Outcome::Invalid,
+            Err(VerifyTokenError::Store(_)) => Outcome::StoreUnavailable,
+        };
+        self.metrics
+            .timed_verification(outcome, path, started.elapsed());
+        verified
+    }
+
+    /// [`Self::verify_presented`] without the counting; sets `path` to [`Path::Cold`] once it
+    /// asks the store.
+    async fn verify_uncounted(
+        &self,
+        presented: &PresentedToken,
+        path: &mut Path,
     ) -> Result<VerifiedToken, VerifyTokenError> {
         let id = presented.id();
         if let Some(answer) = self.answer_from_cache(presented).await {
@@ -177,6 +214,8 @@ impl Verifier {
             return answer;
         }
         let ticket = self.cache.ticket();
+        *path = Path::Cold;
+        self.metrics.cache_miss();
         let token = self.check_against_store(presented).await?;
         // A revocation or rotation may have landed while this request waited for argon2 (the
         // permits queue under a flood): then the row read above is stale, so read it again
@@ -239,6 +278,7 @@ impl Verifier {
         let id = presented.id();
         match self.cache.lookup(id, presented.digest()) {
             Lookup::Hit(hit) => {
+                self.metrics.cache_hit();
                 let now = self.clock.now();
                 if hit.token.is_expired_at(now) {
                     self.cache.forget(id);
@@ -260,17 +300,24 @@ impl Verifier {
     /// The verification of `presented` if this node has it cached and it has not expired; never
     /// asks the store or runs argon2. Lets a known-good token through where a full verification
     /// would be refused for other reasons (a rate limit on its id that a guesser tripped).
+    /// An answer is counted and timed as a valid cached verification; `None` is not counted,
+    /// since the caller decides what it means.
     #[must_use]
     pub fn verify_cached(&self, presented: &PresentedToken) -> Option<VerifiedToken> {
+        let started = Instant::now();
         let Lookup::Hit(hit) = self.cache.lookup(presented.id(), presented.digest()) else {
             return None;
         };
+        self.metrics.cache_hit();
         let now = self.clock.now();
         if hit.token.is_expired_at(now) {
             return None;
         }
         self.last_used.note(presented.id(), now);
-        Some(VerifiedToken::clone(&hit))
+        let verified = VerifiedToken::clone(&hit);
+        self.metrics
+            .timed_verification(Outcome::Valid, Path::Cached, started.elapsed());
+        Some(verified)
     }
 
     async fn secret_matches(&self, presented: &PresentedToken, token: &ApiToken) -> bool {
@@ -332,6 +379,12 @@ impl Verifier {
     #[must_use]
     pub fn cached_tokens(&self) -> u64 {
         self.cache.len()
+    }
+
+    /// Sets the gauges that are read rather than counted (the cache's entries). Call it before
+    /// each scrape: it costs the hot path nothing.
+    pub fn record_gauges(&self) {
+        self.metrics.cache_entries(self.cache.len());
     }
 
     /// Writes the `last_used_at` of every token verified since the last flush, in one store

@@ -1,0 +1,107 @@
+//! [`with_request_metrics`]: every request counted and timed by route pattern, method and status
+//! ([`HttpRequestMetrics`]). The binary wraps its whole server in it (the API and the console,
+//! merged) when it serves metrics, and only then, so a server without metrics pays nothing.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::Response;
+use axum::Router;
+use tollgate_app::telemetry::{HttpRequestMetrics, UNMATCHED_ROUTE};
+
+/// `router` with each of its requests, the fallback's included, counted in
+/// `tollgate_http_requests_total` and timed in `tollgate_http_request_duration_seconds`. Call it
+/// last, on the finished router: it sees the answer every inner layer gave (a timeout's 503, a
+/// panic's 500). The route label is the pattern the router matched, or `<unmatched>`, never the
+/// path sent.
+pub fn with_request_metrics(router: Router) -> Router {
+    router.layer(from_fn_with_state(
+        Arc::new(HttpRequestMetrics::new()),
+        count_request,
+    ))
+}
+
+async fn count_request(
+    State(metrics): State<Arc<HttpRequestMetrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    metrics.record(
+        route.as_ref().map_or(UNMATCHED_ROUTE, MatchedPath::as_str),
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use tollgate_app::telemetry::HTTP_REQUESTS;
+    use tollgate_app::testing::metrics::Recorded;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn send(router: &Router, method: &str, uri: &str) -> StatusCode {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap();
+        router.clone().oneshot(request).await.unwrap().status()
+    }
+
+    #[test]
+    fn requests_are_counted_by_route_pattern_and_never_by_the_path_sent() {
+        let recorded = Recorded::new();
+        let router = with_request_metrics(
+            Router::new()
+                .route("/v1/spaces/{space_id}", get(|| async { "space" }))
+                .fallback(|| async { StatusCode::NOT_FOUND }),
+        );
+        recorded.block_on(async {
+            let space = "/v1/spaces/0190a5c2-7d3e-7b1a-9c4f-2e8d6a1b3c5d";
+            assert_eq!(send(&router, "GET", space).await, StatusCode::OK);
+            assert_eq!(send(&router, "GET", space).await, StatusCode::OK);
+            assert_eq!(
+                send(&router, "DELETE", space).await,
+                StatusCode::METHOD_NOT_ALLOWED
+            );
+            let unmatched = "/tgc_notatoken/192.0.2.1";
+            assert_eq!(send(&router, "GET", unmatched).await, StatusCode::NOT_FOUND);
+        });
+        let count = |route, method, status| {
+            recorded.counter(
+                HTTP_REQUESTS,
+                &[("route", route), ("method", method), ("status", status)],
+            )
+        };
+        assert_eq!(count("/v1/spaces/{space_id}", "GET", "200"), 2);
+        assert_eq!(count("/v1/spaces/{space_id}", "DELETE", "405"), 1);
+        assert_eq!(count(UNMATCHED_ROUTE, "GET", "404"), 1);
+        let routes: Vec<String> = recorded
+            .keys()
+            .into_iter()
+            .flat_map(|(_, labels)| labels)
+            .filter(|(label, _)| label == "route")
+            .map(|(_, value)| value)
+            .collect();
+        assert!(
+            routes
+                .iter()
+                .all(|r| r == "/v1/spaces/{space_id}" || r == UNMATCHED_ROUTE),
+            "{routes:?}"
+        );
+    }
+}
