@@ -336,6 +336,11 @@ async fn the_document_offers_the_header_on_every_route_that_takes_a_token() {
     let doc = app.send(Req::get("/openapi.json")).await.json();
     let mut with_security = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
+        // Forward auth is for gateways, which strip `X-Tollgate-*` from their clients, and it
+        // answers only 200, 401, 403 and 503 (tests/router/forward_auth.rs).
+        if path.starts_with("/v1/auth") {
+            continue;
+        }
         for (method, operation) in item.as_object().unwrap() {
             let has_header = operation["parameters"].as_array().is_some_and(|ps| {
                 ps.iter()

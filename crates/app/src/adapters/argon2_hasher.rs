@@ -217,6 +217,11 @@ mod tests {
         let hasher = Argon2Hasher::new(Argon2Params::INSECURE_FAST_FOR_TESTS)
             .unwrap_or_else(|_| unreachable!());
         let _ = hasher.hash(&SequentialRandomSource::new().secret()).await;
+        // A thread is named before its start handler lowers its priority; a broadcast runs on
+        // every thread of the pool, hence after every start handler.
+        if let Some(pool) = hashing_pool() {
+            pool.broadcast(|_| ());
+        }
         let mut found = 0;
         for task in std::fs::read_dir("/proc/self/task")
             .into_iter()
