@@ -3,6 +3,8 @@
 # own), and axe-core from tests/browser/package-lock.json in tests/browser/node_modules.
 # Sourced by scripts/test and scripts/screenshots.
 
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 BROWSER_PACKAGES="chromium chromium-driver"
 
 browser_present() {
@@ -10,24 +12,7 @@ browser_present() {
 }
 
 ensure_browser() {
-  browser_present && return 0
-  echo "scripts/test: chromium or chromedriver is missing; installing them (apt-get install -y --no-install-recommends $BROWSER_PACKAGES)" >&2
-  if [ "$(id -u)" != 0 ]; then
-    echo "scripts/test: installing $BROWSER_PACKAGES needs root; run as root:" >&2
-    echo "  apt-get update && apt-get install -y --no-install-recommends $BROWSER_PACKAGES" >&2
-    return 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  # A fresh machine's package lists may be empty or old: update only when the packages are
-  # not known yet, so an ordinary run makes no network request.
-  # shellcheck disable=SC2086 # the package list is meant to split
-  if ! apt-get install -y -qq --no-install-recommends $BROWSER_PACKAGES >&2; then
-    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends $BROWSER_PACKAGES >&2
-  fi
-  browser_present || {
-    echo "scripts/test: $BROWSER_PACKAGES did not install /usr/bin/chromium and /usr/bin/chromedriver" >&2
-    return 1
-  }
+  apt_install "chromium and chromedriver" "$BROWSER_PACKAGES" browser_present
 }
 
 AXE_DIR=tests/browser
