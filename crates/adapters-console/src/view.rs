@@ -81,6 +81,7 @@ pub(crate) const fn status_note(status: TokenStatus) -> &'static str {
 pub(crate) fn creator(created_by: &CreatedBy) -> String {
     match created_by {
         CreatedBy::System => "tollgate (first start)".to_owned(),
+        CreatedBy::Cli => "the command line".to_owned(),
         CreatedBy::Token(id) => {
             let id = id.to_string();
             format!("token {}", &id[..8.min(id.len())])

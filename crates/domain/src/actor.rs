@@ -89,6 +89,11 @@ pub enum Actor {
         /// events record it; it grants nothing.
         via_token_id: Option<TokenId>,
     },
+    /// The operator at the store itself: `tollgate`'s command line, run by whoever can open
+    /// the store (`DATABASE_URL`, or the SQLite file). It holds what an instance admin holds,
+    /// with no token: it is how access is regained when every instance admin token is lost.
+    /// What it does is recorded as `cli`.
+    Operator,
 }
 
 /// A member a platform's backend says it acts for: who, where, and in which role.
@@ -142,6 +147,7 @@ impl Actor {
                     Some(*token_id)
                 }
                 Self::Member { via_token_id, .. } => *via_token_id,
+                Self::Operator => None,
             },
         })
     }
@@ -152,15 +158,22 @@ impl Actor {
     pub const fn via_token_id(&self) -> Option<TokenId> {
         match self {
             Self::Member { via_token_id, .. } => *via_token_id,
-            Self::InstanceAdmin { .. } | Self::SpaceToken { .. } => None,
+            Self::InstanceAdmin { .. } | Self::SpaceToken { .. } | Self::Operator => None,
         }
     }
 
-    /// The actor's own space, or `None` for an instance admin.
+    /// Whether the actor acts on the whole instance, with every permission everywhere: an
+    /// instance admin token, or the operator at the store.
+    #[must_use]
+    pub const fn is_instance_wide(&self) -> bool {
+        matches!(self, Self::InstanceAdmin { .. } | Self::Operator)
+    }
+
+    /// The actor's own space, or `None` for an instance admin (or the operator).
     #[must_use]
     pub const fn space_id(&self) -> Option<SpaceId> {
         match self {
-            Self::InstanceAdmin { .. } => None,
+            Self::InstanceAdmin { .. } | Self::Operator => None,
             Self::SpaceToken { space_id, .. } | Self::Member { space_id, .. } => Some(*space_id),
         }
     }
@@ -173,6 +186,7 @@ impl Actor {
                 CreatedBy::Token(*token_id)
             }
             Self::Member { user_id, .. } => CreatedBy::Member(user_id.clone()),
+            Self::Operator => CreatedBy::Cli,
         }
     }
 }

@@ -26,7 +26,8 @@ pub use name::NameError;
 pub use permission::Permission;
 pub use policy::{
     allows, as_seen_by, can_reach, can_see, create_permission, event_as_seen_by,
-    introspection_shows, may_act_for_members, may_introspect, permissions_in_own_space, Resource,
+    introspection_shows, may_act_for_members, may_introspect, may_manage_instance_tokens,
+    permissions_in_own_space, Resource,
 };
 pub use requirement::{AccessRequirement, UnmetRequirement};
 pub use session::{

@@ -83,6 +83,7 @@ const fn is_admin_level(actor: &Actor) -> bool {
     matches!(
         actor,
         Actor::InstanceAdmin { .. }
+            | Actor::Operator
             | Actor::SpaceToken {
                 level: TokenLevel::Admin,
                 ..

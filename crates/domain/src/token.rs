@@ -163,6 +163,8 @@ pub enum CreatedBy {
     Token(TokenId),
     /// A space member of the embedding platform.
     Member(UserId),
+    /// The operator, with `tollgate`'s command line on the store ([`Actor::Operator`](crate::Actor::Operator)).
+    Cli,
     /// A token whose id the reader may not learn: an admin-level token, shown to a reader
     /// without READ_ADMIN_API_TOKEN (see [`CreatedBy::as_seen_by`]). Never stored.
     UndisclosedToken,
@@ -181,15 +183,16 @@ impl CreatedBy {
     }
 }
 
-/// A stored `created_by` value that is not `system`, `token:<uuid>` or `user:<id>`.
+/// A stored `created_by` value that is not `system`, `cli`, `token:<uuid>` or `user:<id>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("created_by must be `system`, `token:<uuid>` or `user:<id>`")]
+#[error("created_by must be `system`, `cli`, `token:<uuid>` or `user:<id>`")]
 pub struct CreatedByError;
 
 impl fmt::Display for CreatedBy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::System => f.write_str("system"),
+            Self::Cli => f.write_str("cli"),
             Self::Token(id) => write!(f, "token:{id}"),
             Self::Member(user) => write!(f, "user:{user}"),
             Self::UndisclosedToken => f.write_str("token"),
@@ -201,8 +204,10 @@ impl FromStr for CreatedBy {
     type Err = CreatedByError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s == "system" {
-            return Ok(Self::System);
+        match s {
+            "system" => return Ok(Self::System),
+            "cli" => return Ok(Self::Cli),
+            _ => {}
         }
         if let Some(id) = s.strip_prefix("token:") {
             return id.parse().map(Self::Token).map_err(|_| CreatedByError);
@@ -317,6 +322,7 @@ mod tests {
     fn created_by_round_trips_through_text() {
         for by in [
             CreatedBy::System,
+            CreatedBy::Cli,
             CreatedBy::Token(TokenId::from_uuid(Uuid::from_u128(9))),
             CreatedBy::Member(UserId::parse("u-1").unwrap_or_else(|_| unreachable!())),
         ] {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tollgate_domain::{can_reach, can_see, Actor, ApiToken, Space, SpaceId, TokenId};
 
+use super::commands::TokenHome;
 use crate::error::StoreError;
 use crate::ports::{SpaceRepository, TokenRepository};
 
@@ -58,20 +59,26 @@ impl Access {
             .ok_or_else(E::space_not_found)
     }
 
-    /// The token `token_id` of space `space_id` in `tokens`, if the actor can reach the space
-    /// and may know that the token exists.
+    /// The token `token_id` living at `home` in `tokens`, if the actor can reach it (the space,
+    /// or the instance for an instance-wide actor) and may know that the token exists.
     pub(crate) async fn token<E: TokenUnreachable>(
         &self,
         tokens: &dyn TokenRepository,
         actor: &Actor,
-        space_id: SpaceId,
+        home: TokenHome,
         token_id: TokenId,
     ) -> Result<ApiToken, E> {
-        self.space::<E>(actor, space_id).await?;
+        match home {
+            TokenHome::Space(space_id) => {
+                self.space::<E>(actor, space_id).await?;
+            }
+            TokenHome::Instance if !actor.is_instance_wide() => return Err(E::token_not_found()),
+            TokenHome::Instance => {}
+        }
         tokens
             .get(token_id)
             .await?
-            .filter(|t| t.space_id() == Some(space_id) && can_see(actor, t))
+            .filter(|t| t.space_id() == home.space_id() && can_see(actor, t))
             .ok_or_else(E::token_not_found)
     }
 }

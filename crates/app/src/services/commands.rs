@@ -1,8 +1,12 @@
 //! What goes into the token use cases and what comes out of them: commands, and the view of
 //! a token that readers are shown.
 
+use std::fmt;
+
 use time::OffsetDateTime;
-use tollgate_domain::{ApiToken, GracePeriod, TokenLevel, TokenName, TokenStatus};
+use tollgate_domain::{
+    ApiToken, GracePeriod, Resource, SpaceId, TokenLevel, TokenName, TokenStatus,
+};
 
 use crate::pagination::PageRequest;
 use crate::ports::{ListOrder, StatusFilter};
@@ -47,4 +51,56 @@ pub struct TokenView {
     pub token: ApiToken,
     /// Where it is in its life, by the service's clock.
     pub status: TokenStatus,
+}
+
+/// Where a token lives, as the use cases that act on one token find it: in a space, or at the
+/// instance (an instance admin token). A [`SpaceId`] converts into it, so the space's use cases
+/// are called with a space id as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenHome {
+    /// A space token of this space.
+    Space(SpaceId),
+    /// An instance admin token, which belongs to no space.
+    Instance,
+}
+
+impl TokenHome {
+    /// `home` as a [`TokenHome`].
+    #[must_use]
+    pub fn of(home: impl Into<Self>) -> Self {
+        home.into()
+    }
+
+    /// The space, or `None` for the instance: what the token's `space_id` must be.
+    #[must_use]
+    pub const fn space_id(self) -> Option<SpaceId> {
+        match self {
+            Self::Space(space_id) => Some(space_id),
+            Self::Instance => None,
+        }
+    }
+
+    /// What a permission here is asked on.
+    #[must_use]
+    pub const fn resource(self) -> Resource<'static> {
+        match self {
+            Self::Space(space_id) => Resource::Space(space_id),
+            Self::Instance => Resource::Instance,
+        }
+    }
+}
+
+impl From<SpaceId> for TokenHome {
+    fn from(space_id: SpaceId) -> Self {
+        Self::Space(space_id)
+    }
+}
+
+impl fmt::Display for TokenHome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Space(space_id) => write!(f, "{space_id}"),
+            Self::Instance => f.write_str("instance"),
+        }
+    }
 }

@@ -22,7 +22,7 @@ mod transfer;
 mod verify;
 
 pub use bootstrap::{mint_token_string, BootstrapOutcome};
-pub use commands::{ListTokens, NewToken, RotateToken, TokenView};
+pub use commands::{ListTokens, NewToken, RotateToken, TokenHome, TokenView};
 pub use errors::{
     BootstrapError, CreateTokenError, GetTokenError, ListEventsError, ListTokensError,
     RevokeTokenError, RotateTokenError, VerifyTokenError,

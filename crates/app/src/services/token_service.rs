@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tollgate_domain::{
-    allows, as_seen_by, create_permission, event_as_seen_by, Actor, ApiToken, AuditAction,
-    AuditEvent, EventId, LifetimeError, LifetimePolicy, Permission, Resource, SpaceId, TokenId,
-    TokenLevel, TokenScope,
+    allows, as_seen_by, create_permission, event_as_seen_by, may_manage_instance_tokens, Actor,
+    ApiToken, AuditAction, AuditEvent, EventId, LifetimeError, LifetimePolicy, Permission,
+    Resource, SpaceId, TokenId, TokenLevel, TokenName, TokenScope,
 };
 
 use super::access::{unreachable_as_not_found, Access};
-use super::commands::{ListTokens, NewToken, RotateToken, TokenView};
+use super::commands::{ListTokens, NewToken, RotateToken, TokenHome, TokenView};
 use super::errors::{
     CreateTokenError, GetTokenError, ListEventsError, ListTokensError, RevokeTokenError,
     RotateTokenError, VerifyTokenError,
@@ -190,13 +190,7 @@ impl TokenService {
         ) {
             return Err(CreateTokenError::Forbidden(cmd.level));
         }
-        let expires_at = match self.lifetime.resolve(cmd.expires_at, self.now()) {
-            Ok(at) => at,
-            Err(LifetimeError::BeyondMaximum { max_days }) => {
-                return Err(CreateTokenError::ExpiryBeyondMaximum { max_days })
-            }
-            Err(_) => return Err(CreateTokenError::ExpiryNotInFuture),
-        };
+        let expires_at = self.lifetime_for(cmd.expires_at)?;
         self.access
             .space::<CreateTokenError>(actor, space_id)
             .await?;
@@ -218,6 +212,52 @@ impl TokenService {
         Ok(issued)
     }
 
+    /// Issues another instance admin token. Only an instance-wide actor may: an instance admin
+    /// token, or the operator at the store (which is how access is regained once every instance
+    /// admin token is lost). The lifetime policy applies as for any token.
+    ///
+    /// # Errors
+    /// [`CreateTokenError`]; `Forbidden(Admin)` for any other actor. On any error nothing is
+    /// stored.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_instance_admin(
+        &self,
+        actor: &Actor,
+        name: TokenName,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<IssuedToken, CreateTokenError> {
+        if !may_manage_instance_tokens(actor) {
+            return Err(CreateTokenError::Forbidden(TokenLevel::Admin));
+        }
+        let expires_at = self.lifetime_for(expires_at)?;
+        let issued = self
+            .issuer
+            .issue(
+                TokenScope::Instance,
+                name,
+                actor.as_creator(),
+                actor.via_token_id(),
+                expires_at,
+            )
+            .await?;
+        tracing::info!(token_id = %issued.token().id(), "instance admin token created");
+        Ok(issued)
+    }
+
+    /// The `expires_at` a new token gets from the lifetime policy, asked for or not.
+    fn lifetime_for(
+        &self,
+        asked: Option<OffsetDateTime>,
+    ) -> Result<Option<OffsetDateTime>, CreateTokenError> {
+        match self.lifetime.resolve(asked, self.now()) {
+            Ok(at) => Ok(at),
+            Err(LifetimeError::BeyondMaximum { max_days }) => {
+                Err(CreateTokenError::ExpiryBeyondMaximum { max_days })
+            }
+            Err(_) => Err(CreateTokenError::ExpiryNotInFuture),
+        }
+    }
+
     /// Replaces an active token with a new one (new id and secret; same name, level and space)
     /// that records which token it replaces. The old token keeps working for the grace period,
     /// then fails like a revoked one. Needs the permission to create a token of that level and
@@ -226,25 +266,23 @@ impl TokenService {
     ///
     /// # Errors
     /// [`RotateTokenError`]; on any error nothing changed.
-    #[tracing::instrument(skip_all, fields(space_id = %space_id, token_id = %token_id))]
+    #[tracing::instrument(skip_all, fields(space_id = %TokenHome::of(home), token_id = %token_id))]
     pub async fn rotate(
         &self,
         actor: &Actor,
-        space_id: SpaceId,
+        home: impl Into<TokenHome> + Copy + Send,
         token_id: TokenId,
         cmd: RotateToken,
     ) -> Result<IssuedToken, RotateTokenError> {
+        let home = home.into();
         let old = self
             .access
-            .token::<RotateTokenError>(self.repository(), actor, space_id, token_id)
+            .token::<RotateTokenError>(self.repository(), actor, home, token_id)
             .await?;
         // Rotation creates a token and ends another: it needs both rights, so an editor may
         // rotate only the client tokens it could revoke.
-        if !allows(
-            actor,
-            create_permission(old.level()),
-            Resource::Space(space_id),
-        ) || !allows(actor, Permission::RevokeApiToken, Resource::Token(&old))
+        if !allows(actor, create_permission(old.level()), home.resource())
+            || !allows(actor, Permission::RevokeApiToken, Resource::Token(&old))
         {
             return Err(RotateTokenError::Forbidden(old.level()));
         }
@@ -334,16 +372,16 @@ impl TokenService {
     ///
     /// # Errors
     /// [`GetTokenError`]; a token the actor may not know of is `NotFound`.
-    #[tracing::instrument(skip_all, fields(space_id = %space_id, token_id = %token_id))]
+    #[tracing::instrument(skip_all, fields(space_id = %TokenHome::of(home), token_id = %token_id))]
     pub async fn get(
         &self,
         actor: &Actor,
-        space_id: SpaceId,
+        home: impl Into<TokenHome> + Copy + Send,
         token_id: TokenId,
     ) -> Result<TokenView, GetTokenError> {
         let token = self
             .access
-            .token::<GetTokenError>(self.repository(), actor, space_id, token_id)
+            .token::<GetTokenError>(self.repository(), actor, home.into(), token_id)
             .await?;
         Ok(self.view(actor, token))
     }
@@ -353,16 +391,16 @@ impl TokenService {
     ///
     /// # Errors
     /// [`RevokeTokenError`].
-    #[tracing::instrument(skip_all, fields(space_id = %space_id, token_id = %token_id))]
+    #[tracing::instrument(skip_all, fields(space_id = %TokenHome::of(home), token_id = %token_id))]
     pub async fn revoke(
         &self,
         actor: &Actor,
-        space_id: SpaceId,
+        home: impl Into<TokenHome> + Copy + Send,
         token_id: TokenId,
     ) -> Result<TokenView, RevokeTokenError> {
         let token = self
             .access
-            .token::<RevokeTokenError>(self.repository(), actor, space_id, token_id)
+            .token::<RevokeTokenError>(self.repository(), actor, home.into(), token_id)
             .await?;
         if !allows(actor, Permission::RevokeApiToken, Resource::Token(&token)) {
             return Err(RevokeTokenError::Forbidden);

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod failures;
+mod instance_tokens;
 mod introspect;
 mod lifecycle;
 mod sessions;
