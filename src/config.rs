@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tollgate_app::TrustedProxies;
 
@@ -128,15 +129,8 @@ pub struct ServeArgs {
     /// Longest time a request may take before it is answered 503, in seconds.
     #[arg(long, env = "TOLLGATE_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
     pub request_timeout_seconds: u64,
-    /// argon2id memory cost for new token hashes, in KiB (OWASP: 19456).
-    #[arg(long, env = "TOLLGATE_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
-    pub argon2_memory_kib: u32,
-    /// argon2id iterations for new token hashes (OWASP: 2).
-    #[arg(long, env = "TOLLGATE_ARGON2_ITERATIONS", default_value_t = 2)]
-    pub argon2_iterations: u32,
-    /// argon2id lanes for new token hashes (OWASP: 1).
-    #[arg(long, env = "TOLLGATE_ARGON2_PARALLELISM", default_value_t = 1)]
-    pub argon2_parallelism: u32,
+    #[command(flatten)]
+    pub hashing: HashingArgs,
     #[command(flatten)]
     pub cache: CacheArgs,
     #[command(flatten)]
@@ -222,9 +216,35 @@ impl LimitArgs {
     }
 }
 
-/// Token lifetimes and last-used bookkeeping (docs/operations.md).
+/// The argon2id parameters of new token hashes (docs/security.md).
 #[derive(Debug, Clone, Args)]
-pub struct LifecycleArgs {
+pub struct HashingArgs {
+    /// argon2id memory cost for new token hashes, in KiB (OWASP: 19456).
+    #[arg(long, env = "TOLLGATE_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations for new token hashes (OWASP: 2).
+    #[arg(long, env = "TOLLGATE_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+    /// argon2id lanes for new token hashes (OWASP: 1).
+    #[arg(long, env = "TOLLGATE_ARGON2_PARALLELISM", default_value_t = 1)]
+    pub argon2_parallelism: u32,
+}
+
+impl HashingArgs {
+    /// The hasher of new tokens, with these parameters.
+    pub fn hasher(&self) -> anyhow::Result<tollgate_app::adapters::Argon2Hasher> {
+        let params = tollgate_app::adapters::Argon2Params {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        };
+        tollgate_app::adapters::Argon2Hasher::new(params).context("invalid argon2 parameters")
+    }
+}
+
+/// The lifetime policy of new tokens (docs/operations.md).
+#[derive(Debug, Clone, Args)]
+pub struct LifetimeArgs {
     /// Longest a token may live, in days; unset: no maximum. Tokens created without
     /// `expires_at` get the default lifetime, or this maximum where only it is set.
     #[arg(long, env = "TOLLGATE_MAX_TOKEN_LIFETIME_DAYS")]
@@ -232,6 +252,24 @@ pub struct LifecycleArgs {
     /// Lifetime of a token created without `expires_at`, in days; unset: none.
     #[arg(long, env = "TOLLGATE_DEFAULT_TOKEN_LIFETIME_DAYS")]
     pub default_token_lifetime_days: Option<u32>,
+}
+
+impl LifetimeArgs {
+    /// The policy these settings describe.
+    pub fn policy(&self) -> anyhow::Result<tollgate_domain::LifetimePolicy> {
+        tollgate_domain::LifetimePolicy::from_days(
+            self.max_token_lifetime_days,
+            self.default_token_lifetime_days,
+        )
+        .context("TOLLGATE_MAX_TOKEN_LIFETIME_DAYS / TOLLGATE_DEFAULT_TOKEN_LIFETIME_DAYS")
+    }
+}
+
+/// Token lifetimes and last-used bookkeeping (docs/operations.md).
+#[derive(Debug, Clone, Args)]
+pub struct LifecycleArgs {
+    #[command(flatten)]
+    pub lifetimes: LifetimeArgs,
     /// How often `last_used_at` is written, in seconds: at most one write per token per interval.
     #[arg(long, env = "TOLLGATE_LAST_USED_FLUSH_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub last_used_flush_seconds: u64,

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tollgate_app::adapters::{Argon2Hasher, Argon2Params, OsRandomSource, SystemClock};
+use tollgate_app::adapters::{OsRandomSource, SystemClock};
 use tollgate_app::auth_limits::{AuthFailureLimit, AuthLimits};
 use tollgate_app::ports::Clock;
 use tollgate_app::{BootstrapOutcome, SessionService, SpaceService, TokenService, Verifier};
 use tollgate_console::{ConsoleConfig, ConsoleState, PublicUrl};
-use tollgate_domain::{LifetimePolicy, SessionTimeouts};
+use tollgate_domain::SessionTimeouts;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{BackupArgs, ConnectionArgs, ConsoleArgs, DatabaseArgs, ServeArgs};
@@ -84,17 +84,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(listen) => Some(crate::metrics::install(listen).await?),
         None => None,
     };
-    let params = Argon2Params {
-        memory_kib: args.argon2_memory_kib,
-        iterations: args.argon2_iterations,
-        parallelism: args.argon2_parallelism,
-    };
-    let hasher = Arc::new(Argon2Hasher::new(params).context("invalid argon2 parameters")?);
-    let lifetimes = LifetimePolicy::from_days(
-        args.lifecycle.max_token_lifetime_days,
-        args.lifecycle.default_token_lifetime_days,
-    )
-    .context("TOLLGATE_MAX_TOKEN_LIFETIME_DAYS / TOLLGATE_DEFAULT_TOKEN_LIFETIME_DAYS")?;
+    let hasher = Arc::new(args.hashing.hasher()?);
+    let lifetimes = args.lifecycle.lifetimes.policy()?;
     let store = store::open_for_serving(&args.database).await?;
     let (clock, random) = (services_clock()?, Arc::new(OsRandomSource));
     let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
