@@ -163,6 +163,9 @@ pub enum CreatedBy {
     Token(TokenId),
     /// A space member of the embedding platform.
     Member(UserId),
+    /// Someone who reported the token as leaked (`POST /v1/credentials/revoke`): anyone who
+    /// holds the token string, unauthenticated. Records revocations only; it creates nothing.
+    LeakReport,
     /// A token whose id the reader may not learn: an admin-level token, shown to a reader
     /// without READ_ADMIN_API_TOKEN (see [`CreatedBy::as_seen_by`]). Never stored.
     UndisclosedToken,
@@ -181,10 +184,14 @@ impl CreatedBy {
     }
 }
 
-/// A stored `created_by` value that is not `system`, `token:<uuid>` or `user:<id>`.
+/// A stored `created_by` value that is not `system`, `leak_report`, `token:<uuid>` or
+/// `user:<id>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("created_by must be `system`, `token:<uuid>` or `user:<id>`")]
+#[error("created_by must be `system`, `leak_report`, `token:<uuid>` or `user:<id>`")]
 pub struct CreatedByError;
+
+/// How [`CreatedBy::LeakReport`] is written and stored.
+const LEAK_REPORT: &str = "leak_report";
 
 impl fmt::Display for CreatedBy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -192,6 +199,7 @@ impl fmt::Display for CreatedBy {
             Self::System => f.write_str("system"),
             Self::Token(id) => write!(f, "token:{id}"),
             Self::Member(user) => write!(f, "user:{user}"),
+            Self::LeakReport => f.write_str(LEAK_REPORT),
             Self::UndisclosedToken => f.write_str("token"),
         }
     }
@@ -201,8 +209,10 @@ impl FromStr for CreatedBy {
     type Err = CreatedByError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s == "system" {
-            return Ok(Self::System);
+        match s {
+            "system" => return Ok(Self::System),
+            LEAK_REPORT => return Ok(Self::LeakReport),
+            _ => {}
         }
         if let Some(id) = s.strip_prefix("token:") {
             return id.parse().map(Self::Token).map_err(|_| CreatedByError);
@@ -319,6 +329,7 @@ mod tests {
             CreatedBy::System,
             CreatedBy::Token(TokenId::from_uuid(Uuid::from_u128(9))),
             CreatedBy::Member(UserId::parse("u-1").unwrap_or_else(|_| unreachable!())),
+            CreatedBy::LeakReport,
         ] {
             assert_eq!(by.to_string().parse::<CreatedBy>(), Ok(by));
         }
@@ -330,6 +341,12 @@ mod tests {
         assert_eq!(by_token.as_seen_by(false), CreatedBy::UndisclosedToken);
         assert_eq!(by_token.as_seen_by(true), by_token);
         assert_eq!(CreatedBy::System.as_seen_by(false), CreatedBy::System);
+        assert_eq!(CreatedBy::LeakReport.to_string(), "leak_report");
+        assert_eq!(
+            CreatedBy::LeakReport.as_seen_by(false),
+            CreatedBy::LeakReport
+        );
+        assert_eq!("leak-report".parse::<CreatedBy>(), Err(CreatedByError));
         assert_eq!("token:xyz".parse::<CreatedBy>(), Err(CreatedByError));
     }
 

@@ -4,6 +4,7 @@
 
 mod failures;
 mod introspect;
+mod leak_reports;
 mod lifecycle;
 mod sessions;
 mod tokens;
