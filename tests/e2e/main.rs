@@ -29,6 +29,7 @@ mod connections;
 mod console;
 mod console_client;
 mod gateways;
+mod leak_reports;
 mod lifecycle;
 mod metrics;
 mod outage;

@@ -87,6 +87,7 @@ pub(crate) fn creator(created_by: &CreatedBy) -> String {
             format!("token {}", &id[..8.min(id.len())])
         }
         CreatedBy::Member(user) => format!("user {user}"),
+        CreatedBy::LeakReport => "a leak report".to_owned(),
         CreatedBy::UndisclosedToken => "a token".to_owned(),
     }
 }

@@ -136,6 +136,32 @@ impl TryFrom<RotateTokenRequest> for RotateToken {
     }
 }
 
+/// `POST /v1/credentials/revoke`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeakReportRequest {
+    /// 1 to 1000 strings found where they should not be. Any string may be sent: those that
+    /// are not well-formed tollgate tokens are dropped unchecked.
+    #[schema(min_items = 1, max_items = 1000, example = json!(["tgc_..."]))]
+    pub credentials: Vec<String>,
+}
+
+/// The answer to every accepted leak report, always the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct LeakReportAccepted {
+    /// What happens now.
+    #[schema(example = "Every credential that is a valid tollgate token will be revoked.")]
+    pub message: &'static str,
+}
+
+impl Default for LeakReportAccepted {
+    fn default() -> Self {
+        Self {
+            message: "Every credential that is a valid tollgate token will be revoked.",
+        }
+    }
+}
+
 /// `limit` and `cursor`, as every list takes them.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -591,8 +617,9 @@ pub struct EventResponse {
     pub at: OffsetDateTime,
     /// What happened.
     pub action: AuditActionDto,
-    /// Who did it: `token:<uuid>`, `user:<id>` or `system`; for `token.rejected`, the token
-    /// that was presented.
+    /// Who did it: `token:<uuid>`, `user:<id>`, `system`, or `leak_report` (a revocation
+    /// because someone reported the token as leaked); for `token.rejected`, the token that was
+    /// presented.
     #[schema(example = "token:0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f10")]
     pub actor: String,
     /// The token it happened to.

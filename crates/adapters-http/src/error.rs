@@ -14,8 +14,8 @@ use serde::Serialize;
 use tollgate_app::ports::HashError;
 use tollgate_app::{
     CreateSpaceError, CreateTokenError, CursorError, GetSpaceError, GetTokenError, IntrospectError,
-    ListEventsError, ListSpacesError, ListTokensError, PageLimitError, RevokeTokenError,
-    RotateTokenError, StoreError, VerifyTokenError,
+    ListEventsError, ListSpacesError, ListTokensError, PageLimitError, ReportLeakError,
+    RevokeTokenError, RotateTokenError, StoreError, VerifyTokenError,
 };
 use tollgate_domain::{NameError, TokenKind, TokenLevel, TokenLevelError};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -44,6 +44,13 @@ const UNAUTHENTICATED_DETAIL: &str =
 /// The longest `Retry-After` the API sends, in seconds: no limit ever blocks for longer than
 /// one replenish interval, which is at most a minute.
 pub(crate) const MAX_RETRY_AFTER_SECS: u64 = 60;
+
+/// The longest `Retry-After` a leak report's refusal sends: one hour refills a reporter's whole
+/// allowance.
+pub(crate) const MAX_REPORT_RETRY_AFTER_SECS: u64 = 3600;
+
+/// How long a leak report refused for want of room in the queue is told to wait.
+const REPORT_QUEUE_RETRY_AFTER_SECS: u64 = 10;
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -151,7 +158,7 @@ error_codes! {
         "Only an active token can be rotated, and this one is revoked, expired or already \
          rotated (the detail says which)."),
     PayloadTooLarge = ("payload_too_large", PAYLOAD_TOO_LARGE, "Payload too large",
-        "The body is larger than 64 KiB."),
+        "The body is larger than 64 KiB (128 KiB for a leak report)."),
     UnsupportedMediaType =
         ("unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported media type",
         "The body is not sent in the media type the operation takes: `application/json`, or \
@@ -173,15 +180,24 @@ error_codes! {
          detail names in days."),
     InvalidGracePeriod = ("invalid_grace_period", UNPROCESSABLE_ENTITY, "Invalid grace period",
         "`grace_period_seconds` is not a whole number from 0 to 604800 (seven days)."),
+    InvalidCredentials = ("invalid_credentials", UNPROCESSABLE_ENTITY, "Invalid credentials",
+        "A leak report's `credentials` list is empty or holds more than 1000 strings."),
     TooManyRequests = ("too_many_requests", TOO_MANY_REQUESTS, "Too many failed authentications",
         "Too many failed authentications from this client address or for this token id, so \
          the token was not verified: retry after the `Retry-After` header's seconds."),
+    TooManyCredentials =
+        ("too_many_credentials", TOO_MANY_REQUESTS, "Too many credentials reported",
+        "This client address reported more credentials than it may (1000 at once, then 1000 an \
+         hour): retry after the `Retry-After` header's seconds."),
     Internal = ("internal", INTERNAL_SERVER_ERROR, "Internal error",
         "The server failed, and the body says nothing more (the cause is logged)."),
     StoreUnavailable = ("store_unavailable", SERVICE_UNAVAILABLE, "Store unavailable",
         "The token store cannot be reached now (retry later)."),
     Timeout = ("timeout", SERVICE_UNAVAILABLE, "Request timed out",
         "The request took longer than the server's timeout (30 s by default)."),
+    ReportQueueFull = ("report_queue_full", SERVICE_UNAVAILABLE, "Report queue full",
+        "Too many reported credentials wait to be verified, so this leak report was not taken \
+         in: send it again after the `Retry-After` header's seconds."),
 }
 
 /// The codes a failure of this type can become. Each application error declares its list next
@@ -311,6 +327,13 @@ impl ApiError {
         error
     }
 
+    /// This answer with `Retry-After: seconds` (clamped to 1 to [`MAX_REPORT_RETRY_AFTER_SECS`]).
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_secs = Some(seconds.clamp(1, MAX_REPORT_RETRY_AFTER_SECS));
+        self
+    }
+
     /// The `Retry-After` seconds this answer carries, if any.
     #[must_use]
     pub const fn retry_after_secs(&self) -> Option<u64> {
@@ -419,7 +442,12 @@ impl IntoResponse for ApiError {
             );
         }
         if let Some(seconds) = self.retry_after_secs {
-            headers.insert(header::RETRY_AFTER, retry_after_value(seconds));
+            let value = if seconds <= MAX_RETRY_AFTER_SECS {
+                retry_after_value(seconds)
+            } else {
+                HeaderValue::from(seconds)
+            };
+            headers.insert(header::RETRY_AFTER, value);
         }
         response
     }
@@ -843,6 +871,37 @@ impl From<IntrospectError> for ApiError {
     }
 }
 
+impl ErrorCodes for ReportLeakError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::InvalidCredentials,
+        ErrorCode::TooManyCredentials,
+        ErrorCode::ReportQueueFull,
+    ];
+}
+
+impl From<ReportLeakError> for ApiError {
+    fn from(e: ReportLeakError) -> Self {
+        match e {
+            ReportLeakError::CredentialCount { max } => Self::new(
+                ErrorCode::InvalidCredentials,
+                format!("`credentials` must hold 1 to {max} strings."),
+            ),
+            ReportLeakError::TooManyCredentials { retry_after_secs } => Self::new(
+                ErrorCode::TooManyCredentials,
+                "This client address has reported more credentials than it may for now; send \
+                 the report again after the number of seconds in the `Retry-After` header.",
+            )
+            .with_retry_after(retry_after_secs),
+            ReportLeakError::QueueFull => Self::new(
+                ErrorCode::ReportQueueFull,
+                "Too many reported credentials wait to be verified; send the report again \
+                 after the number of seconds in the `Retry-After` header.",
+            )
+            .with_retry_after(REPORT_QUEUE_RETRY_AFTER_SECS),
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -1016,6 +1075,13 @@ mod tests {
                 [IntrospectError::TooManyFailures { retry_after_secs: 3 }],
             IntrospectError::Store(_) => store_errors().map(IntrospectError::Store),
         }));
+        assert_declared(samples!(ReportLeakError {
+            ReportLeakError::CredentialCount { .. } =>
+                [ReportLeakError::CredentialCount { max: 1000 }],
+            ReportLeakError::TooManyCredentials { .. } =>
+                [ReportLeakError::TooManyCredentials { retry_after_secs: 3 }],
+            ReportLeakError::QueueFull => [ReportLeakError::QueueFull],
+        }));
         assert_declared(samples!(VerifyTokenError {
             VerifyTokenError::Invalid => [VerifyTokenError::Invalid],
             VerifyTokenError::Store(_) => store_errors().map(VerifyTokenError::Store),
@@ -1072,6 +1138,21 @@ mod tests {
         let response = ApiError::too_many_requests(3).into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "3");
+    }
+
+    #[test]
+    fn a_refused_leak_report_says_when_to_send_it_again_up_to_an_hour_later() {
+        let limited = ApiError::from(ReportLeakError::TooManyCredentials {
+            retry_after_secs: 1800,
+        })
+        .into_response();
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.headers()[header::RETRY_AFTER], "1800");
+        let full = ApiError::from(ReportLeakError::QueueFull).into_response();
+        assert_eq!(full.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(full.headers()[header::RETRY_AFTER], "10");
+        let count = ApiError::from(ReportLeakError::CredentialCount { max: 1000 });
+        assert_eq!(count.detail(), "`credentials` must hold 1 to 1000 strings.");
     }
 
     #[test]

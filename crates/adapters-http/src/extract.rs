@@ -20,8 +20,9 @@ use tollgate_app::{
 use tollgate_domain::Actor;
 
 use crate::error::{redact_tokens, ApiError, ErrorCode};
+use crate::middleware::body_limit;
 use crate::rate_limit::{client_address, AuthLimits};
-use crate::{AppState, BODY_LIMIT_BYTES, TOKEN_HEADER};
+use crate::{AppState, TOKEN_HEADER};
 
 /// What [`Authenticated`] can answer: no token, a refused token, two different tokens, the
 /// brute-force limits, and a store that fails while the token is verified.
@@ -55,7 +56,7 @@ pub(crate) const PATH_CODES: &[ErrorCode] = &[ErrorCode::InvalidId, ErrorCode::I
 pub(crate) const QUERY_CODES: &[ErrorCode] = &[ErrorCode::InvalidQuery];
 
 /// A JSON request body. Refuses a content type other than `application/json` (415), a body
-/// over 64 KiB (413), broken JSON (400 `malformed_json`) and JSON of the wrong shape: unknown,
+/// over the route's limit (413; 64 KiB but for leak reports), broken JSON (400 `malformed_json`) and JSON of the wrong shape: unknown,
 /// missing or mistyped fields (422 `invalid_body`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
@@ -71,9 +72,10 @@ where
         if !is_json(req.headers()) {
             return Err(unsupported_media_type());
         }
+        let limit = body_limit(&req);
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|e| body_rejection(&e))?;
+            .map_err(|e| body_rejection(&e, limit))?;
         parse_json(&bytes).map(Self)
     }
 }
@@ -90,9 +92,10 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
         let json = is_json(req.headers());
+        let limit = body_limit(&req);
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|e| body_rejection(&e))?;
+            .map_err(|e| body_rejection(&e, limit))?;
         if bytes.is_empty() {
             return Ok(None);
         }
@@ -136,22 +139,19 @@ fn is_json(headers: &HeaderMap) -> bool {
         && (subtype.eq_ignore_ascii_case("json") || subtype.to_ascii_lowercase().ends_with("+json"))
 }
 
-fn body_rejection(rejection: &BytesRejection) -> ApiError {
+fn body_rejection(rejection: &BytesRejection, limit: usize) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        payload_too_large()
+        payload_too_large(limit)
     } else {
         ApiError::new(ErrorCode::BadRequest, "The request body could not be read.")
     }
 }
 
-/// 413 for a body over [`BODY_LIMIT_BYTES`].
-pub(crate) fn payload_too_large() -> ApiError {
+/// 413 for a body over `limit` bytes (the route's [`body_limit`]).
+pub(crate) fn payload_too_large(limit: usize) -> ApiError {
     ApiError::new(
         ErrorCode::PayloadTooLarge,
-        format!(
-            "The request body must be at most {} KiB.",
-            BODY_LIMIT_BYTES / 1024
-        ),
+        format!("The request body must be at most {} KiB.", limit / 1024),
     )
 }
 
@@ -366,6 +366,19 @@ impl<S: AuthState> FromRequestParts<S> for ClientAddress {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         Ok(Self(limited_address(parts, state)))
+    }
+}
+
+/// The client address a request comes from, by the trusted-proxy rules, whether or not the
+/// brute-force limits count addresses (`None` when the server provides no peer address).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestAddress(pub(crate) Option<IpAddr>);
+
+impl<S: AuthState> FromRequestParts<S> for RequestAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_address(parts, state.trusted_proxies())))
     }
 }
 

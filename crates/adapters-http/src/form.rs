@@ -46,7 +46,7 @@ fn form_rejection(rejection: &FormRejection) -> ApiError {
             "Send the body form-encoded, with `Content-Type: application/x-www-form-urlencoded`.",
         ),
         FormRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            payload_too_large()
+            payload_too_large(crate::BODY_LIMIT_BYTES)
         }
         FormRejection::BytesRejection(_) => {
             ApiError::new(ErrorCode::BadRequest, "The request body could not be read.")

@@ -19,7 +19,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use axum::Router;
 use tollgate_app::ports::StoreHealth;
-use tollgate_app::{SpaceService, TokenService, TrustedProxies};
+use tollgate_app::{LeakReportConfig, LeakReports, SpaceService, TokenService, TrustedProxies};
 
 pub use error::{ApiError, ErrorCode};
 pub use extract::{ApiJson, ApiPath, ApiQuery, AuthState, Authenticated};
@@ -32,6 +32,11 @@ pub use serve::{serve, ConnectionConfig};
 /// The largest request body accepted, in bytes (64 KiB). Larger bodies are answered with 413
 /// `payload_too_large` before a handler runs.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// The largest leak report body accepted, in bytes (128 KiB): 1000 tokens of 75 characters
+/// take 77 KiB as compact JSON, more than [`BODY_LIMIT_BYTES`]; this leaves each of them 56
+/// bytes more for the white space and indentation of pretty-printed JSON.
+pub const LEAK_REPORT_BODY_LIMIT_BYTES: usize = 128 * 1024;
 
 /// The header that carries a token (the platform's established name). `Authorization: Bearer`
 /// works as well.
@@ -81,6 +86,7 @@ pub(crate) struct RouterState {
     app: AppState,
     limits: Option<AuthLimits>,
     trusted_proxies: TrustedProxies,
+    leaks: LeakReports,
 }
 
 impl FromRef<RouterState> for AppState {
@@ -126,6 +132,10 @@ pub struct HttpConfig {
     /// untrusted entry is the client. Default: none, so the header is ignored and the client
     /// address is the TCP peer, since any client can write the header.
     pub trusted_proxies: TrustedProxies,
+    /// How `POST /v1/credentials/revoke` takes in leak reports: the queue of candidates and
+    /// the credentials each client address may report. Default: [`LeakReportConfig`]'s (10 000
+    /// queued, 1000 credentials per address at once, then 1000 an hour).
+    pub leak_reports: LeakReportConfig,
 }
 
 impl HttpConfig {
@@ -159,6 +169,13 @@ impl HttpConfig {
         self.trusted_proxies = proxies;
         self
     }
+
+    /// This configuration taking in leak reports as `config` says.
+    #[must_use]
+    pub const fn with_leak_reports(mut self, config: LeakReportConfig) -> Self {
+        self.leak_reports = config;
+        self
+    }
 }
 
 impl Default for HttpConfig {
@@ -168,6 +185,7 @@ impl Default for HttpConfig {
             failed_auth_per_address: Some(DEFAULT_FAILURES_PER_ADDRESS),
             failed_auth_per_token: Some(DEFAULT_FAILURES_PER_TOKEN),
             trusted_proxies: TrustedProxies::NONE,
+            leak_reports: LeakReportConfig::default(),
         }
     }
 }
@@ -203,10 +221,12 @@ pub fn router_sharing_limits(
         .fallback(handlers::meta::not_found)
         .method_not_allowed_fallback(handlers::meta::method_not_allowed);
     let routes = middleware::wrap(routes, &config);
+    let leaks = LeakReports::new(state.tokens.clone(), limits.clone(), &config.leak_reports);
     let state = RouterState {
         app: state,
         limits,
         trusted_proxies: config.trusted_proxies,
+        leaks,
     };
     routes.with_state(state)
 }

@@ -10,8 +10,8 @@
 //!    sit in a cache;
 //! 4. the request timeout (503 `timeout`);
 //! 5. the token-in-query guard (400 `token_in_query`), before anything reads the request;
-//! 6. the 64 KiB body limit (413 `payload_too_large`): by `Content-Length` up front, and while
-//!    reading for bodies without one.
+//! 6. the body limit (413 `payload_too_large`), 64 KiB, or 128 KiB for a leak report: by
+//!    `Content-Length` up front, and while reading for bodies without one.
 
 use std::time::Duration;
 
@@ -30,7 +30,10 @@ use tracing::Level;
 
 use crate::error::{find_token_prefix, ApiError, ErrorCode};
 use crate::extract::payload_too_large;
-use crate::{HttpConfig, RouterState, BODY_LIMIT_BYTES, TOKEN_HEADER};
+use crate::handlers::LEAK_REPORT_PATH;
+use crate::{
+    HttpConfig, RouterState, BODY_LIMIT_BYTES, LEAK_REPORT_BODY_LIMIT_BYTES, TOKEN_HEADER,
+};
 
 /// What the stack can answer on any route, before or instead of the route's handler: the
 /// token-in-query guard, the body limit by `Content-Length` (whatever the method), the timeout,
@@ -137,14 +140,33 @@ fn is_token_parameter(name: &str) -> bool {
     )
 }
 
+/// The most bytes a request body may have on the route `path` (a route template):
+/// [`LEAK_REPORT_BODY_LIMIT_BYTES`] for a leak report, [`BODY_LIMIT_BYTES`] everywhere else.
+pub(crate) fn body_limit_for(path: Option<&str>) -> usize {
+    match path {
+        Some(LEAK_REPORT_PATH) => LEAK_REPORT_BODY_LIMIT_BYTES,
+        _ => BODY_LIMIT_BYTES,
+    }
+}
+
+/// [`body_limit_for`] the route a request was routed to.
+pub(crate) fn body_limit(req: &Request) -> usize {
+    body_limit_for(
+        req.extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str),
+    )
+}
+
 async fn reject_oversized_body(req: Request, next: Next) -> Response {
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let mut response = if declared.is_some_and(|len| len > BODY_LIMIT_BYTES as u64) {
-        payload_too_large().into_response()
+    let limit = body_limit(&req);
+    let mut response = if declared.is_some_and(|len| len > limit as u64) {
+        payload_too_large(limit).into_response()
     } else {
         next.run(req).await
     };

@@ -14,7 +14,8 @@ use utoipa::{Modify, OpenApi};
 
 use tollgate_app::{
     CreateSpaceError, CreateTokenError, GetSpaceError, GetTokenError, IntrospectError,
-    ListEventsError, ListSpacesError, ListTokensError, RevokeTokenError, RotateTokenError,
+    ListEventsError, ListSpacesError, ListTokensError, ReportLeakError, RevokeTokenError,
+    RotateTokenError,
 };
 use tollgate_domain::TokenKind;
 
@@ -47,6 +48,7 @@ pub(crate) const BEARER_SCHEME: &str = "bearer";
         (name = "spaces", description = "Spaces (workspaces, tenants) that own tokens."),
         (name = "events", description = "The audit trail of a space's tokens."),
         (name = "gateways", description = "Forward auth for gateways in front of an API."),
+        (name = "credentials", description = "Reporting leaked tokens, without authentication."),
     )
 )]
 pub(crate) struct ApiDoc;
@@ -285,6 +287,8 @@ error_responses! {
     IntrospectErrors = [EVERY_ROUTE_CODES, AUTH_CODES, FORM_CODES, IntrospectError::CODES];
     /// `DELETE /v1/spaces/{space_id}/tokens/{token_id}`.
     RevokeTokenErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, RevokeTokenError::CODES];
+    /// `POST /v1/credentials/revoke`: no token, so none of the authentication codes.
+    ReportLeaksErrors = [EVERY_ROUTE_CODES, BODY_CODES, ReportLeakError::CODES];
 }
 
 /// `/v1/auth` and below: 200 with the identity headers, and every code the stack can answer,

@@ -105,9 +105,10 @@ const MAX_BLOCKED_KEYS: usize = 1_000_000;
 
 /// How often the limiters drop the state of keys that have fully recovered and the blocks
 /// that have ended.
-const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+pub(crate) const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
-type KeyedLimiter<K, C> = RateLimiter<K, DefaultKeyedStateStore<K>, C, StateInformationMiddleware>;
+pub(crate) type KeyedLimiter<K, C> =
+    RateLimiter<K, DefaultKeyedStateStore<K>, C, StateInformationMiddleware>;
 
 /// What a block applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -341,24 +342,11 @@ where
     /// ended, once per [`SWEEP_INTERVAL`], on a blocking thread: the request that triggers it
     /// does not wait.
     fn sweep_if_due(self: &Arc<Self>) {
-        let now = self.nanos_now();
-        let last = self.last_sweep.load(Ordering::Relaxed);
-        let due = u64::try_from(SWEEP_INTERVAL.as_nanos()).unwrap_or(u64::MAX);
-        if now.saturating_sub(last) < due
-            || self
-                .last_sweep
-                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
-                .is_err()
-        {
+        if !sweep_due(&self.last_sweep, self.nanos_now()) {
             return;
         }
         let this = Arc::clone(self);
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn_blocking(move || this.sweep());
-            }
-            Err(_) => this.sweep(),
-        }
+        off_the_request_path(move || this.sweep());
     }
 
     fn sweep(&self) {
@@ -399,13 +387,44 @@ where
     K: Clone + Eq + std::hash::Hash,
     C: Clock,
 {
+    keyed_limiter_of(limit.quota(), clock)
+}
+
+/// A keyed GCRA limiter of `quota` on `clock`, the kind every limit of this crate uses.
+pub(crate) fn keyed_limiter_of<K, C>(quota: Quota, clock: C) -> KeyedLimiter<K, C>
+where
+    K: Clone + Eq + std::hash::Hash,
+    C: Clock,
+{
     let limiter: RateLimiter<K, DefaultKeyedStateStore<K>, C, NoOpMiddleware<C::Instant>> =
-        RateLimiter::new(limit.quota(), DefaultKeyedStateStore::default(), clock);
+        RateLimiter::new(quota, DefaultKeyedStateStore::default(), clock);
     limiter.with_middleware::<StateInformationMiddleware>()
 }
 
+/// Whether a sweep last started at `last_sweep` (nanoseconds, as `now` is) is due again, once
+/// per [`SWEEP_INTERVAL`]; if so, `now` becomes the last sweep, so only one caller sweeps.
+pub(crate) fn sweep_due(last_sweep: &AtomicU64, now: u64) -> bool {
+    let last = last_sweep.load(Ordering::Relaxed);
+    let due = u64::try_from(SWEEP_INTERVAL.as_nanos()).unwrap_or(u64::MAX);
+    now.saturating_sub(last) >= due
+        && last_sweep
+            .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+}
+
+/// Runs `sweep` on a blocking thread when there is a runtime, so the request that triggers
+/// it does not wait; in place otherwise.
+pub(crate) fn off_the_request_path(sweep: impl FnOnce() + Send + 'static) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn_blocking(sweep);
+        }
+        Err(_) => sweep(),
+    }
+}
+
 /// The key an address is counted under: IPv4 as is, IPv6 by its /64.
-fn limit_key(address: IpAddr) -> IpAddr {
+pub(crate) fn limit_key(address: IpAddr) -> IpAddr {
     match address.to_canonical() {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(

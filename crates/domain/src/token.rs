@@ -165,6 +165,9 @@ pub enum CreatedBy {
     Member(UserId),
     /// The operator, with `tollgate`'s command line on the store ([`Actor::Operator`](crate::Actor::Operator)).
     Cli,
+    /// Someone who reported the token as leaked (`POST /v1/credentials/revoke`): anyone who
+    /// holds the token string, unauthenticated. Records revocations only; it creates nothing.
+    LeakReport,
     /// A token whose id the reader may not learn: an admin-level token, shown to a reader
     /// without READ_ADMIN_API_TOKEN (see [`CreatedBy::as_seen_by`]). Never stored.
     UndisclosedToken,
@@ -183,10 +186,14 @@ impl CreatedBy {
     }
 }
 
-/// A stored `created_by` value that is not `system`, `cli`, `token:<uuid>` or `user:<id>`.
+/// A stored `created_by` value that is not `system`, `cli`, `leak_report`, `token:<uuid>` or
+/// `user:<id>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("created_by must be `system`, `cli`, `token:<uuid>` or `user:<id>`")]
+#[error("created_by must be `system`, `cli`, `leak_report`, `token:<uuid>` or `user:<id>`")]
 pub struct CreatedByError;
+
+/// How [`CreatedBy::LeakReport`] is written and stored.
+const LEAK_REPORT: &str = "leak_report";
 
 impl fmt::Display for CreatedBy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -195,6 +202,7 @@ impl fmt::Display for CreatedBy {
             Self::Cli => f.write_str("cli"),
             Self::Token(id) => write!(f, "token:{id}"),
             Self::Member(user) => write!(f, "user:{user}"),
+            Self::LeakReport => f.write_str(LEAK_REPORT),
             Self::UndisclosedToken => f.write_str("token"),
         }
     }
@@ -207,6 +215,7 @@ impl FromStr for CreatedBy {
         match s {
             "system" => return Ok(Self::System),
             "cli" => return Ok(Self::Cli),
+            LEAK_REPORT => return Ok(Self::LeakReport),
             _ => {}
         }
         if let Some(id) = s.strip_prefix("token:") {
@@ -325,6 +334,7 @@ mod tests {
             CreatedBy::Cli,
             CreatedBy::Token(TokenId::from_uuid(Uuid::from_u128(9))),
             CreatedBy::Member(UserId::parse("u-1").unwrap_or_else(|_| unreachable!())),
+            CreatedBy::LeakReport,
         ] {
             assert_eq!(by.to_string().parse::<CreatedBy>(), Ok(by));
         }
@@ -336,6 +346,12 @@ mod tests {
         assert_eq!(by_token.as_seen_by(false), CreatedBy::UndisclosedToken);
         assert_eq!(by_token.as_seen_by(true), by_token);
         assert_eq!(CreatedBy::System.as_seen_by(false), CreatedBy::System);
+        assert_eq!(CreatedBy::LeakReport.to_string(), "leak_report");
+        assert_eq!(
+            CreatedBy::LeakReport.as_seen_by(false),
+            CreatedBy::LeakReport
+        );
+        assert_eq!("leak-report".parse::<CreatedBy>(), Err(CreatedByError));
         assert_eq!("token:xyz".parse::<CreatedBy>(), Err(CreatedByError));
     }
 

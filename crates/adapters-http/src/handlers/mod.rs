@@ -2,6 +2,7 @@
 //! document are built from. Handlers are thin: extract, convert the DTO into a command, call one
 //! service method, answer a typed response.
 
+mod credentials;
 mod events;
 pub(crate) mod forward_auth;
 mod introspect;
@@ -9,10 +10,13 @@ pub(crate) mod meta;
 mod spaces;
 mod tokens;
 
+use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub(crate) use self::credentials::LEAK_REPORT_PATH;
+use crate::middleware::body_limit_for;
 use crate::openapi::ApiDoc;
 use crate::RouterState;
 
@@ -30,5 +34,11 @@ pub(crate) fn api() -> OpenApiRouter<RouterState> {
         .routes(routes!(tokens::get_token, tokens::revoke_token))
         .routes(routes!(tokens::rotate_token))
         .routes(routes!(events::list_events));
+    // A full leak report is larger than the 64 KiB other bodies may have.
+    let (schemas, paths, report) = routes!(credentials::report_leaked);
+    let report = report.layer(DefaultBodyLimit::max(body_limit_for(Some(
+        LEAK_REPORT_PATH,
+    ))));
+    let api = api.routes((schemas, paths, report));
     forward_auth::routes(api)
 }

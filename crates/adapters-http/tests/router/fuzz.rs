@@ -91,6 +91,7 @@ fn key() -> impl Strategy<Value = String> {
         Just("level".to_owned()),
         Just("expires_at".to_owned()),
         Just("grace_period_seconds".to_owned()),
+        Just("credentials".to_owned()),
         "\\PC{0,12}",
     ]
 }
@@ -114,6 +115,7 @@ fn body_routes() -> Vec<(Method, String)> {
             Method::POST,
             format!("/v1/spaces/{}/tokens/{}/rotate", f.space, f.token),
         ),
+        (Method::POST, "/v1/credentials/revoke".to_owned()),
     ]
 }
 
@@ -121,7 +123,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
     #[test]
-    fn any_json_body_is_answered_without_a_server_error(body in json(), route in 0usize..3) {
+    fn any_json_body_is_answered_without_a_server_error(body in json(), route in 0usize..4) {
         let (method, path) = body_routes()[route].clone();
         let res = send(Req::new(method, &path).token(&fixture().app.admin).json(body.clone()));
         assert_handled(&res, &format!("{path} {body}"));
@@ -136,7 +138,7 @@ proptest! {
             Just("application/problem+json".to_owned()),
             "\\PC{0,20}",
         ],
-        route in 0usize..3,
+        route in 0usize..4,
     ) {
         let (method, path) = body_routes()[route].clone();
         let res = send(Req::new(method, &path).token(&fixture().app.admin).raw(&content_type, body));

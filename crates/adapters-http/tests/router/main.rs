@@ -11,6 +11,7 @@ mod errors;
 mod forward_auth;
 mod fuzz;
 mod introspect;
+mod leak_reports;
 mod lifecycle;
 mod logs;
 mod meta;

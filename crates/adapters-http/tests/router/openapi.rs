@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::support::{Req, TestApp};
 
-/// SPEC's route tables ("REST API (v1)" and "Lifecycle"), and introspection.
-const ROUTES: [(&str, &str); 13] = [
+/// SPEC's route tables ("REST API (v1)" and "Lifecycle"), introspection and the leak report.
+const ROUTES: [(&str, &str); 14] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
@@ -23,7 +23,10 @@ const ROUTES: [(&str, &str); 13] = [
     ("get", "/v1/spaces/{space_id}/tokens/{token_id}"),
     ("post", "/v1/spaces/{space_id}/tokens/{token_id}/rotate"),
     ("get", "/v1/spaces/{space_id}/events"),
+    ("post", LEAK_REPORT),
 ];
+/// The one `/v1/` operation that takes no token: anyone may report a leaked token.
+const LEAK_REPORT: &str = "/v1/credentials/revoke";
 const REVOKE: (&str, &str) = ("delete", "/v1/spaces/{space_id}/tokens/{token_id}");
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -146,7 +149,8 @@ async fn the_document_is_openapi_3_1_with_both_token_schemes() {
 }
 
 #[tokio::test]
-async fn every_v1_operation_needs_a_token_and_documents_its_errors_as_problem_json() {
+async fn every_v1_operation_but_the_leak_report_needs_a_token_and_documents_its_errors_as_problem_json(
+) {
     let app = TestApp::new().await;
     let doc = document(&app).await;
     for (method, path) in documented_operations(&doc) {
@@ -178,7 +182,12 @@ async fn every_v1_operation_needs_a_token_and_documents_its_errors_as_problem_js
                 );
             }
         }
-        if path.starts_with("/v1/") {
+        if path == LEAK_REPORT {
+            // No token, so no 401, no challenge and no security; limited per address instead.
+            assert!(!responses.contains_key("401"), "{method} {path}");
+            assert!(responses.contains_key("429"), "{method} {path}");
+            assert!(op.get("security").is_none(), "{method} {path}");
+        } else if path.starts_with("/v1/") {
             assert!(responses.contains_key("401"), "{method} {path}");
             if !is_forward_auth(&path) {
                 assert!(responses.contains_key("429"), "{method} {path}");
@@ -259,12 +268,18 @@ async fn every_error_response_names_only_codes_answered_with_its_status() {
 
 /// Why every operation documents 413: the body limit goes by `Content-Length` on every route,
 /// whatever the method, before anything else reads the request (forward auth answers it 401).
+/// A leak report may be up to 128 KiB, room for a full report of 1000 tokens.
 #[tokio::test]
 async fn every_operation_answers_413_to_a_declared_body_over_64_kib() {
     let app = TestApp::new().await;
     let doc = document(&app).await;
-    let declared = (tollgate_http::BODY_LIMIT_BYTES + 1).to_string();
     for (method, path) in documented_operations(&doc) {
+        let limit = if path == LEAK_REPORT {
+            tollgate_http::LEAK_REPORT_BODY_LIMIT_BYTES
+        } else {
+            tollgate_http::BODY_LIMIT_BYTES
+        };
+        let declared = (limit + 1).to_string();
         let req = Req::new(method.to_uppercase().parse().unwrap(), &concrete(&path))
             .header("content-length", &declared);
         let res = app.send(req).await;

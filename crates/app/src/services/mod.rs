@@ -4,6 +4,8 @@
 //! - [`TokenService`] issues, lists, reads, rotates and revokes tokens, lists audit events, and
 //!   bootstraps the first instance admin token (`bootstrap.rs`); issuing itself is `issuer.rs`;
 //!   introspection (RFC 7662) is `introspect.rs`.
+//! - [`LeakReports`] takes in reports of leaked tokens and revokes the valid ones, from a
+//!   bounded queue, with its [`LeakWorker`] (`leak_reports/`).
 //! - [`SpaceService`] creates, reads and lists spaces.
 //! - [`TransferService`] exports a whole store and imports one into an empty store.
 //! - [`SessionService`] signs people in to the admin console and finds their session again.
@@ -15,6 +17,7 @@ mod commands;
 mod errors;
 mod introspect;
 mod issuer;
+mod leak_reports;
 mod sessions;
 mod space_service;
 mod token_service;
@@ -29,6 +32,10 @@ pub use errors::{
 };
 pub use introspect::{IntrospectError, Introspection};
 pub use issuer::IssuedToken;
+pub use leak_reports::{
+    CandidateOutcome, LeakReportConfig, LeakReports, LeakWorker, ReportLeakError, ReportLimit,
+    DEFAULT_QUEUE_CAPACITY, DEFAULT_REPORTED_PER_ADDRESS, MAX_CREDENTIALS_PER_REPORT,
+};
 pub use sessions::{
     form_nonce_from_field, form_nonce_to_field, new_form_nonce, ResumeError, SessionId,
     SessionService, SignInError, SignedIn,

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tollgate_domain::{
     allows, as_seen_by, create_permission, event_as_seen_by, may_manage_instance_tokens, Actor,
-    ApiToken, AuditAction, AuditEvent, EventId, LifetimeError, LifetimePolicy, Permission,
-    Resource, SpaceId, TokenId, TokenLevel, TokenName, TokenScope,
+    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, LifetimeError, LifetimePolicy,
+    Permission, Resource, SpaceId, TokenId, TokenLevel, TokenName, TokenScope,
 };
 
 use super::access::{unreachable_as_not_found, Access};
@@ -21,6 +21,7 @@ use super::errors::{
 };
 use super::issuer::{IssuedToken, Issuer};
 use super::verify::{VerifiedToken, Verifier, VerifyCacheConfig};
+use crate::error::StoreError;
 use crate::pagination::{Page, PageRequest};
 use crate::ports::{
     AuditRepository, Clock, RandomSource, RotateOutcome, Rotation, SecretHasher, SpaceRepository,
@@ -410,14 +411,44 @@ impl TokenService {
             .stamp()
             .event_by(AuditAction::TokenRevoked, actor, &token);
         let revoked = self
-            .repository()
-            .revoke(token_id, self.now(), &event)
+            .apply_revocation(&token, &event)
             .await?
             .ok_or(RevokeTokenError::NotFound)?;
-        // Before the caller hears of success: from here on, no use of this token succeeds here.
-        self.verifier.forget(token_id);
         tracing::info!("token revoked");
         Ok(self.view(actor, revoked))
+    }
+
+    /// Revokes a token that was reported as leaked and verified ([`LeakReports`]), whatever
+    /// its kind: the last instance admin token too, since a leaked one must stop working (the
+    /// operator mints another on the store, as docs/operations.md says). Its event's actor is
+    /// `leak_report`. `None` if it was deleted meanwhile.
+    ///
+    /// [`LeakReports`]: super::LeakReports
+    pub(super) async fn revoke_leaked(
+        &self,
+        token: &ApiToken,
+    ) -> Result<Option<ApiToken>, StoreError> {
+        let event =
+            self.issuer
+                .stamp()
+                .event(AuditAction::TokenRevoked, CreatedBy::LeakReport, token);
+        self.apply_revocation(token, &event).await
+    }
+
+    /// The one way a token is revoked: in the store with its event (which tells every other
+    /// node), then in this node's cache.
+    async fn apply_revocation(
+        &self,
+        token: &ApiToken,
+        event: &AuditEvent,
+    ) -> Result<Option<ApiToken>, StoreError> {
+        let revoked = self
+            .repository()
+            .revoke(token.id(), self.now(), event)
+            .await?;
+        // Before the caller hears of success: from here on, no use of this token succeeds here.
+        self.verifier.forget(token.id());
+        Ok(revoked)
     }
 
     /// Lists the audit events of `space_id`, newest first. Needs READ_ADMIN_API_TOKEN there.

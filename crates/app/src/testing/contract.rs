@@ -628,6 +628,41 @@ pub async fn audit_events_keep_the_token_a_platform_acted_through(r: Repositorie
     );
 }
 
+/// A revocation by a leak report records its actor `leak_report`, for a space token and for an
+/// instance admin token alike, and a token may record it as its creator (no store is stricter
+/// than the domain).
+pub async fn a_leak_reports_revocation_records_its_actor(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    let by_report = |e: AuditEvent| AuditEvent {
+        actor: CreatedBy::LeakReport,
+        ..e
+    };
+    let client = token(1, space_id(1), TokenLevel::Client);
+    let instance = instance_token(2);
+    for stored in [&client, &instance] {
+        assert!(insert(&r, stored).await);
+        let revoked = by_report(event(
+            10 + stored.id().as_uuid().as_u128(),
+            AuditAction::TokenRevoked,
+            stored,
+        ));
+        let after = ok!(r.tokens.revoke(stored.id(), epoch(), &revoked).await);
+        assert_eq!(after.and_then(|t| t.revoked_at()), Some(epoch()));
+    }
+    let listed = ok!(r.events.list(space_id(1), None, 10).await);
+    assert!(
+        listed
+            .iter()
+            .any(|e| e.actor == CreatedBy::LeakReport && e.token_id == client.id()),
+        "{listed:?}"
+    );
+    let created = fixtures::edited(&token(3, space_id(1), TokenLevel::Client), |t| {
+        t.created_by = CreatedBy::LeakReport;
+    });
+    assert!(insert(&r, &created).await);
+    assert_eq!(ok!(r.tokens.get(token_id(3)).await), Some(created));
+}
+
 /// `any_instance_admin` sees instance tokens, revoked or not, and nothing else.
 pub async fn any_instance_admin_counts_instance_tokens_only(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
@@ -769,6 +804,7 @@ macro_rules! repository_contract_tests {
             last_used_keeps_the_latest_time,
             audit_events_list_newest_first_per_space,
             audit_events_keep_the_token_a_platform_acted_through,
+            a_leak_reports_revocation_records_its_actor,
             any_instance_admin_counts_instance_tokens_only,
         );
     };

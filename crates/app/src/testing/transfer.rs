@@ -102,7 +102,7 @@ fn event_id(n: u128) -> EventId {
 /// Fills `r` through the repositories, as a running server would: three spaces (one empty), a
 /// rotated token and its replacement, a revoked admin token created by a member, a client token
 /// created by a token with an expiry and a last use, an instance admin token, and events of
-/// every kind, one of them of the instance token.
+/// every kind, one of them of the instance token, by every kind of actor (`leak_report` too).
 async fn fill(r: &Repositories) {
     for n in [1, 2, 3] {
         ok!(r.spaces.insert(&space(n)).await);
@@ -145,6 +145,10 @@ async fn fill(r: &Repositories) {
     acted.actor = CreatedBy::Member(ok!(UserId::parse("user-7")));
     acted.via_token_id = Some(token_id(10));
     ok!(r.events.record(&acted).await);
+    // A leak report revoked the instance token: its actor is kept too.
+    let mut reported = event(42, AuditAction::TokenRevoked, &stored[3]);
+    reported.actor = CreatedBy::LeakReport;
+    ok!(r.events.record(&reported).await);
 }
 
 /// Contents made without a store: two spaces, a rotated pair, a revoked token used once, an
@@ -197,8 +201,16 @@ where
     let exported = export(&source, 2).await;
     assert_eq!(exported.spaces.len(), 3);
     assert_eq!(exported.tokens.len(), 5);
-    // Four creations, a rotation, a revocation, a rejected use and a member's revocation.
-    assert_eq!(exported.events.len(), 8, "{:?}", exported.events);
+    // Four creations, a rotation, a revocation, a rejected use, a member's revocation and a
+    // leak report's.
+    assert_eq!(exported.events.len(), 9, "{:?}", exported.events);
+    assert!(
+        exported
+            .events
+            .iter()
+            .any(|e| e.actor == CreatedBy::LeakReport),
+        "a leak report's revocation"
+    );
     assert!(
         exported.events.iter().any(|e| e.via_token_id.is_some()),
         "an event acted through an instance token"

@@ -5,6 +5,7 @@
 mod failures;
 mod instance_tokens;
 mod introspect;
+mod leak_reports;
 mod lifecycle;
 mod sessions;
 mod tokens;
