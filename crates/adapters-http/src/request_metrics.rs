@@ -2,14 +2,18 @@
 //! ([`HttpRequestMetrics`]). The binary wraps its whole server in it (the API and the console,
 //! merged) when it serves metrics, and only then, so a server without metrics pays nothing.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::{from_fn_with_state, Next};
+use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::response::Response;
 use axum::Router;
 use tollgate_app::telemetry::{HttpRequestMetrics, UNMATCHED_ROUTE};
+use tower::{Layer, Service};
 
 /// `router` with each of its requests, the fallback's included, counted in
 /// `tollgate_http_requests_total` and timed in `tollgate_http_request_duration_seconds`. Call it
@@ -17,28 +21,100 @@ use tollgate_app::telemetry::{HttpRequestMetrics, UNMATCHED_ROUTE};
 /// panic's 500). The route label is the pattern the router matched, or `<unmatched>`, never the
 /// path sent.
 pub fn with_request_metrics(router: Router) -> Router {
-    router.layer(from_fn_with_state(
-        Arc::new(HttpRequestMetrics::new()),
-        count_request,
-    ))
+    router.layer(CountRequests(Arc::new(HttpRequestMetrics::new())))
 }
 
-async fn count_request(
-    State(metrics): State<Arc<HttpRequestMetrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let method = request.method().clone();
-    let response = next.run(request).await;
-    metrics.record(
-        route.as_ref().map_or(UNMATCHED_ROUTE, MatchedPath::as_str),
-        method.as_str(),
-        response.status().as_u16(),
-        started.elapsed(),
-    );
-    response
+/// The layer [`with_request_metrics`] adds. A service of its own rather than
+/// `axum::middleware::from_fn`, which boxes the request's future and the inner service on
+/// every request: on a cached `whoami`, that alone was most of what metrics cost
+/// (docs/performance.md).
+#[derive(Clone)]
+struct CountRequests(Arc<HttpRequestMetrics>);
+
+impl<S> Layer<S> for CountRequests {
+    type Service = Counted<S>;
+
+    fn layer(&self, inner: S) -> Counted<S> {
+        Counted {
+            inner,
+            metrics: Arc::clone(&self.0),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Counted<S> {
+    inner: S,
+    metrics: Arc<HttpRequestMetrics>,
+}
+
+impl<S> Service<Request> for Counted<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = CountedFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        let method = request.method().clone();
+        CountedFuture {
+            inner: self.inner.call(request),
+            count: Some(Pending {
+                metrics: Arc::clone(&self.metrics),
+                route,
+                method,
+                started,
+            }),
+        }
+    }
+}
+
+/// What is needed to count a request once its answer is known.
+struct Pending {
+    metrics: Arc<HttpRequestMetrics>,
+    route: Option<MatchedPath>,
+    method: Method,
+    started: Instant,
+}
+
+pin_project_lite::pin_project! {
+    /// The inner service's future; counts the request when it yields the answer.
+    struct CountedFuture<F> {
+        #[pin]
+        inner: F,
+        count: Option<Pending>,
+    }
+}
+
+impl<F, E> Future for CountedFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let answer = std::task::ready!(this.inner.poll(cx));
+        if let (Ok(response), Some(pending)) = (&answer, this.count.take()) {
+            pending.metrics.record(
+                pending
+                    .route
+                    .as_ref()
+                    .map_or(UNMATCHED_ROUTE, MatchedPath::as_str),
+                pending.method.as_str(),
+                response.status().as_u16(),
+                pending.started.elapsed(),
+            );
+        }
+        Poll::Ready(answer)
+    }
 }
 
 #[cfg(test)]
