@@ -15,7 +15,11 @@ use crate::store::StoreChoice;
 
 /// Space-scoped API tokens: issue, list, verify and revoke.
 #[derive(Parser)]
-#[command(name = "tollgate", version, about)]
+#[command(
+    name = "tollgate",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("TOLLGATE_GIT_COMMIT"), ")"),
+    about
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -25,7 +29,11 @@ pub struct Cli {
 pub enum Command {
     /// Serve the REST API.
     Serve(Box<ServeArgs>),
-    /// Run the store's migrations and exit (`serve` runs them too).
+    /// Apply the store's pending migrations, say which, and exit; nothing is served
+    /// (`serve` applies them too, at start).
+    #[command(
+        after_help = "Example:\n  DATABASE_URL=postgres://tollgate@db/tollgate tollgate migrate"
+    )]
     Migrate(DatabaseArgs),
     /// Write a consistent copy of a SQLite store to a new file, while a server may be serving
     /// from it. For Postgres, use pg_dump.
@@ -41,6 +49,35 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Print this version's OpenAPI document (what `GET /openapi.json` serves), with no
+    /// server running: for generating clients in CI.
+    #[command(after_help = "Example:\n  tollgate openapi > openapi.json")]
+    Openapi,
+    /// Ask a running server's `/readyz` and exit 0 if it is ready, 1 if not (for container
+    /// health probes on images without curl). Plain http.
+    #[command(after_help = "Example:\n  tollgate healthcheck http://127.0.0.1:8080")]
+    Healthcheck(HealthcheckArgs),
+    /// Print a completion script for SHELL to standard output.
+    #[command(
+        after_help = "Example:\n  tollgate completions bash > /etc/bash_completion.d/tollgate"
+    )]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Clone, Args)]
+pub struct HealthcheckArgs {
+    /// The server to ask: its base URL (`/readyz` is added) or the full URL of its readiness
+    /// route. Default: http:// and TOLLGATE_LISTEN (127.0.0.1 for an unspecified address).
+    pub url: Option<String>,
+    /// The address the server listens on, when no URL is given.
+    #[arg(long, env = "TOLLGATE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// How long to wait for the answer, in seconds.
+    #[arg(long, default_value_t = 5)]
+    pub timeout_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]

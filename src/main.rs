@@ -6,9 +6,11 @@ mod config;
 mod metrics;
 mod serve;
 mod store;
+mod tools;
 mod transfer;
 
 use std::io::Write;
+use std::process::ExitCode;
 
 use clap::Parser;
 use tollgate_app::adapters::OsRandomSource;
@@ -17,14 +19,49 @@ use tollgate_domain::TokenKind;
 
 use crate::config::{Cli, Command, TokenCommand};
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::FAILURE,
+        Err(error) => {
+            // One line with its causes and no backtrace, whatever RUST_BACKTRACE says: these
+            // are configuration and operating errors, for a person to read. Panics keep theirs.
+            eprintln!("tollgate: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Whether the error is standard output closed by its reader (`tollgate openapi | head`):
+/// nothing to report.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    match cli.command {
+    let done = match cli.command {
         Command::Serve(args) => serve::run(*args),
         Command::Migrate(args) => serve::migrate(&args),
         Command::Backup(args) => serve::backup(&args),
         Command::Export(args) => transfer::export(&args),
         Command::Import(args) => transfer::import(&args),
+        Command::Openapi => tools::openapi(),
+        Command::Completions { shell } => {
+            tools::completions(shell);
+            Ok(())
+        }
+        Command::Healthcheck(args) => {
+            return Ok(if tools::healthcheck(&args)? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
         Command::Token {
             command: TokenCommand::Mint { instance_admin: _ },
         } => {
@@ -35,5 +72,6 @@ fn main() -> anyhow::Result<()> {
             writeln!(stdout, "{}", token.expose())?;
             Ok(())
         }
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }

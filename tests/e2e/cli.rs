@@ -1,11 +1,20 @@
-//! The command line: minting offline, and the first start without a bootstrap token.
+//! The command line: minting offline, the first start without a bootstrap token, and the
+//! commands that need no store (openapi, healthcheck, completions, --version), with errors as
+//! one readable line.
 
 use std::process::Command;
 
 use reqwest::StatusCode;
 use tollgate_domain::{ParsedToken, TokenKind};
 
-use crate::support::{on_lasting_stores, spawn_app_with, Store};
+use crate::support::{on_lasting_stores, spawn_app, spawn_app_with, Store};
+
+fn tollgate(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .output()
+        .unwrap()
+}
 
 #[test]
 fn token_mint_prints_a_fresh_well_formed_instance_admin_token() {
@@ -24,12 +33,99 @@ fn token_mint_prints_a_fresh_well_formed_instance_admin_token() {
 }
 
 #[test]
-fn token_mint_without_a_kind_is_refused() {
-    let output = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(["token", "mint"])
+fn token_mint_without_a_kind_is_refused_saying_what_to_add() {
+    let output = tollgate(&["token", "mint"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--instance-admin"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_prints_the_document_the_server_serves_with_no_server() {
+    let output = tollgate(&["openapi"]);
+    assert!(output.status.success(), "{output:?}");
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let app = spawn_app(Store::Memory).await;
+    let served: serde_json::Value = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(printed, served);
+    assert!(printed["paths"]["/v1/whoami"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthcheck_exits_0_for_a_ready_server_and_1_for_none() {
+    let app = spawn_app(Store::Memory).await;
+    let ready = tollgate(&["healthcheck", &app.base]);
+    assert_eq!(ready.status.code(), Some(0), "{ready:?}");
+
+    // A port nobody listens on: bound, then closed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = closed.local_addr().unwrap();
+    drop(closed);
+    let refused = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("healthcheck")
+        .env("TOLLGATE_LISTEN", address.to_string())
         .output()
         .unwrap();
-    assert!(!output.status.success());
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("/readyz") && said.contains("refused"),
+        "{said}"
+    );
+
+    // A route that is not 200 is not ready either.
+    let missing = tollgate(&["healthcheck", &format!("{}/no-such-route", app.base)]);
+    assert_eq!(missing.status.code(), Some(1), "{missing:?}");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("404"));
+}
+
+#[test]
+fn completions_are_generated_for_a_shell_and_refused_for_an_unknown_one() {
+    let bash = tollgate(&["completions", "bash"]);
+    assert!(bash.status.success(), "{bash:?}");
+    let script = String::from_utf8(bash.stdout).unwrap();
+    assert!(script.contains("_tollgate()") && script.contains("healthcheck"));
+    assert_eq!(tollgate(&["completions", "tcsh-97"]).status.code(), Some(2));
+}
+
+#[test]
+fn the_version_names_the_git_commit_it_was_built_from() {
+    let output = tollgate(&["--version"]);
+    let version = String::from_utf8(output.stdout).unwrap();
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("git, to know which commit this is");
+    let commit = String::from_utf8(commit.stdout).unwrap();
+    assert_eq!(
+        version.trim(),
+        format!("tollgate {} ({})", env!("CARGO_PKG_VERSION"), commit.trim())
+    );
+}
+
+#[test]
+fn a_configuration_error_is_one_line_without_a_backtrace() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("migrate")
+        .env("DATABASE_URL", "bogus://nowhere")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let said = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.starts_with("tollgate: ") && said.contains("DATABASE_URL"),
+        "{said}"
+    );
 }
 
 fn printed_token(logs: &str) -> Option<String> {
