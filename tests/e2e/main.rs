@@ -35,6 +35,7 @@ mod metrics;
 mod outage;
 mod persistence;
 mod platform;
+mod readme;
 mod secrets;
 mod story;
 mod transfer;

@@ -396,7 +396,7 @@ mod tests {
     }
 
     #[test]
-    fn no_token_may_create_an_admin_level_token() {
+    fn no_space_token_may_create_an_admin_level_token() {
         for level in TokenLevel::ALL {
             assert!(!allows(
                 &space_token(level),
