@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tollgate_app::TrustedProxies;
 
+use crate::logs::LogFormat;
 use crate::store::StoreChoice;
 
 // No `Debug` on the argument structs: they hold TOLLGATE_BOOTSTRAP_TOKEN and DATABASE_URL
@@ -23,6 +24,10 @@ use crate::store::StoreChoice;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How log lines look on standard error: `text` (coloured only at a terminal, and never
+    /// with NO_COLOR set) or `json`, one object per line for journald, Docker and log shippers.
+    #[arg(long, env = "TOLLGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Subcommand)]
@@ -160,6 +165,11 @@ pub struct ServeArgs {
     /// variable: command lines are visible to other users of the machine.
     #[arg(long, env = "TOLLGATE_BOOTSTRAP_TOKEN", hide_env_values = true)]
     pub bootstrap_token: Option<String>,
+    /// Where to write the first instance admin token, when the store has none and no
+    /// TOLLGATE_BOOTSTRAP_TOKEN is set: a new file (mode 0600, never overwritten) instead of
+    /// standard error.
+    #[arg(long, env = "TOLLGATE_FIRST_TOKEN_PATH")]
+    pub first_token_path: Option<PathBuf>,
     /// Log filter, in tracing's EnvFilter syntax (e.g. `info`, `tollgate=debug`).
     #[arg(long, env = "TOLLGATE_LOG", default_value = "info")]
     pub log: String,

@@ -3,6 +3,7 @@
 //! serves the REST API. Nothing else lives here.
 
 mod config;
+mod logs;
 mod metrics;
 mod serve;
 mod store;
@@ -42,8 +43,26 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
+/// What a command logs: `serve` as TOLLGATE_LOG says, commands that work on a store what they
+/// did (`export` and `import` only warnings, so that their output stays the dump), the others
+/// nothing.
+fn log_filter(command: &Command) -> Option<&str> {
+    match command {
+        Command::Serve(args) => Some(&args.log),
+        Command::Migrate(_) | Command::Backup(_) => Some("info"),
+        Command::Export(_) | Command::Import(_) => Some("warn"),
+        Command::Openapi
+        | Command::Healthcheck(_)
+        | Command::Completions { .. }
+        | Command::Token { .. } => None,
+    }
+}
+
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    if let Some(filter) = log_filter(&cli.command) {
+        logs::init(filter, cli.log_format)?;
+    }
     let done = match cli.command {
         Command::Serve(args) => serve::run(*args),
         Command::Migrate(args) => serve::migrate(&args),

@@ -1,6 +1,7 @@
 //! Wiring: builds the store, the services and the router from the configuration, bootstraps
 //! the instance admin token, and serves until SIGINT or SIGTERM.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +12,6 @@ use tollgate_app::ports::Clock;
 use tollgate_app::{BootstrapOutcome, SessionService, SpaceService, TokenService, Verifier};
 use tollgate_console::{ConsoleConfig, ConsoleState, PublicUrl};
 use tollgate_domain::SessionTimeouts;
-use tracing_subscriber::EnvFilter;
 
 use crate::config::{BackupArgs, ConnectionArgs, ConsoleArgs, DatabaseArgs, ServeArgs};
 use crate::store::{self, StoreChoice};
@@ -19,13 +19,11 @@ use crate::store::{self, StoreChoice};
 /// `tollgate serve`.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     args.limits.refuse_retired()?;
-    init_tracing(&args.log)?;
     runtime()?.block_on(serve(args))
 }
 
 /// `tollgate migrate`.
 pub fn migrate(args: &DatabaseArgs) -> anyhow::Result<()> {
-    init_tracing("info")?;
     runtime()?.block_on(async {
         match args.choice()? {
             StoreChoice::Sqlite(path) => {
@@ -47,7 +45,6 @@ pub fn migrate(args: &DatabaseArgs) -> anyhow::Result<()> {
 
 /// `tollgate backup PATH`.
 pub fn backup(args: &BackupArgs) -> anyhow::Result<()> {
-    init_tracing("info")?;
     runtime()?.block_on(async {
         let StoreChoice::Sqlite(path) = args.database.choice()? else {
             anyhow::bail!(
@@ -66,16 +63,6 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("failed to start the tokio runtime")
-}
-
-pub(crate) fn init_tracing(filter: &str) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(filter)
-        .with_context(|| format!("TOLLGATE_LOG is not a valid log filter: {filter:?}"))?;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -100,7 +87,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .with_verify_cache(args.cache.config())
     .with_lifetime_policy(lifetimes);
-    bootstrap(&tokens, args.bootstrap_token.as_deref()).await?;
+    // The address before the first token: a server that cannot listen must not create (and
+    // print) an instance admin token that belongs to a server that never ran.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("failed to listen on {} (TOLLGATE_LISTEN)", args.listen))?;
+    bootstrap(
+        &tokens,
+        args.bootstrap_token.as_deref(),
+        args.first_token_path.as_deref(),
+    )
+    .await?;
     if let Some(feed) = store.revocations {
         let follower = Arc::clone(tokens.verifier());
         tokio::spawn(async move { follower.follow_revocations(feed).await });
@@ -168,9 +165,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("failed to listen on {} (TOLLGATE_LISTEN)", args.listen))?;
     let address = listener
         .local_addr()
         .context("failed to read the bound address")?;
@@ -269,7 +263,11 @@ async fn flush_last_used_every(verifier: Arc<Verifier>, interval: Duration) {
     }
 }
 
-async fn bootstrap(tokens: &TokenService, bootstrap_token: Option<&str>) -> anyhow::Result<()> {
+async fn bootstrap(
+    tokens: &TokenService,
+    bootstrap_token: Option<&str>,
+    first_token_path: Option<&Path>,
+) -> anyhow::Result<()> {
     if let Some(token) = bootstrap_token {
         let outcome = tokens
             .register_instance_admin(token)
@@ -285,18 +283,57 @@ async fn bootstrap(tokens: &TokenService, bootstrap_token: Option<&str>) -> anyh
         }
         return Ok(());
     }
-    if let Some(issued) = tokens
+    let Some(issued) = tokens
         .ensure_instance_admin()
         .await
         .context("failed to create the first instance admin token")?
-    {
-        // Shown once, on standard error, never through the log pipeline.
-        eprintln!(
-            "\n  No instance admin token existed, so tollgate created one. It is shown this once:\n\n    {}\n\n  Keep it secret. Next time, set TOLLGATE_BOOTSTRAP_TOKEN (see `tollgate token mint --instance-admin`).\n",
-            issued.secret().expose()
-        );
+    else {
+        return Ok(());
+    };
+    if let Some(path) = first_token_path {
+        match write_first_token(path, issued.secret().expose()) {
+            Ok(()) => {
+                tracing::info!(path = %path.display(), "no instance admin token existed: created one and wrote it to TOLLGATE_FIRST_TOKEN_PATH (mode 0600)");
+                return Ok(());
+            }
+            // The token exists now and nobody else will ever see it: show it rather than
+            // lose it.
+            Err(error) => tracing::warn!(
+                path = %path.display(),
+                error = %format!("{error:#}"),
+                "could not write the first instance admin token to TOLLGATE_FIRST_TOKEN_PATH; showing it on standard error instead"
+            ),
+        }
     }
+    // Shown once, on standard error, never through the log pipeline.
+    eprintln!(
+        "\n  No instance admin token existed, so tollgate created one. It is shown this once:\n\n    {}\n\n  Keep it secret. It went to this process's standard error, so wherever that is kept\n  (journald, `docker logs`, a log file) now holds a copy: revoke it once you have made\n  your own (docs/operations.md). To have it written to a file of its own instead, start\n  with TOLLGATE_FIRST_TOKEN_PATH=PATH; to choose it yourself, TOLLGATE_BOOTSTRAP_TOKEN\n  (see `tollgate token mint --instance-admin`).\n",
+        issued.secret().expose()
+    );
     Ok(())
+}
+
+/// Writes the first instance admin token to a new file at `path` that only its owner can read
+/// (0600), created exclusively (`O_EXCL`): an existing file is never overwritten or followed,
+/// as Jenkins does with its initial admin password.
+fn write_first_token(path: &Path, token: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).with_context(|| {
+        format!(
+            "failed to create {} (it must not exist yet)",
+            path.display()
+        )
+    })?;
+    writeln!(file, "{token}")
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("failed to write {}", path.display()))
 }
 
 async fn shutdown_signal() {

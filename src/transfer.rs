@@ -13,7 +13,7 @@ use tollgate_app::ports::StoreTransfer;
 use tollgate_app::TransferService;
 
 use crate::config::DatabaseArgs;
-use crate::serve::{init_tracing, runtime};
+use crate::serve::runtime;
 use crate::store::{self, StoreChoice};
 
 /// What the store's schema must be before the command runs.
@@ -53,7 +53,6 @@ async fn open_store(args: &DatabaseArgs, schema: Schema) -> anyhow::Result<Arc<d
 
 /// `tollgate export`.
 pub fn export(args: &DatabaseArgs) -> anyhow::Result<()> {
-    init_tracing("warn")?;
     runtime()?.block_on(async {
         let service = TransferService::new(open_store(args, Schema::AsIs).await?);
         let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -70,7 +69,6 @@ pub fn export(args: &DatabaseArgs) -> anyhow::Result<()> {
 
 /// `tollgate import`.
 pub fn import(args: &DatabaseArgs) -> anyhow::Result<()> {
-    init_tracing("warn")?;
     runtime()?.block_on(async {
         // The store first: without one, say so at once rather than wait for standard input.
         let service = TransferService::new(open_store(args, Schema::Migrated).await?);

@@ -166,3 +166,152 @@ async fn a_first_start_without_bootstrap_token_prints_one_instance_admin_token_o
     assert_eq!(printed_token(&app.logs()), None);
     assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
 }
+
+#[test]
+fn a_busy_port_refuses_to_start_before_any_first_token_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("tollgate.db").display());
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("serve")
+        .env("TOLLGATE_LISTEN", busy.local_addr().unwrap().to_string())
+        .env("DATABASE_URL", &url)
+        .env_remove("TOLLGATE_BOOTSTRAP_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("failed to listen on"), "{said}");
+    assert_eq!(
+        printed_token(&said),
+        None,
+        "no token for a server that never ran: {said}"
+    );
+    drop(busy);
+
+    // The store got no instance admin token either: the next good start creates the first.
+    let export = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("export")
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{export:?}");
+    assert!(
+        !String::from_utf8_lossy(&export.stdout).contains(r#""kind":"token""#),
+        "no token was stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_token_goes_to_a_new_private_file_when_asked_and_never_over_one() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("first-token");
+    let path_str = path.to_str().unwrap();
+    let app = spawn_app_with(
+        Store::Sqlite,
+        &[
+            ("TOLLGATE_BOOTSTRAP_TOKEN", ""),
+            ("TOLLGATE_FIRST_TOKEN_PATH", path_str),
+        ],
+    )
+    .await;
+    let written = std::fs::read_to_string(&path).unwrap();
+    let token = written.trim();
+    assert_eq!(
+        ParsedToken::parse(token).unwrap().kind(),
+        TokenKind::InstanceAdmin
+    );
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(app.get("/v1/whoami", token).await.status, StatusCode::OK);
+    assert!(!app.logs().contains(token), "not on standard error too");
+    assert_eq!(printed_token(&app.logs()), None);
+
+    // A file that is there already is left as it is; the token is shown instead of lost.
+    let taken = dir.path().join("taken");
+    std::fs::write(&taken, "keep me\n").unwrap();
+    let app = spawn_app_with(
+        Store::Sqlite,
+        &[
+            ("TOLLGATE_BOOTSTRAP_TOKEN", ""),
+            ("TOLLGATE_FIRST_TOKEN_PATH", taken.to_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(std::fs::read_to_string(&taken).unwrap(), "keep me\n");
+    let shown = printed_token(&app.logs()).expect("shown on standard error instead");
+    assert_eq!(app.get("/v1/whoami", &shown).await.status, StatusCode::OK);
+    assert!(app
+        .logs()
+        .contains("could not write the first instance admin token"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_token_banner_says_standard_error_keeps_a_copy() {
+    let app = spawn_app_with(Store::Sqlite, &[("TOLLGATE_BOOTSTRAP_TOKEN", "")]).await;
+    let logs = app.logs();
+    assert!(printed_token(&logs).is_some());
+    assert!(
+        logs.contains("standard error") && logs.contains("docker logs"),
+        "{logs}"
+    );
+    assert!(logs.contains("TOLLGATE_FIRST_TOKEN_PATH"), "{logs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_to_a_pipe_have_no_colour_codes() {
+    let app = spawn_app(Store::Sqlite).await;
+    assert_eq!(
+        app.get("/v1/whoami", &app.admin).await.status,
+        StatusCode::OK
+    );
+    let logs = app.logs();
+    assert!(logs.contains("INFO"), "{logs}");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "ANSI codes in logs that go to a pipe:\n{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_per_line() {
+    let app = spawn_app_with(Store::Sqlite, &[("TOLLGATE_LOG_FORMAT", "json")]).await;
+    assert_eq!(
+        app.get("/v1/whoami", &app.admin).await.status,
+        StatusCode::OK
+    );
+    let logs = app.logs();
+    let mut objects = 0;
+    for line in logs.lines() {
+        // The one line for people and the harness, written whatever the log format.
+        if line.starts_with("tollgate listening on ") || line.is_empty() {
+            continue;
+        }
+        let object: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|error| panic!("not a JSON object ({error}): {line}"));
+        assert!(
+            object["level"].is_string() && object["fields"].is_object(),
+            "{line}"
+        );
+        objects += 1;
+    }
+    assert!(objects >= 3, "{logs}");
+    assert!(!logs.contains('\u{1b}'));
+}
+
+#[test]
+fn an_unknown_log_format_is_refused() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("serve")
+        .env("TOLLGATE_LOG_FORMAT", "xml")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("log-format") && said.contains("json"),
+        "{said}"
+    );
+}
