@@ -10,6 +10,7 @@ pub mod lifecycle;
 mod name;
 pub mod permission;
 pub mod policy;
+pub mod query_guard;
 pub mod requirement;
 pub mod session;
 pub mod space;
@@ -29,6 +30,7 @@ pub use policy::{
     introspection_shows, may_act_for_members, may_introspect, may_manage_instance_tokens,
     permissions_in_own_space, Resource,
 };
+pub use query_guard::query_carries_token;
 pub use requirement::{AccessRequirement, UnmetRequirement};
 pub use session::{
     ConsoleSession, EndedSessions, FormNonce, SessionDigest, SessionTimeouts, SessionTimeoutsError,
@@ -39,5 +41,6 @@ pub use token::{
     TokenScope, TokenStatus, TokenStatusError,
 };
 pub use token_format::{
-    hint, ParsedToken, TokenFormatError, TokenKind, TokenSecret, TokenString, TOKEN_LEN,
+    hint, is_token_without_prefix, ParsedToken, TokenFormatError, TokenKind, TokenSecret,
+    TokenString, TOKEN_LEN,
 };
