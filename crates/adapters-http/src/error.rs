@@ -183,8 +183,8 @@ error_codes! {
     InvalidCredentials = ("invalid_credentials", UNPROCESSABLE_ENTITY, "Invalid credentials",
         "A leak report's `credentials` list is empty or holds more than 1000 strings."),
     TooManyRequests = ("too_many_requests", TOO_MANY_REQUESTS, "Too many failed authentications",
-        "Too many failed authentications from this client address or for this token id, so \
-         the token was not verified: retry after the `Retry-After` header's seconds."),
+        "Too many failed authentications from this client address, or for this token id from this \
+         address, so the token was not verified: retry after the `Retry-After` header's seconds."),
     TooManyCredentials =
         ("too_many_credentials", TOO_MANY_REQUESTS, "Too many credentials reported",
         "This client address reported more credentials than it may (1000 at once, then 1000 an \
