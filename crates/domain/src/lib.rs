@@ -26,9 +26,9 @@ pub use lifecycle::{GracePeriod, GracePeriodError, LifetimeError, LifetimePolicy
 pub use name::NameError;
 pub use permission::Permission;
 pub use policy::{
-    allows, as_seen_by, can_reach, can_see, create_permission, event_as_seen_by,
-    introspection_shows, may_act_for_members, may_introspect, may_manage_instance_tokens,
-    permissions_in_own_space, Resource,
+    actor_as_seen_by, allows, as_seen_by, can_reach, can_see, create_permission,
+    discloses_token_actor, event_as_seen_by, introspection_shows, may_act_for_members,
+    may_introspect, may_manage_instance_tokens, permissions_in_own_space, Resource,
 };
 pub use query_guard::query_carries_token;
 pub use requirement::{AccessRequirement, UnmetRequirement};

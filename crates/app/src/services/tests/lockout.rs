@@ -115,3 +115,91 @@ async fn an_attacker_s_guesses_stay_limited_by_its_address_across_ids() {
     let real = PresentedToken::parse(&core.admin_token).unwrap();
     assert!(limits.verify(verifier, ADMIN_HOST, Ok(&real)).await.is_ok());
 }
+
+#[tokio::test]
+async fn space_actors_see_an_instance_admin_token_as_instance_without_its_id() {
+    let core = core().await;
+    let space = core.space("a").await;
+    let instance_id = core.admin.as_creator();
+    let space_admin = core.issue(&core.admin, space, TokenLevel::Admin).await;
+    let space_admin_actor = core.actor_of(&space_admin).await;
+    let by_instance = core.issue(&core.admin, space, TokenLevel::Client).await;
+    let by_space_admin = core
+        .issue(&space_admin_actor, space, TokenLevel::Client)
+        .await;
+    core.tokens
+        .revoke(&core.admin, space, by_instance.token().id())
+        .await
+        .unwrap();
+
+    // Token metadata: listed and read one by one.
+    let listed = core
+        .tokens
+        .list(
+            &space_admin_actor,
+            space,
+            ListTokens {
+                statuses: crate::ports::StatusFilter::ALL,
+                ..ListTokens::default()
+            },
+        )
+        .await
+        .unwrap();
+    let creator_of = |id: TokenId| {
+        listed
+            .items
+            .iter()
+            .find(|v| v.token.id() == id)
+            .map(|v| v.token.created_by().clone())
+    };
+    assert_eq!(
+        creator_of(by_instance.token().id()),
+        Some(CreatedBy::UndisclosedInstance)
+    );
+    assert_eq!(
+        creator_of(by_space_admin.token().id()),
+        Some(space_admin_actor.as_creator())
+    );
+    let read = core
+        .tokens
+        .get(&space_admin_actor, space, by_instance.token().id())
+        .await
+        .unwrap();
+    assert_eq!(read.token.created_by(), &CreatedBy::UndisclosedInstance);
+    // The instance admin sees its own id.
+    let read = core
+        .tokens
+        .get(&core.admin, space, by_instance.token().id())
+        .await
+        .unwrap();
+    assert_eq!(read.token.created_by(), &instance_id);
+
+    // Events: the instance admin's actions show as `instance`, the space admin's with its id.
+    let events = core
+        .tokens
+        .list_events(&space_admin_actor, space, PageRequest::default())
+        .await
+        .unwrap();
+    assert!(!events.items.is_empty());
+    for event in &events.items {
+        assert_ne!(event.actor, instance_id, "{event:?}");
+        assert!(event.via_token_id.is_none());
+    }
+    assert!(events
+        .items
+        .iter()
+        .any(|e| e.actor == CreatedBy::UndisclosedInstance));
+    assert!(events
+        .items
+        .iter()
+        .any(|e| e.actor == space_admin_actor.as_creator()));
+    let seen_by_instance = core
+        .tokens
+        .list_events(&core.admin, space, PageRequest::default())
+        .await
+        .unwrap();
+    assert!(seen_by_instance
+        .items
+        .iter()
+        .any(|e| e.actor == instance_id));
+}
