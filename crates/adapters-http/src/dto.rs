@@ -458,7 +458,9 @@ pub struct TokenResponse {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
-    /// Who issued it: `token:<uuid>`, `user:<id>` or `system`.
+    /// Who issued it: `token:<uuid>`, `user:<id>`, `system` or `cli`; `instance` (an instance
+    /// admin token, without its id) to a reader in a space, and `token` (a token, without its
+    /// id) to a reader without READ_ADMIN_API_TOKEN.
     #[schema(example = "token:0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f10")]
     pub created_by: String,
     /// When it stops working; null if never.
@@ -617,9 +619,10 @@ pub struct EventResponse {
     pub at: OffsetDateTime,
     /// What happened.
     pub action: AuditActionDto,
-    /// Who did it: `token:<uuid>`, `user:<id>`, `system`, or `leak_report` (a revocation
-    /// because someone reported the token as leaked); for `token.rejected`, the token that was
-    /// presented.
+    /// Who did it: `token:<uuid>`, `user:<id>`, `system`, `cli`, or `leak_report` (a
+    /// revocation because someone reported the token as leaked); for `token.rejected`, the
+    /// token that was presented. A reader in a space sees an instance admin token as
+    /// `instance`, without its id.
     #[schema(example = "token:0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f10")]
     pub actor: String,
     /// The token it happened to.

@@ -514,7 +514,7 @@ mod tests {
         );
         assert_eq!(by_token.clone().seen_with(true, true), by_token);
         assert_eq!(
-            by_token.clone().seen_with(false, true).created_by(),
+            by_token.seen_with(false, true).created_by(),
             &CreatedBy::UndisclosedInstance
         );
     }
