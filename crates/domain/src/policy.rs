@@ -470,6 +470,53 @@ mod tests {
     }
 
     #[test]
+    fn space_readers_see_an_instance_level_token_actor_without_its_id() {
+        let instance = Actor::InstanceAdmin {
+            token_id: TokenId::from_uuid(Uuid::from_u128(7)),
+        };
+        let acting = CreatedBy::Token(TokenId::from_uuid(Uuid::from_u128(7)));
+        let readers = [
+            space_token(TokenLevel::Admin),
+            space_token(TokenLevel::Client),
+            member(MemberRole::Owner),
+        ];
+        for reader in &readers {
+            // An instance admin token (no space), another space's token, or one not stored.
+            for home in [None, Some(OTHER)] {
+                assert!(!discloses_token_actor(reader, home));
+                assert_eq!(
+                    actor_as_seen_by(reader, acting.clone(), home),
+                    CreatedBy::UndisclosedInstance
+                );
+            }
+            assert!(discloses_token_actor(reader, Some(OWN)));
+            assert_eq!(actor_as_seen_by(reader, acting.clone(), Some(OWN)), acting);
+            // Actors that are not tokens are shown as they are.
+            for other in [
+                CreatedBy::System,
+                CreatedBy::Cli,
+                CreatedBy::Member(user("bob")),
+            ] {
+                assert_eq!(actor_as_seen_by(reader, other.clone(), None), other);
+            }
+        }
+        for reader in [instance, Actor::Operator] {
+            assert!(discloses_token_actor(&reader, None));
+            assert_eq!(actor_as_seen_by(&reader, acting.clone(), None), acting);
+        }
+        // A token created by an instance admin, read by a space admin and by a client token.
+        let created = token(OWN, TokenLevel::Client, acting.clone());
+        assert_eq!(
+            as_seen_by(&space_token(TokenLevel::Admin), created.clone(), None).created_by(),
+            &CreatedBy::UndisclosedInstance
+        );
+        assert_eq!(
+            as_seen_by(&space_token(TokenLevel::Client), created, None).created_by(),
+            &CreatedBy::UndisclosedToken
+        );
+    }
+
+    #[test]
     fn whoami_permissions_list_what_the_actor_holds_at_home() {
         assert_eq!(
             permissions_in_own_space(&space_token(TokenLevel::Client)),
