@@ -505,7 +505,7 @@ mod tests {
             assert_eq!(actor_as_seen_by(&reader, acting.clone(), None), acting);
         }
         // A token created by an instance admin, read by a space admin and by a client token.
-        let created = token(OWN, TokenLevel::Client, acting.clone());
+        let created = token(OWN, TokenLevel::Client, acting);
         assert_eq!(
             as_seen_by(&space_token(TokenLevel::Admin), created.clone(), None).created_by(),
             &CreatedBy::UndisclosedInstance
