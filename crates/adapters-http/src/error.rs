@@ -1009,8 +1009,11 @@ mod tests {
         assert_declared(vec![HashError("x".into())]);
         assert_declared(samples!(NameError {
             NameError::Empty => [NameError::Empty],
-            NameError::TooLong => [NameError::TooLong],
+            NameError::TooLong { .. } => [NameError::TooLong { max_chars: 100, max_bytes: 400 }],
             NameError::ControlCharacter => [NameError::ControlCharacter],
+            NameError::BidiControl => [NameError::BidiControl],
+            NameError::LineSeparator => [NameError::LineSeparator],
+            NameError::NoVisibleCharacter => [NameError::NoVisibleCharacter],
         }));
         assert_declared(vec![TokenLevelError]);
         assert_declared(vec![PageLimitError]);

@@ -23,7 +23,9 @@ pub use audit::{AuditAction, AuditActionError, AuditEvent};
 pub use ids::{EventId, InvalidId, SpaceId, TokenId, UserId, UserIdError};
 pub use instant::truncate_to_micros;
 pub use lifecycle::{GracePeriod, GracePeriodError, LifetimeError, LifetimePolicy};
-pub use name::NameError;
+pub use name::{
+    is_bidi_control, is_visible, validate_text, NameError, TextLimits, MAX_NAME_LEN, NAME_LIMITS,
+};
 pub use permission::Permission;
 pub use policy::{
     actor_as_seen_by, allows, as_seen_by, can_reach, can_see, create_permission,

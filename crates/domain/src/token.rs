@@ -54,7 +54,9 @@ impl fmt::Display for TokenLevel {
     }
 }
 
-/// A token's human-given name: 1 to 100 characters after trimming, no control characters.
+/// A token's human-given name, under the name rule (crates/domain/src/name.rs): 1 to 100
+/// characters after trimming, at least one of them visible, no control, bidirectional control
+/// or separator.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenName(String);
 
