@@ -167,8 +167,9 @@ error_codes! {
         "The JSON body is not an object, or has an unknown field, a missing field, or a value \
          of the wrong type or out of range."),
     InvalidName = ("invalid_name", UNPROCESSABLE_ENTITY, "Invalid name",
-        "A name is empty, longer than 100 characters after trimming, or holds control \
-         characters."),
+        "A name is empty, longer than 100 characters (400 bytes) after trimming, shows no \
+         visible character, or holds a control character, a bidirectional control \
+         (U+202A to U+202E, U+2066 to U+2069) or a line or paragraph separator."),
     InvalidLevel = ("invalid_level", UNPROCESSABLE_ENTITY, "Invalid level",
         "`level` is not `client` or `admin`."),
     ExpiresAtNotInFuture =
