@@ -90,13 +90,14 @@ async fn connections_without_a_complete_request_close_after_the_configured_timeo
     };
     let keep_alive = async {
         let mut stream = connect(&app).await;
+        // Before the request: the server's idle clock starts once it has answered.
+        let started = Instant::now();
         stream
             .write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
             .await
             .unwrap();
         let answer = response(&mut stream).await;
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-        let started = Instant::now();
         let sent = closed(&mut stream).await;
         (started.elapsed(), sent)
     };
