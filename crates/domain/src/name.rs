@@ -241,7 +241,7 @@ mod tests {
                 prop_assert_eq!(name.as_str(), raw.trim());
                 prop_assert!(name.chars().any(is_visible));
                 prop_assert!(!name.chars().any(|c| c.is_control() || is_bidi_control(c)));
-                prop_assert!(!name.contains(['\u{2028}', '\u{2029}']));
+                prop_assert!(!name.contains(['\u{2028}', '\u{2029}']), "separator in {:?}", name);
                 prop_assert!(name.chars().count() <= MAX_NAME_LEN);
                 prop_assert!(name.len() <= NAME_LIMITS.max_bytes);
                 prop_assert_eq!(validate(&name), Ok(name.clone()));
