@@ -71,7 +71,7 @@ async fn names_written_before_the_rule_are_repaired_in_agreement_with_the_domain
             "a\u{2028}b\u{2066}c\u{2069}d\u{202a}",
             "a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}",
         ),
-        ("\u{2028}\u{202e}\u{2800}", "\u{fffd}\u{fffd}\u{fffd}"),
+        ("\u{202e}\u{2028}\u{2800}", "\u{fffd}\u{fffd}\u{fffd}"),
     ] {
         cases.push((name.to_owned(), expected.to_owned()));
     }
