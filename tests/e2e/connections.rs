@@ -42,7 +42,11 @@ async fn response(stream: &mut TcpStream) -> String {
         if let Some((head, body)) = text.split_once("\r\n\r\n") {
             let length = head
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned))
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_owned)
+                })
                 .and_then(|l| l.trim().parse::<usize>().ok());
             if length.is_some_and(|length| body.len() >= length) {
                 return text;
@@ -58,8 +62,8 @@ async fn response(stream: &mut TcpStream) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_without_a_complete_request_close_after_the_configured_timeouts_and_not_before(
-) {
+async fn connections_without_a_complete_request_close_after_the_configured_timeouts_and_not_before()
+{
     let header = Duration::from_secs(1);
     let idle = Duration::from_secs(2);
     let app = spawn_app_with(
@@ -138,7 +142,11 @@ fn bad_connection_settings_refuse_the_start_naming_the_setting() {
     for (variable, value, named) in [
         ("TOLLGATE_MAX_CONNECTIONS", "0", "max-connections"),
         ("TOLLGATE_MAX_CONNECTIONS", "many", "max-connections"),
-        ("TOLLGATE_HEADER_READ_TIMEOUT_SECONDS", "0", "header-read-timeout"),
+        (
+            "TOLLGATE_HEADER_READ_TIMEOUT_SECONDS",
+            "0",
+            "header-read-timeout",
+        ),
         ("TOLLGATE_IDLE_TIMEOUT_SECONDS", "86400", "idle-timeout"),
         ("TOLLGATE_RAISE_FD_LIMIT", "maybe", "raise-fd-limit"),
     ] {
@@ -170,7 +178,10 @@ async fn the_file_descriptor_soft_limit_is_raised_to_the_hard_limit_at_start() {
 
     let (soft, hard) = rlimit::getrlimit(Resource::NOFILE).unwrap();
     let lowered = (hard / 2).min(1024);
-    assert!(lowered < hard, "a hard limit of {hard} leaves nothing to raise");
+    assert!(
+        lowered < hard,
+        "a hard limit of {hard} leaves nothing to raise"
+    );
     // The servers inherit the lowered soft limit; this process gets its own back at once.
     rlimit::setrlimit(Resource::NOFILE, lowered, hard).unwrap();
     let raised = spawn_app_with(Store::Memory, &[]).await;

@@ -55,7 +55,10 @@ async fn bad_names_are_422_invalid_name() {
 async fn a_look_alike_name_is_refused_with_the_rule_it_broke_and_nothing_is_written() {
     let app = TestApp::new().await;
     for (name, detail) in [
-        ("\u{200b}\u{200b}", "`name`: must contain at least one visible character."),
+        (
+            "\u{200b}\u{200b}",
+            "`name`: must contain at least one visible character.",
+        ),
         (
             "admin\u{202e}txt.exe",
             "`name`: must not contain bidirectional controls (U+202A to U+202E, U+2066 to U+2069).",
@@ -81,7 +84,11 @@ async fn a_look_alike_name_is_refused_with_the_rule_it_broke_and_nothing_is_writ
         .json();
     assert_eq!(spaces["items"], json!([]), "no space was created");
     // Invisible characters inside a visible name are kept: emoji need them.
-    let res = create_token_with(&app, json!({ "name": "👩\u{200d}💻 ops", "level": "client" })).await;
+    let res = create_token_with(
+        &app,
+        json!({ "name": "👩\u{200d}💻 ops", "level": "client" }),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
     assert_eq!(res.json()["name"], "👩\u{200d}💻 ops");
 }

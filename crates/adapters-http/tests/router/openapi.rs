@@ -352,7 +352,13 @@ async fn names_in_the_document_carry_the_name_rule() {
     let app = TestApp::new().await;
     let doc = document(&app).await;
     let schemas = &doc["components"]["schemas"];
-    for schema in ["CreateSpaceRequest", "CreateTokenRequest", "Space", "Token", "Whoami"] {
+    for schema in [
+        "CreateSpaceRequest",
+        "CreateTokenRequest",
+        "Space",
+        "Token",
+        "Whoami",
+    ] {
         let name = &schemas[schema]["properties"]["name"];
         assert_eq!(name["minLength"], 1, "{schema}: {name}");
         assert_eq!(name["maxLength"], 100, "{schema}: {name}");
@@ -363,8 +369,17 @@ async fn names_in_the_document_carry_the_name_rule() {
         let description = schemas[schema]["properties"]["name"]["description"]
             .as_str()
             .unwrap_or_default();
-        for rule in ["400 bytes", "U+202A to U+202E", "U+2066", "U+2028", "trimming"] {
-            assert!(description.contains(rule), "{schema} lacks {rule:?}: {description}");
+        for rule in [
+            "400 bytes",
+            "U+202A to U+202E",
+            "U+2066",
+            "U+2028",
+            "trimming",
+        ] {
+            assert!(
+                description.contains(rule),
+                "{schema} lacks {rule:?}: {description}"
+            );
         }
     }
 }

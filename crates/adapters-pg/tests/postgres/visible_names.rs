@@ -60,7 +60,11 @@ async fn names_written_before_the_rule_are_repaired_in_agreement_with_the_domain
             (c.to_string(), expected)
         })
         .collect();
-    assert!(cases.len() > 40, "every range has boundaries: {}", cases.len());
+    assert!(
+        cases.len() > 40,
+        "every range has boundaries: {}",
+        cases.len()
+    );
     for (name, expected) in [
         ("ok", "ok"),
         ("👩\u{200d}💻 ops", "👩\u{200d}💻 ops"),
@@ -112,7 +116,10 @@ async fn names_written_before_the_rule_are_repaired_in_agreement_with_the_domain
     for (row, (name, expected)) in rows.iter().zip(&cases) {
         let repaired: String = row.get("name");
         assert_eq!(&repaired, expected, "{name:?}");
-        assert!(SpaceName::parse(&repaired).is_ok(), "{name:?} -> {repaired:?}");
+        assert!(
+            SpaceName::parse(&repaired).is_ok(),
+            "{name:?} -> {repaired:?}"
+        );
     }
     let token: String = sqlx::query_scalar("SELECT name FROM api_tokens")
         .fetch_one(db.pool())
@@ -151,11 +158,17 @@ async fn the_checks_refuse_the_code_points_the_domain_refuses() {
         }
     }
     // What the domain accepts still passes, up to its limits.
-    for name in ["😀".repeat(100), "\u{200b}visible".to_owned(), "👩\u{200d}💻".to_owned()] {
-        sqlx::query("INSERT INTO spaces (id, name, created_at) VALUES (gen_random_uuid(), $1, now())")
-            .bind(&name)
-            .execute(db.pool())
-            .await
-            .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+    for name in [
+        "😀".repeat(100),
+        "\u{200b}visible".to_owned(),
+        "👩\u{200d}💻".to_owned(),
+    ] {
+        sqlx::query(
+            "INSERT INTO spaces (id, name, created_at) VALUES (gen_random_uuid(), $1, now())",
+        )
+        .bind(&name)
+        .execute(db.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{name:?}: {e}"));
     }
 }

@@ -73,7 +73,11 @@ async fn names_written_before_the_rule_are_repaired_in_agreement_with_the_domain
             (c.to_string(), expected)
         })
         .collect();
-    assert!(cases.len() > 40, "every range has boundaries: {}", cases.len());
+    assert!(
+        cases.len() > 40,
+        "every range has boundaries: {}",
+        cases.len()
+    );
     for (name, expected) in [
         ("ok", "ok"),
         ("👩\u{200d}💻 ops", "👩\u{200d}💻 ops"),
@@ -116,7 +120,10 @@ async fn names_written_before_the_rule_are_repaired_in_agreement_with_the_domain
     for (row, (name, expected)) in rows.iter().zip(&cases) {
         let repaired: String = row.get("name");
         assert_eq!(&repaired, expected, "{name:?}");
-        assert!(SpaceName::parse(&repaired).is_ok(), "{name:?} -> {repaired:?}");
+        assert!(
+            SpaceName::parse(&repaired).is_ok(),
+            "{name:?} -> {repaired:?}"
+        );
     }
     let token: String = sqlx::query_scalar("SELECT name FROM api_tokens")
         .fetch_one(&mut connection)
