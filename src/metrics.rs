@@ -23,6 +23,8 @@ use tollgate_app::Verifier;
 /// How often histograms are folded into their buckets between scrapes, so their samples do
 /// not pile up in memory (the exporter's own default).
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+/// Most connections the metrics listener keeps open at once.
+pub const MAX_CONNECTIONS: usize = 64;
 
 /// The installed recorder and its bound listener, not serving yet.
 pub struct Metrics {
@@ -57,8 +59,14 @@ struct Scrape {
 
 impl Metrics {
     /// Serves `GET /metrics` (and nothing else) until the returned task is aborted; reads
-    /// `verifier`'s gauges at each scrape.
-    pub fn serve(self, verifier: Arc<Verifier>) -> anyhow::Result<JoinHandle<()>> {
+    /// `verifier`'s gauges at each scrape. Its connections are bounded as the API's are, with
+    /// the API's timeouts and at most [`MAX_CONNECTIONS`]: a scraper needs one or two, and
+    /// these descriptors come out of the room the API's connection limit leaves.
+    pub fn serve(
+        self,
+        verifier: Arc<Verifier>,
+        connections: tollgate_http::ConnectionConfig,
+    ) -> anyhow::Result<JoinHandle<()>> {
         let address = self
             .listener
             .local_addr()
@@ -83,7 +91,15 @@ impl Metrics {
                 }
             };
             tokio::select! {
-                served = axum::serve(self.listener, router) => {
+                served = tollgate_http::serve(
+                    self.listener,
+                    router,
+                    tollgate_http::ConnectionConfig {
+                        max_connections: connections.max_connections.min(MAX_CONNECTIONS),
+                        ..connections
+                    },
+                    std::future::pending(),
+                ) => {
                     if let Err(error) = served {
                         tracing::error!(%error, "the metrics listener failed");
                     }

@@ -161,7 +161,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let metrics = match metrics {
         Some(metrics) => {
             router = tollgate_http::with_request_metrics(router);
-            Some(metrics.serve(Arc::clone(tokens.verifier()))?)
+            Some(metrics.serve(Arc::clone(tokens.verifier()), connections)?)
         }
         None => None,
     };
@@ -207,7 +207,8 @@ fn services_clock() -> anyhow::Result<Arc<dyn Clock>> {
 /// connection limit lowered to fit in it: past it, `accept` fails and nobody is served.
 fn connection_config(args: &ConnectionArgs) -> tollgate_http::ConnectionConfig {
     // Descriptors the process needs besides client connections: the store's pool and files,
-    // the listener, standard streams, and some room.
+    // the listeners, the metrics listener's connections (crate::metrics::MAX_CONNECTIONS),
+    // standard streams, and some room.
     const RESERVED_FDS: u64 = 256;
     let soft_limit = if args.raise_fd_limit {
         rlimit::increase_nofile_limit(u64::MAX)

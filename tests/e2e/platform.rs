@@ -10,6 +10,7 @@ use crate::support::{eventually, on_every_store, spawn_app_with, App, Reply, Sto
 on_every_store!(
     introspection_describes_active_tokens_and_answers_everything_else_inactive,
     a_member_acted_for_is_held_to_its_role_and_its_events_name_the_instance_token,
+    a_space_admin_never_learns_the_instance_admin_token_s_id,
 );
 
 async fn introspect(app: &App, caller: &str, token: &str) -> Reply {
@@ -197,4 +198,56 @@ async fn a_member_acted_for_is_held_to_its_role_and_its_events_name_the_instance
     as_member(&app, Method::GET, "/v1/whoami", "user=ada", None)
         .await
         .assert_problem(StatusCode::BAD_REQUEST, "invalid_act_as");
+}
+
+/// Issue 18, item 2: every space admin used to learn the instance admin token's id from
+/// `created_by` and the events' `actor`, the first step of locking it out.
+async fn a_space_admin_never_learns_the_instance_admin_token_s_id(store: Store) {
+    let app = spawn_app_with(store, &[]).await;
+    let instance_id = app.get("/v1/whoami", &app.admin).await.str("token_id");
+    let space = app.create_space("acme").await;
+    let (admin_id, space_admin) = app.create_token(&app.admin, &space, "admin").await;
+    let (by_instance, _) = app.create_token(&app.admin, &space, "client").await;
+    let (by_space_admin, _) = app.create_token(&space_admin, &space, "client").await;
+
+    let tokens = format!("/v1/spaces/{space}/tokens");
+    let mut paths = vec![
+        format!("{tokens}?status=all"),
+        format!("/v1/spaces/{space}/events"),
+    ];
+    paths.extend(
+        [&admin_id, &by_instance, &by_space_admin]
+            .iter()
+            .map(|id| format!("{tokens}/{id}")),
+    );
+    for path in &paths {
+        let reply = app.get(path, &space_admin).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {reply:?}");
+        let text = reply.body.to_string();
+        assert!(!text.contains(&instance_id), "{path}: {text}");
+    }
+    let read = app
+        .get(&format!("{tokens}/{by_instance}"), &space_admin)
+        .await;
+    assert_eq!(read.body["created_by"], "instance");
+    let read = app
+        .get(&format!("{tokens}/{by_space_admin}"), &space_admin)
+        .await;
+    assert_eq!(read.body["created_by"], format!("token:{admin_id}"));
+    let events = app
+        .get(&format!("/v1/spaces/{space}/events"), &space_admin)
+        .await;
+    assert!(
+        events.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["actor"] == "instance"),
+        "{events:?}"
+    );
+    // The instance admin still sees which token it was.
+    let read = app
+        .get(&format!("{tokens}/{by_instance}"), &app.admin)
+        .await;
+    assert_eq!(read.body["created_by"], format!("token:{instance_id}"));
 }

@@ -257,7 +257,33 @@ async fn start(env: &[(String, String)], dir: Option<&std::path::Path>) -> (Proc
     );
 }
 
+/// `tollgate serve` on the in-memory store with `env`, which must refuse to start: its
+/// standard error.
+pub fn serve_refused(env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    command
+        .args(["serve", "--store", "memory"])
+        .env("TOLLGATE_LISTEN", "127.0.0.1:0")
+        .env_remove("TOLLGATE_TRUSTED_PROXIES")
+        .env_remove("TOLLGATE_TRUSTED_PROXY_HOPS")
+        // As an operator sees it: anyhow adds a backtrace when these ask for one.
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("failed to run tollgate");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "it started: {stderr}");
+    stderr
+}
+
 impl App {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.process.child.id()
+    }
+
     /// A server with no `DATABASE_URL`, in the working directory `dir`: the default store.
     pub async fn start_in(dir: &std::path::Path) -> Self {
         spawn(Store::Memory, &[("DATABASE_URL", "")], Some(dir)).await

@@ -4,11 +4,9 @@
 //! without it, the header is ignored. The test itself is the proxy, on 127.0.0.1. The retired
 //! `TOLLGATE_TRUSTED_PROXY_HOPS` and a malformed list are refused at start.
 
-use std::process::Command;
-
 use reqwest::StatusCode;
 
-use crate::support::{spawn_app_with, App, Store};
+use crate::support::{serve_refused, spawn_app_with, App, Store};
 
 /// Three failures per address, and none counted per token id.
 const LIMITS: [(&str, &str); 2] = [
@@ -69,26 +67,6 @@ async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
         junk_from(&app, "203.0.113.4").await,
         StatusCode::TOO_MANY_REQUESTS
     );
-}
-
-/// `tollgate serve` on the in-memory store with `env`: its exit status and standard error.
-fn serve_refused(env: &[(&str, &str)]) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
-    command
-        .args(["serve", "--store", "memory"])
-        .env("TOLLGATE_LISTEN", "127.0.0.1:0")
-        .env_remove("TOLLGATE_TRUSTED_PROXIES")
-        .env_remove("TOLLGATE_TRUSTED_PROXY_HOPS")
-        // As an operator sees it: anyhow adds a backtrace when these ask for one.
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output = command.output().expect("failed to run tollgate");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(!output.status.success(), "it started: {stderr}");
-    stderr
 }
 
 #[test]

@@ -89,6 +89,7 @@ pub(crate) fn creator(created_by: &CreatedBy) -> String {
         CreatedBy::Member(user) => format!("user {user}"),
         CreatedBy::LeakReport => "a leak report".to_owned(),
         CreatedBy::UndisclosedToken => "a token".to_owned(),
+        CreatedBy::UndisclosedInstance => "an instance admin token".to_owned(),
     }
 }
 

@@ -27,8 +27,12 @@ use crate::error::{ApiError, ErrorCode, ErrorCodes};
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSpaceRequest {
-    /// 1 to 100 characters after trimming, no control characters.
-    #[schema(example = "acme")]
+    /// 1 to 100 characters (Unicode code points; at most 400 bytes of UTF-8), counted after
+    /// trimming white space at both ends, at least one of them visible (not white space, not a
+    /// format, control or default-ignorable character such as U+200B, not U+2800). Refused
+    /// anywhere in it: control characters, bidirectional controls (U+202A to U+202E, U+2066 to
+    /// U+2069) and line or paragraph separators (U+2028, U+2029). See docs/api.md, "Names".
+    #[schema(example = "acme", min_length = 1, max_length = 100)]
     pub name: String,
 }
 
@@ -51,8 +55,12 @@ impl TryFrom<CreateSpaceRequest> for NewSpace {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
-    /// 1 to 100 characters after trimming, no control characters.
-    #[schema(example = "ci deploy")]
+    /// 1 to 100 characters (Unicode code points; at most 400 bytes of UTF-8), counted after
+    /// trimming white space at both ends, at least one of them visible (not white space, not a
+    /// format, control or default-ignorable character such as U+200B, not U+2800). Refused
+    /// anywhere in it: control characters, bidirectional controls (U+202A to U+202E, U+2066 to
+    /// U+2069) and line or paragraph separators (U+2028, U+2029). See docs/api.md, "Names".
+    #[schema(example = "ci deploy", min_length = 1, max_length = 100)]
     pub name: String,
     /// `client` or `admin` (an admin token needs CREATE_ADMIN_API_TOKEN, which no space token
     /// holds).
@@ -397,8 +405,9 @@ impl From<Permission> for PermissionDto {
 pub struct SpaceResponse {
     /// UUID v7.
     pub id: Uuid,
-    /// Its name.
-    #[schema(example = "acme")]
+    /// Its name: 1 to 100 characters, at least one visible, as the name rule of the request
+    /// that set it says.
+    #[schema(example = "acme", min_length = 1, max_length = 100)]
     pub name: String,
     /// When it was created (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
@@ -445,8 +454,9 @@ pub struct TokenResponse {
     /// Its space; null for an instance admin token.
     #[schema(required = true)]
     pub space_id: Option<Uuid>,
-    /// Its name.
-    #[schema(example = "ci deploy")]
+    /// Its name: 1 to 100 characters, at least one visible, as the name rule of the request
+    /// that set it says.
+    #[schema(example = "ci deploy", min_length = 1, max_length = 100)]
     pub name: String,
     /// Its level.
     pub level: TokenLevelDto,
@@ -458,7 +468,9 @@ pub struct TokenResponse {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
-    /// Who issued it: `token:<uuid>`, `user:<id>` or `system`.
+    /// Who issued it: `token:<uuid>`, `user:<id>`, `system` or `cli`; `instance` (an instance
+    /// admin token, without its id) to a reader in a space, and `token` (a token, without its
+    /// id) to a reader without READ_ADMIN_API_TOKEN.
     #[schema(example = "token:0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f10")]
     pub created_by: String,
     /// When it stops working; null if never.
@@ -617,9 +629,10 @@ pub struct EventResponse {
     pub at: OffsetDateTime,
     /// What happened.
     pub action: AuditActionDto,
-    /// Who did it: `token:<uuid>`, `user:<id>`, `system`, or `leak_report` (a revocation
-    /// because someone reported the token as leaked); for `token.rejected`, the token that was
-    /// presented.
+    /// Who did it: `token:<uuid>`, `user:<id>`, `system`, `cli`, or `leak_report` (a
+    /// revocation because someone reported the token as leaked); for `token.rejected`, the
+    /// token that was presented. A reader in a space sees an instance admin token as
+    /// `instance`, without its id.
     #[schema(example = "token:0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f10")]
     pub actor: String,
     /// The token it happened to.
@@ -673,7 +686,9 @@ impl From<&Page<AuditEvent>> for EventPageResponse {
 pub struct WhoamiResponse {
     /// The token's id.
     pub token_id: Uuid,
-    /// Its name.
+    /// Its name: 1 to 100 characters, at least one visible, as the name rule of the request
+    /// that set it says.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Its level.
     pub level: TokenLevelDto,

@@ -9,7 +9,8 @@
 //! 3. `Cache-Control: no-store` on every response, since token metadata and secrets must not
 //!    sit in a cache;
 //! 4. the request timeout (503 `timeout`);
-//! 5. the token-in-query guard (400 `token_in_query`), before anything reads the request;
+//! 5. the token-in-query guard (400 `token_in_query`), before anything reads the request; the
+//!    rule is the domain's (`tollgate_domain::query_guard`);
 //! 6. the body limit (413 `payload_too_large`), 64 KiB, or 128 KiB for a leak report: by
 //!    `Content-Length` up front, and while reading for bodies without one.
 
@@ -28,7 +29,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::error::{find_token_prefix, ApiError, ErrorCode};
+use tollgate_domain::query_carries_token;
+
+use crate::error::{ApiError, ErrorCode};
 use crate::extract::payload_too_large;
 use crate::handlers::LEAK_REPORT_PATH;
 use crate::{
@@ -112,34 +115,6 @@ async fn reject_token_in_query(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// Whether a query string carries a token: a parameter named like a token (`token`,
-/// `api_token`, `access_token`, `apiToken`, `x-undb-api-token`, ...), or a name or value holding
-/// a token prefix (`tgc_`, `tga_`, `tgi_`), checked both raw and percent-decoded. Forward auth
-/// asks it of the original request's query too.
-pub(crate) fn query_carries_token(query: &str) -> bool {
-    if find_token_prefix(query).is_some() {
-        return true;
-    }
-    form_urlencoded::parse(query.as_bytes()).any(|(name, value)| {
-        is_token_parameter(&name)
-            || find_token_prefix(&name).is_some()
-            || find_token_prefix(&value).is_some()
-    })
-}
-
-/// Parameter names that mean "here is my token", compared without case, `-` or `_`.
-fn is_token_parameter(name: &str) -> bool {
-    let normalized: String = name
-        .chars()
-        .filter(|c| *c != '-' && *c != '_')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    matches!(
-        normalized.as_str(),
-        "token" | "apitoken" | "accesstoken" | "xundbapitoken" | "authorization" | "bearer"
-    )
-}
-
 /// The most bytes a request body may have on the route `path` (a route template):
 /// [`LEAK_REPORT_BODY_LIMIT_BYTES`] for a leak report, [`BODY_LIMIT_BYTES`] everywhere else.
 pub(crate) fn body_limit_for(path: Option<&str>) -> usize {
@@ -178,32 +153,4 @@ async fn reject_oversized_body(req: Request, next: Next) -> Response {
             .insert(CONNECTION, HeaderValue::from_static("close"));
     }
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn token_parameters_are_recognised_by_name_and_by_value() {
-        for query in [
-            "token=abc",
-            "api_token=abc",
-            "access_token=abc",
-            "apiToken=abc",
-            "x-undb-api-token=abc",
-            "X-UNDB-API-TOKEN=abc",
-            "limit=5&TOKEN=",
-            "q=tgc_abc",
-            "q=tga_abc",
-            "tgi_abc",
-            "q=%74gc%5Fabc",
-            "%74oken=abc",
-        ] {
-            assert!(query_carries_token(query), "{query}");
-        }
-        for query in ["limit=5", "cursor=c1abc&level=admin", "", "tokens_total=1"] {
-            assert!(!query_carries_token(query), "{query}");
-        }
-    }
 }

@@ -1,9 +1,18 @@
 //! Brute-force protection for authentication, shared by every inbound adapter (the REST API
 //! and the console's sign-in count against the same limits): FAILED authentications are
-//! counted per client address and per presented token id, each with a GCRA limiter from
-//! `governor`. A client address or token id over its limit is refused **before** its token is
-//! verified ([`LimitedVerifyError::TooManyFailures`]), so a blocked guesser learns nothing,
-//! whatever it sends.
+//! counted per client address and per presented token id **from that address** (the pair),
+//! each with a GCRA limiter from `governor`. A client address, or a token id from an address,
+//! over its limit is refused **before** its token is verified
+//! ([`LimitedVerifyError::TooManyFailures`]), so a blocked guesser learns nothing, whatever it
+//! sends.
+//!
+//! - Lockout by a tenant: token ids are not secret (a space admin sees them in `actor` and
+//!   `created_by`), so failures with an id never refuse that id from *another* address. A
+//!   valid token presented from an address that has not failed is verified, whatever others
+//!   sent with its id. The argon2 work spent on one id stays bounded by the verifier's lane per
+//!   token id (one verification of an id past the cache at a time; see
+//!   `services::verify::admission`), and a guesser's attempts by its address's limit and its
+//!   pair's.
 //!
 //! - Successful authentications never count: a busy client behind one address is never
 //!   limited for using its valid tokens.
@@ -21,7 +30,8 @@
 //! hash lookup; a failure is one counter update per key.
 //!
 //! Each block that starts is counted in `tollgate_auth_blocks_total`, labelled by the kind of
-//! limit (`limiter="address"` or `"token_id"`), never by the address or the id; each request
+//! limit (`limiter="address"`, or `"token_id"` for a token id from one address), never by the
+//! address or the id; each request
 //! refused by a block in `tollgate_verifications_total{outcome="rate_limited"}`.
 
 use std::fmt;
@@ -42,7 +52,8 @@ use tollgate_domain::TokenId;
 use crate::services::{Malformed, PresentedToken, VerifiedToken, Verifier, VerifyTokenError};
 use crate::telemetry::AUTH_BLOCKS;
 
-/// How many failed authentications one client address (or one token id) may have: `burst`
+/// How many failed authentications one client address (or one token id from one address) may
+/// have: `burst`
 /// in a row, then `per_minute`, evenly spread (GCRA: one more every `60 / per_minute`
 /// seconds). Past that, its requests are answered 429 until the next one is allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +96,8 @@ pub const DEFAULT_FAILURES_PER_ADDRESS: AuthFailureLimit = AuthFailureLimit {
     burst: nonzero(20),
 };
 
-/// The limit for one token id by default: 10 failures in a row, then 10 a minute.
+/// The limit for one token id from one address by default: 10 failures in a row, then 10 a
+/// minute.
 pub const DEFAULT_FAILURES_PER_TOKEN: AuthFailureLimit = AuthFailureLimit {
     per_minute: nonzero(10),
     burst: nonzero(10),
@@ -114,8 +126,12 @@ pub(crate) type KeyedLimiter<K, C> =
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Blocked {
     Address(IpAddr),
-    Token(TokenId),
+    /// A token id presented from one address (`None`: an address the adapter could not tell).
+    Token(TokenIdFrom),
 }
+
+/// A token id and the address it was presented from: what the per-token limit counts.
+type TokenIdFrom = (TokenId, Option<IpAddr>);
 
 /// The brute-force limits of one node, shared by every adapter that authenticates. Cheap to
 /// clone (one `Arc`).
@@ -138,8 +154,8 @@ pub enum LimitedVerifyError {
 }
 
 impl AuthLimits {
-    /// Limits of `per_address` failures per client address and `per_token` per token id
-    /// (`None`: that key is not limited), or `None` when nothing is limited.
+    /// Limits of `per_address` failures per client address and `per_token` per token id from
+    /// one address (`None`: that key is not limited), or `None` when nothing is limited.
     #[must_use]
     pub fn new(
         per_address: Option<AuthFailureLimit>,
@@ -149,18 +165,20 @@ impl AuthLimits {
             .map(|l| Self(Arc::new(l)))
     }
 
-    /// Whether client addresses are counted (else an adapter need not work one out).
+    /// Whether client addresses are counted (else an adapter need not work one out): by both
+    /// limits, since the per-token one counts a token id per address.
     #[must_use]
     pub fn counts_addresses(&self) -> bool {
-        self.0.by_address.is_some()
+        self.0.by_address.is_some() || self.0.by_token.is_some()
     }
 
     /// Verifies `presented`, as sent from `address` (`None` if unknown), under the limits:
-    /// a blocked address or token id is refused before verification. A token this node has
-    /// already verified passes a block on its id: anyone who knows a token's id (ids are not
-    /// secret) could otherwise lock its holder out with bad guesses. A blocked address stays
-    /// blocked whatever it presents. An invalid token counts one failure against the address
-    /// and, when well formed, against its id.
+    /// a blocked address, or a token id blocked from this address, is refused before
+    /// verification. A block on an id holds for the address that failed with it only: anyone
+    /// who knows a token's id (ids are not secret) could otherwise lock its holder out with bad
+    /// guesses. A token this node has already verified passes its id's block even there. A
+    /// blocked address stays blocked whatever it presents. An invalid token counts one failure
+    /// against the address and, when well formed, against its id from that address.
     ///
     /// # Errors
     /// [`LimitedVerifyError`].
@@ -203,7 +221,7 @@ impl AuthLimits {
 /// The limiters and the blocked keys.
 pub(crate) struct AuthLimiter<C: Clock = DefaultClock> {
     by_address: Option<KeyedLimiter<IpAddr, C>>,
-    by_token: Option<KeyedLimiter<TokenId, C>>,
+    by_token: Option<KeyedLimiter<TokenIdFrom, C>>,
     /// Blocked keys and the moment (nanoseconds after `base`) their block ends.
     blocked: DashMap<Blocked, u64>,
     /// No block ends after this moment (nanoseconds after `base`): the fast path.
@@ -252,8 +270,8 @@ where
         })
     }
 
-    /// The seconds to wait if the address, or the presented token's id (`None` for junk), is
-    /// blocked now. With nothing blocked anywhere this is one atomic load.
+    /// The seconds to wait if the address, or the presented token's id (`None` for junk) from
+    /// that address, is blocked now. With nothing blocked anywhere this is one atomic load.
     fn blocked(&self, address: Option<IpAddr>, token: Option<TokenId>) -> Option<Block> {
         let now = self.nanos_now();
         if now >= self.blocks_end_by.load(Ordering::Acquire) {
@@ -264,7 +282,7 @@ where
             .map(Block::Address)
             .or_else(|| {
                 self.by_token.as_ref()?;
-                self.blocked_for(Blocked::Token(token?), now)
+                self.blocked_for(Blocked::Token((token?, address)), now)
                     .map(Block::TokenId)
             })
     }
@@ -279,13 +297,14 @@ where
     }
 
     /// Counts one failed authentication against the address and the presented token's id
-    /// (`None` for junk).
+    /// (`None` for junk) from that address.
     fn record_failure(self: &Arc<Self>, address: Option<IpAddr>, token: Option<TokenId>) {
         if let (Some(limiter), Some(address)) = (&self.by_address, address) {
             self.count(limiter, &address, Blocked::Address(address));
         }
         if let (Some(limiter), Some(token)) = (&self.by_token, token) {
-            self.count(limiter, &token, Blocked::Token(token));
+            let key = (token, address);
+            self.count(limiter, &key, Blocked::Token(key));
         }
         self.sweep_if_due();
     }
@@ -331,9 +350,13 @@ where
                 self.blocks[0].increment(1);
                 tracing::debug!(%address, "too many failed authentications from this address");
             }
-            Blocked::Token(token_id) => {
+            Blocked::Token((token_id, address)) => {
                 self.blocks[1].increment(1);
-                tracing::debug!(%token_id, "too many failed authentications for this token");
+                tracing::debug!(
+                    %token_id,
+                    address = ?address,
+                    "too many failed authentications for this token from this address"
+                );
             }
         }
     }
@@ -488,20 +511,33 @@ mod tests {
     }
 
     #[test]
-    fn a_token_id_is_blocked_whatever_the_address() {
+    fn a_token_id_is_blocked_only_from_the_address_that_failed_with_it() {
         let (limiter, _) = limiter(None, AuthFailureLimit::new(2, 2));
         let token = well_formed();
-        limiter.record_failure(Some(ip("192.0.2.1")), Some(token));
-        assert_eq!(limiter.blocked(None, Some(token)), None);
-        limiter.record_failure(Some(ip("198.51.100.7")), Some(token));
-        assert_eq!(limiter.blocked(None, Some(token)), Some(Block::TokenId(30)));
+        let attacker = Some(ip("192.0.2.1"));
+        limiter.record_failure(attacker, Some(token));
+        assert_eq!(limiter.blocked(attacker, Some(token)), None);
+        limiter.record_failure(attacker, Some(token));
         assert_eq!(
-            limiter.blocked(Some(ip("203.0.113.1")), Some(token)),
+            limiter.blocked(attacker, Some(token)),
             Some(Block::TokenId(30))
         );
-        assert_eq!(limiter.blocked(None, Some(well_formed())), None);
-        // Address limiting is off: nothing was counted for the addresses.
-        assert_eq!(limiter.blocked(Some(ip("192.0.2.1")), None), None);
+        // Another address presenting the same id is not refused: the tenant's lockout.
+        assert_eq!(limiter.blocked(Some(ip("203.0.113.1")), Some(token)), None);
+        assert_eq!(limiter.blocked(None, Some(token)), None);
+        // The attacker's other ids are not blocked by this one either.
+        assert_eq!(limiter.blocked(attacker, Some(well_formed())), None);
+        // Failures from many addresses, one each: no pair reaches its limit.
+        let spread = well_formed();
+        for n in 0..50_u8 {
+            limiter.record_failure(Some(ip(&format!("198.51.100.{n}"))), Some(spread));
+        }
+        assert_eq!(
+            limiter.blocked(Some(ip("198.51.100.1")), Some(spread)),
+            None
+        );
+        // Address limiting is off: nothing was counted for the addresses alone.
+        assert_eq!(limiter.blocked(attacker, None), None);
         // Junk has no id, so it counts against no token.
         for _ in 0..10 {
             limiter.record_failure(None, None);
@@ -544,7 +580,7 @@ mod tests {
 enum Block {
     /// The client address failed too often: every request from it waits.
     Address(u64),
-    /// The presented token's id failed too often.
+    /// The presented token's id failed too often from this address.
     TokenId(u64),
 }
 

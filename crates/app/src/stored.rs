@@ -76,7 +76,7 @@ impl<T: StoredInstant> StoredSpace<T> {
     pub fn into_space(self) -> Result<Space, StoreError> {
         let id = SpaceId::from_uuid(self.id);
         let corrupt = |rule: &dyn Display| corrupt("spaces", &id, rule);
-        let name = SpaceName::parse(&self.name).map_err(|e| corrupt(&e))?;
+        let name = SpaceName::parse(&self.name).map_err(|e| corrupt(&format_args!("name {e}")))?;
         if name.as_str() != self.name {
             return Err(corrupt(&"name must be stored trimmed"));
         }
@@ -138,7 +138,7 @@ impl<T: StoredInstant> StoredToken<T> {
         let level: TokenLevel = self.level.parse().map_err(|e| corrupt(&e))?;
         let scope = TokenScope::from_parts(self.space_id.map(SpaceId::from_uuid), level)
             .map_err(|e| corrupt(&e))?;
-        let name = TokenName::parse(&self.name).map_err(|e| corrupt(&e))?;
+        let name = TokenName::parse(&self.name).map_err(|e| corrupt(&format_args!("name {e}")))?;
         if name.as_str() != self.name {
             return Err(corrupt(&"name must be stored trimmed"));
         }

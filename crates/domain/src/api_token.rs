@@ -324,10 +324,15 @@ impl ApiToken {
     }
 
     /// The token as a reader sees it: one without READ_ADMIN_API_TOKEN does not learn which
-    /// (admin-level) token created it (see [`CreatedBy::as_seen_by`]).
+    /// (admin-level) token created it (see [`CreatedBy::as_seen_by`]), and one that may not
+    /// learn the creating token's id (`discloses_creator` false) sees an instance-level
+    /// creator without its id (see [`CreatedBy::disclosed`]).
     #[must_use]
-    pub fn seen_with(mut self, reads_admin_tokens: bool) -> Self {
-        self.created_by = self.created_by.as_seen_by(reads_admin_tokens);
+    pub fn seen_with(mut self, discloses_creator: bool, reads_admin_tokens: bool) -> Self {
+        self.created_by = self
+            .created_by
+            .disclosed(discloses_creator)
+            .as_seen_by(reads_admin_tokens);
         self
     }
 }
@@ -504,10 +509,14 @@ mod tests {
     fn the_creator_is_hidden_from_readers_of_client_tokens_only() {
         let by_token = client(CreatedBy::Token(id(5)), None);
         assert_eq!(
-            by_token.clone().seen_with(false).created_by(),
+            by_token.clone().seen_with(true, false).created_by(),
             &CreatedBy::UndisclosedToken
         );
-        assert_eq!(by_token.clone().seen_with(true), by_token);
+        assert_eq!(by_token.clone().seen_with(true, true), by_token);
+        assert_eq!(
+            by_token.seen_with(false, true).created_by(),
+            &CreatedBy::UndisclosedInstance
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod lifecycle;
 mod name;
 pub mod permission;
 pub mod policy;
+pub mod query_guard;
 pub mod requirement;
 pub mod session;
 pub mod space;
@@ -22,13 +23,16 @@ pub use audit::{AuditAction, AuditActionError, AuditEvent};
 pub use ids::{EventId, InvalidId, SpaceId, TokenId, UserId, UserIdError};
 pub use instant::truncate_to_micros;
 pub use lifecycle::{GracePeriod, GracePeriodError, LifetimeError, LifetimePolicy};
-pub use name::NameError;
+pub use name::{
+    is_bidi_control, is_visible, validate_text, NameError, TextLimits, MAX_NAME_LEN, NAME_LIMITS,
+};
 pub use permission::Permission;
 pub use policy::{
-    allows, as_seen_by, can_reach, can_see, create_permission, event_as_seen_by,
-    introspection_shows, may_act_for_members, may_introspect, may_manage_instance_tokens,
-    permissions_in_own_space, Resource,
+    actor_as_seen_by, allows, as_seen_by, can_reach, can_see, create_permission,
+    discloses_token_actor, event_as_seen_by, introspection_shows, may_act_for_members,
+    may_introspect, may_manage_instance_tokens, permissions_in_own_space, Resource,
 };
+pub use query_guard::query_carries_token;
 pub use requirement::{AccessRequirement, UnmetRequirement};
 pub use session::{
     ConsoleSession, EndedSessions, FormNonce, SessionDigest, SessionTimeouts, SessionTimeoutsError,
@@ -39,5 +43,6 @@ pub use token::{
     TokenScope, TokenStatus, TokenStatusError,
 };
 pub use token_format::{
-    hint, ParsedToken, TokenFormatError, TokenKind, TokenSecret, TokenString, TOKEN_LEN,
+    hint, is_token_without_prefix, ParsedToken, TokenFormatError, TokenKind, TokenSecret,
+    TokenString, TOKEN_LEN,
 };

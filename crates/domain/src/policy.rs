@@ -128,13 +128,44 @@ pub const fn may_manage_instance_tokens(actor: &Actor) -> bool {
     actor.is_instance_wide()
 }
 
-/// `event` as `actor` is shown it: only an instance admin learns which instance admin token
-/// acted for a member (`via_token_id`); space actors never learn an instance admin token's id.
+/// Whether `reader` may learn the id of the token that acted (an event's `actor`, a token's
+/// `created_by`), given the space that token belongs to (`None`: an instance admin token, or
+/// one no longer stored). Instance-wide readers may; a reader in a space only for a token of
+/// its own space, so space actors never learn an instance admin token's id.
 #[must_use]
-pub fn event_as_seen_by(actor: &Actor, mut event: AuditEvent) -> AuditEvent {
-    if !actor.is_instance_wide() {
+pub fn discloses_token_actor(reader: &Actor, actor_token_space: Option<SpaceId>) -> bool {
+    reader.is_instance_wide()
+        || (actor_token_space.is_some() && actor_token_space == reader.space_id())
+}
+
+/// `actor` (an event's actor or a token's creator) as `reader` is shown it: a token actor
+/// that the reader may not know by id ([`discloses_token_actor`]) becomes `instance`.
+/// `actor_token_space` is the space of the token `actor` names, when it names one.
+#[must_use]
+pub fn actor_as_seen_by(
+    reader: &Actor,
+    actor: CreatedBy,
+    actor_token_space: Option<SpaceId>,
+) -> CreatedBy {
+    let discloses = discloses_token_actor(reader, actor_token_space);
+    actor.disclosed(discloses)
+}
+
+/// `event` as `reader` is shown it: only an instance admin learns which instance admin token
+/// acted for a member (`via_token_id`), and an actor that is a token outside the reader's
+/// space (an instance admin token) is shown as `instance`, without its id
+/// ([`actor_as_seen_by`]; `actor_token_space` is the space of the token the actor names).
+/// Space actors never learn an instance admin token's id.
+#[must_use]
+pub fn event_as_seen_by(
+    reader: &Actor,
+    mut event: AuditEvent,
+    actor_token_space: Option<SpaceId>,
+) -> AuditEvent {
+    if !reader.is_instance_wide() {
         event.via_token_id = None;
     }
+    event.actor = actor_as_seen_by(reader, event.actor, actor_token_space);
     event
 }
 
@@ -158,15 +189,22 @@ pub fn introspection_shows(actor: &Actor, token: &ApiToken) -> bool {
 
 /// `token` as `actor` is shown it: an actor without READ_ADMIN_API_TOKEN in the token's space
 /// learns that a token created it, not which one, since only admin-level tokens create tokens
-/// and such a reader must never learn that one exists.
+/// and such a reader must never learn that one exists; one that may not know the creating
+/// token by id ([`discloses_token_actor`]; `creator_token_space` is that token's space) sees
+/// `instance`.
 #[must_use]
-pub fn as_seen_by(actor: &Actor, token: ApiToken) -> ApiToken {
+pub fn as_seen_by(
+    actor: &Actor,
+    token: ApiToken,
+    creator_token_space: Option<SpaceId>,
+) -> ApiToken {
     let reads_admin_tokens = allows(
         actor,
         Permission::ReadAdminApiToken,
         Resource::Token(&token),
     );
-    token.seen_with(reads_admin_tokens)
+    let discloses = discloses_token_actor(actor, creator_token_space);
+    token.seen_with(discloses, reads_admin_tokens)
 }
 
 /// The permissions an actor holds in its own space (every permission for an instance admin),
@@ -429,6 +467,53 @@ mod tests {
                 "{who} × an instance token"
             );
         }
+    }
+
+    #[test]
+    fn space_readers_see_an_instance_level_token_actor_without_its_id() {
+        let instance = Actor::InstanceAdmin {
+            token_id: TokenId::from_uuid(Uuid::from_u128(7)),
+        };
+        let acting = CreatedBy::Token(TokenId::from_uuid(Uuid::from_u128(7)));
+        let readers = [
+            space_token(TokenLevel::Admin),
+            space_token(TokenLevel::Client),
+            member(MemberRole::Owner),
+        ];
+        for reader in &readers {
+            // An instance admin token (no space), another space's token, or one not stored.
+            for home in [None, Some(OTHER)] {
+                assert!(!discloses_token_actor(reader, home));
+                assert_eq!(
+                    actor_as_seen_by(reader, acting.clone(), home),
+                    CreatedBy::UndisclosedInstance
+                );
+            }
+            assert!(discloses_token_actor(reader, Some(OWN)));
+            assert_eq!(actor_as_seen_by(reader, acting.clone(), Some(OWN)), acting);
+            // Actors that are not tokens are shown as they are.
+            for other in [
+                CreatedBy::System,
+                CreatedBy::Cli,
+                CreatedBy::Member(user("bob")),
+            ] {
+                assert_eq!(actor_as_seen_by(reader, other.clone(), None), other);
+            }
+        }
+        for reader in [instance, Actor::Operator] {
+            assert!(discloses_token_actor(&reader, None));
+            assert_eq!(actor_as_seen_by(&reader, acting.clone(), None), acting);
+        }
+        // A token created by an instance admin, read by a space admin and by a client token.
+        let created = token(OWN, TokenLevel::Client, acting);
+        assert_eq!(
+            as_seen_by(&space_token(TokenLevel::Admin), created.clone(), None).created_by(),
+            &CreatedBy::UndisclosedInstance
+        );
+        assert_eq!(
+            as_seen_by(&space_token(TokenLevel::Client), created, None).created_by(),
+            &CreatedBy::UndisclosedToken
+        );
     }
 
     #[test]

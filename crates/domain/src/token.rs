@@ -54,7 +54,9 @@ impl fmt::Display for TokenLevel {
     }
 }
 
-/// A token's human-given name: 1 to 100 characters after trimming, no control characters.
+/// A token's human-given name, under the name rule (crates/domain/src/name.rs): 1 to 100
+/// characters after trimming, at least one of them visible, no control, bidirectional control
+/// or separator.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenName(String);
 
@@ -171,6 +173,9 @@ pub enum CreatedBy {
     /// A token whose id the reader may not learn: an admin-level token, shown to a reader
     /// without READ_ADMIN_API_TOKEN (see [`CreatedBy::as_seen_by`]). Never stored.
     UndisclosedToken,
+    /// An instance admin token, shown to a reader in a space, which never learns an instance
+    /// admin token's id (see [`CreatedBy::disclosed`]). Never stored.
+    UndisclosedInstance,
 }
 
 impl CreatedBy {
@@ -180,8 +185,30 @@ impl CreatedBy {
     #[must_use]
     pub fn as_seen_by(&self, reads_admin_tokens: bool) -> Self {
         match self {
-            Self::Token(_) if !reads_admin_tokens => Self::UndisclosedToken,
+            Self::Token(_) | Self::UndisclosedInstance if !reads_admin_tokens => {
+                Self::UndisclosedToken
+            }
             other => other.clone(),
+        }
+    }
+
+    /// This actor with a token's id kept only if `discloses_token` (the reader may learn which
+    /// token it is): else an instance-level actor without its id, [`CreatedBy::UndisclosedInstance`].
+    /// The policy decides ([`actor_as_seen_by`](crate::policy::actor_as_seen_by)).
+    #[must_use]
+    pub fn disclosed(self, discloses_token: bool) -> Self {
+        match self {
+            Self::Token(_) if !discloses_token => Self::UndisclosedInstance,
+            other => other,
+        }
+    }
+
+    /// The token id this actor names, if it is a token.
+    #[must_use]
+    pub const fn token_id(&self) -> Option<TokenId> {
+        match self {
+            Self::Token(id) => Some(*id),
+            _ => None,
         }
     }
 }
@@ -204,6 +231,7 @@ impl fmt::Display for CreatedBy {
             Self::Member(user) => write!(f, "user:{user}"),
             Self::LeakReport => f.write_str(LEAK_REPORT),
             Self::UndisclosedToken => f.write_str("token"),
+            Self::UndisclosedInstance => f.write_str("instance"),
         }
     }
 }
@@ -341,6 +369,12 @@ mod tests {
         assert_eq!("robot".parse::<CreatedBy>(), Err(CreatedByError));
         // The undisclosed form is for display only: it never reads back from a store.
         assert_eq!(CreatedBy::UndisclosedToken.to_string(), "token");
+        assert_eq!(CreatedBy::UndisclosedInstance.to_string(), "instance");
+        assert_eq!("instance".parse::<CreatedBy>(), Err(CreatedByError));
+        assert_eq!(
+            CreatedBy::UndisclosedInstance.as_seen_by(false),
+            CreatedBy::UndisclosedToken
+        );
         assert_eq!("token".parse::<CreatedBy>(), Err(CreatedByError));
         let by_token = CreatedBy::Token(TokenId::from_uuid(Uuid::from_u128(9)));
         assert_eq!(by_token.as_seen_by(false), CreatedBy::UndisclosedToken);

@@ -284,6 +284,30 @@ impl fmt::Debug for ParsedToken {
     }
 }
 
+/// Whether `body` is a token without its prefix: the 71 base62 characters of id, secret and
+/// checksum whose checksum matches under one of the three prefixes, and whose id is a UUID.
+/// The query-string guard asks it of every run of base62 characters, so a token pasted
+/// without its `tgc_` is refused too. It reads bytes and allocates nothing.
+#[must_use]
+pub fn is_token_without_prefix(body: &[u8]) -> bool {
+    if body.len() != TOKEN_LEN - PREFIX_LEN || !body.iter().copied().all(base62::is_digit) {
+        return false;
+    }
+    let (checked, checksum) = body.split_at(CHECKSUM_START - PREFIX_LEN);
+    let Some(checksum) = base62::decode(checksum) else {
+        return false;
+    };
+    if base62::decode(&checked[..ID_LEN]).is_none() {
+        return false;
+    }
+    TokenKind::ALL.into_iter().any(|kind| {
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(kind.prefix().as_bytes());
+        hasher.update(checked);
+        u128::from(hasher.finalize()) == checksum
+    })
+}
+
 /// The non-secret hint shown in lists: the kind prefix and the first 12 characters of the
 /// base62 id, e.g. `tgc_01J8ZkQx3Tb2`. It is the start of the token string, so a person can
 /// match a token they hold to its entry in a list.
@@ -571,6 +595,21 @@ mod tests {
             counts[usize::from(byte % 62)] += 1;
         }
         assert!(counts.iter().all(|&c| c == 4));
+    }
+
+    #[test]
+    fn a_token_body_is_recognised_without_its_prefix() {
+        assert!(is_token_without_prefix(&VECTOR_CLIENT.as_bytes()[4..]));
+        for kind in TokenKind::ALL {
+            let token = TokenString::new(kind, vector_id(), &vector_secret());
+            assert!(is_token_without_prefix(&token.expose().as_bytes()[4..]));
+        }
+        let mut typo = VECTOR_CLIENT.as_bytes()[4..].to_vec();
+        typo[30] = if typo[30] == b'X' { b'Y' } else { b'X' };
+        assert!(!is_token_without_prefix(&typo));
+        assert!(!is_token_without_prefix(VECTOR_CLIENT.as_bytes()));
+        assert!(!is_token_without_prefix(&VECTOR_CLIENT.as_bytes()[5..]));
+        assert!(!is_token_without_prefix(b""));
     }
 
     #[test]

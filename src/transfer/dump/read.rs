@@ -477,7 +477,7 @@ mod tests {
                 with(&format!("\"space_id\":\"{}\",", space_id(1)), ""),
                 "token field `level`: a token without `space_id` is an instance token",
             ),
-            (with("\"ci\"", "\"\""), "token field `name`: name must not be empty"),
+            (with("\"ci\"", "\"\""), "token field `name`: must not be empty"),
             (with("\"ci\"", "\" ci\""), "token field `name`: must not start or end"),
             (with("2030-01-01T00:00:00Z", "yesterday"), "token field `created_at`: not an RFC 3339"),
             (

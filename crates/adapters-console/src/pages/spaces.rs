@@ -90,7 +90,8 @@ pub(crate) async fn create(
     let name = match SpaceName::parse(&form.name) {
         Ok(name) => name,
         Err(error) => {
-            let page = spaces_page(&state, &signed, "", form.name, Some(sentence(&error))).await?;
+            let message = sentence(&format!("name {error}"));
+            let page = spaces_page(&state, &signed, "", form.name, Some(message)).await?;
             let mut response = render(&page)?;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             return Ok(response);

@@ -440,7 +440,7 @@ pub(crate) async fn create(
         ..Entered::default()
     };
     let name = TokenName::parse(&form.name)
-        .map_err(|e| entered.name_error = Some(sentence(&e)))
+        .map_err(|e| entered.name_error = Some(sentence(&format!("name {e}"))))
         .ok();
     let level = form
         .level

@@ -25,14 +25,14 @@ use axum::response::Response;
 use axum::routing::any;
 use tollgate_app::VerifiedToken;
 use tollgate_domain::{
-    permissions_in_own_space, AccessRequirement, SpaceId, TokenLevel, UnmetRequirement,
+    permissions_in_own_space, query_carries_token, AccessRequirement, SpaceId, TokenLevel,
+    UnmetRequirement,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ErrorCode, PROBLEM_JSON};
 use crate::extract::Authenticated;
-use crate::middleware::query_carries_token;
 use crate::openapi::ForwardAuthResponses;
 use crate::RouterState;
 

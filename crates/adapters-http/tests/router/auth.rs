@@ -242,6 +242,58 @@ async fn a_token_in_the_query_string_is_refused_with_400_on_every_route() {
     res.assert_problem(StatusCode::BAD_REQUEST, "token_in_query");
 }
 
+/// The queries that answered 200 with a token in the URL (issue 18, item 3), for `token`.
+pub(crate) fn smuggled_token_queries(token: &str) -> Vec<String> {
+    let body = &token[4..];
+    let mut queries: Vec<String> = [
+        "key", "api_key", "apikey", "secret", "auth", "jwt", "token[]",
+    ]
+    .iter()
+    .flat_map(|name| [format!("{name}={token}"), format!("{name}=x")])
+    .collect();
+    queries.extend([
+        "token%5B%5D=x".to_owned(),
+        format!("+token+={token}"),
+        "%20token%20=x".to_owned(),
+        "++api_key=x".to_owned(),
+        format!("q={}", token.to_ascii_uppercase()),
+        format!("q=TGC_{body}"),
+        format!("q={}%255F{body}", &token[..3]),
+        format!("q={}%25255F{body}", &token[..3]),
+        format!("q={body}"),
+        format!("page=2&x={body}"),
+    ]);
+    queries
+}
+
+#[tokio::test]
+async fn every_way_the_issue_smuggled_a_token_into_the_query_is_refused_with_400() {
+    let app = TestApp::new().await;
+    let (space, _, client) = app.space_with_tokens("acme").await;
+    for query in smuggled_token_queries(&client) {
+        for path in [
+            "/v1/whoami".to_owned(),
+            format!("/v1/spaces/{space}/tokens"),
+        ] {
+            let res = app
+                .send(Req::get(&format!("{path}?{query}")).token(&app.admin))
+                .await;
+            res.assert_problem(StatusCode::BAD_REQUEST, "token_in_query");
+            assert!(!res.text().contains(&client[4..]), "{query}");
+        }
+    }
+    // An ordinary query still passes.
+    let res = app
+        .send(
+            Req::get(&format!(
+                "/v1/spaces/{space}/tokens?limit=5&status=all&level=client"
+            ))
+            .token(&app.admin),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+}
+
 fn app_on_failing_tokens(failure: fn() -> StoreError) -> axum::Router {
     let mut tokens = MockTokenRepository::new();
     tokens.expect_get().returning(move |_| Err(failure()));

@@ -27,6 +27,16 @@ async fn bad_names_are_422_invalid_name() {
         "line\nbreak",
         "nul\u{0}",
         "esc\u{1b}[31m",
+        // Names that show nothing, or not what they hold (issue 18, item 5).
+        "\u{200b}\u{200b}",
+        "\u{feff}",
+        "\u{2060}",
+        "\u{3164}",
+        "\u{2800}",
+        "admin\u{202e}txt.exe",
+        "iso\u{2066}late",
+        "line\u{2028}separator",
+        "para\u{2029}graph",
     ] {
         let res = app
             .send(
@@ -39,6 +49,48 @@ async fn bad_names_are_422_invalid_name() {
         let res = create_token_with(&app, json!({ "name": name, "level": "client" })).await;
         res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name");
     }
+}
+
+#[tokio::test]
+async fn a_look_alike_name_is_refused_with_the_rule_it_broke_and_nothing_is_written() {
+    let app = TestApp::new().await;
+    for (name, detail) in [
+        (
+            "\u{200b}\u{200b}",
+            "`name`: must contain at least one visible character.",
+        ),
+        (
+            "admin\u{202e}txt.exe",
+            "`name`: must not contain bidirectional controls (U+202A to U+202E, U+2066 to U+2069).",
+        ),
+        (
+            "a\u{2028}b",
+            "`name`: must not contain line or paragraph separators (U+2028, U+2029).",
+        ),
+    ] {
+        let res = app
+            .send(
+                Req::post("/v1/spaces")
+                    .token(&app.admin)
+                    .json(json!({ "name": name })),
+            )
+            .await;
+        let body = res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_name");
+        assert_eq!(body["detail"], detail);
+    }
+    let spaces = app
+        .send(Req::get("/v1/spaces").token(&app.admin))
+        .await
+        .json();
+    assert_eq!(spaces["items"], json!([]), "no space was created");
+    // Invisible characters inside a visible name are kept: emoji need them.
+    let res = create_token_with(
+        &app,
+        json!({ "name": "👩\u{200d}💻 ops", "level": "client" }),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    assert_eq!(res.json()["name"], "👩\u{200d}💻 ops");
 }
 
 #[tokio::test]

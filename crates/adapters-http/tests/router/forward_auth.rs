@@ -282,6 +282,25 @@ async fn a_token_in_the_original_request_s_query_is_refused_before_verification(
 }
 
 #[tokio::test]
+async fn every_way_the_issue_smuggled_a_token_into_the_original_query_is_refused() {
+    let app = TestApp::new().await;
+    let (_, _, client) = app.space_with_tokens("acme").await;
+    for query in crate::auth::smuggled_token_queries(&client) {
+        for header_name in ["x-forwarded-uri", "x-original-uri"] {
+            let res = app
+                .send(
+                    Req::get("/v1/auth")
+                        .token(&client)
+                        .header(header_name, &format!("/api/items?{query}")),
+                )
+                .await;
+            assert_refused(&res, StatusCode::UNAUTHORIZED, "token_in_query");
+            assert!(!res.text().contains(&client[4..]), "{query}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_status_set_is_200_401_403_503_whatever_part_of_the_stack_answers() {
     let app = TestApp::new().await;
     let (_, admin, client) = app.space_with_tokens("acme").await;

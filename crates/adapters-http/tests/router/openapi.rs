@@ -346,3 +346,40 @@ fn every_error_code_is_in_the_consumer_guide_with_its_status() {
         assert!(guide.contains(&row), "docs/api.md lacks the row {row}");
     }
 }
+
+#[tokio::test]
+async fn names_in_the_document_carry_the_name_rule() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    for schema in [
+        "CreateSpaceRequest",
+        "CreateTokenRequest",
+        "Space",
+        "Token",
+        "Whoami",
+    ] {
+        let name = &schemas[schema]["properties"]["name"];
+        assert_eq!(name["minLength"], 1, "{schema}: {name}");
+        assert_eq!(name["maxLength"], 100, "{schema}: {name}");
+        let description = name["description"].as_str().unwrap_or_default();
+        assert!(description.contains("visible"), "{schema}: {description}");
+    }
+    for schema in ["CreateSpaceRequest", "CreateTokenRequest"] {
+        let description = schemas[schema]["properties"]["name"]["description"]
+            .as_str()
+            .unwrap_or_default();
+        for rule in [
+            "400 bytes",
+            "U+202A to U+202E",
+            "U+2066",
+            "U+2028",
+            "trimming",
+        ] {
+            assert!(
+                description.contains(rule),
+                "{schema} lacks {rule:?}: {description}"
+            );
+        }
+    }
+}

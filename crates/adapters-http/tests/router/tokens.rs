@@ -338,3 +338,77 @@ async fn the_default_page_holds_fifty_tokens() {
     assert_eq!(body["items"].as_array().unwrap().len(), 50);
     assert!(body["next_cursor"].is_string());
 }
+
+#[tokio::test]
+async fn a_space_admin_never_sees_the_instance_admin_token_s_id_in_metadata_or_events() {
+    let app = TestApp::new().await;
+    let instance_id = app
+        .send(Req::get("/v1/whoami").token(&app.admin))
+        .await
+        .json()["token_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let space = app.space("acme").await;
+    let (admin_id, admin) = app.token(&app.admin, space, "admin").await;
+    let (by_instance, _) = app.token(&app.admin, space, "client").await;
+    let (by_space_admin, _) = app.token(&admin, space, "client").await;
+    let res = app
+        .send(Req::delete(&format!("/v1/spaces/{space}/tokens/{by_instance}")).token(&app.admin))
+        .await;
+    assert!(res.status.is_success(), "{}", res.text());
+
+    let mut bodies = Vec::new();
+    let listed = app
+        .send(Req::get(&format!("/v1/spaces/{space}/tokens?status=all")).token(&admin))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text());
+    let creators: Vec<(String, String)> = listed.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_owned(),
+                t["created_by"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(creators.contains(&(by_instance.to_string(), "instance".to_owned())));
+    assert!(creators.contains(&(admin_id.to_string(), "instance".to_owned())));
+    assert!(creators.contains(&(by_space_admin.to_string(), format!("token:{admin_id}"))));
+    bodies.push(listed.text());
+    for id in [by_instance, admin_id, by_space_admin] {
+        let res = app
+            .send(Req::get(&format!("/v1/spaces/{space}/tokens/{id}")).token(&admin))
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+        bodies.push(res.text());
+    }
+    let events = app
+        .send(Req::get(&format!("/v1/spaces/{space}/events")).token(&admin))
+        .await;
+    assert_eq!(events.status, StatusCode::OK, "{}", events.text());
+    let actors: Vec<String> = events.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(actors.contains(&"instance".to_owned()), "{actors:?}");
+    assert!(actors.contains(&format!("token:{admin_id}")), "{actors:?}");
+    bodies.push(events.text());
+    for body in &bodies {
+        assert!(!body.contains(&instance_id), "{body}");
+    }
+
+    // The instance admin still sees its own id.
+    let events = app
+        .send(Req::get(&format!("/v1/spaces/{space}/events")).token(&app.admin))
+        .await;
+    assert!(events.text().contains(&instance_id));
+    let read = app
+        .send(Req::get(&format!("/v1/spaces/{space}/tokens/{by_instance}")).token(&app.admin))
+        .await;
+    assert_eq!(read.json()["created_by"], format!("token:{instance_id}"));
+}

@@ -117,6 +117,9 @@ async fn tokens_edited_to_break_a_domain_rule_read_as_corrupt_from_every_read() 
             "replaced_by = id, rotated_at = 'infinity'",
             "rotated_at is out of",
         ),
+        // Visibility is the domain's alone: the CHECK lets a name that shows nothing through
+        // (with the checks on, too), and the adapter reads it as corrupt.
+        (16, r"name = E'\u200b\u2060'", "visible character"),
     ];
     for &(n, edit, _) in cases {
         token_edited(&db, &store, n, edit).await;

@@ -15,3 +15,4 @@ mod sessions;
 mod timestamps;
 mod transfer;
 mod unavailable;
+mod visible_names;

@@ -7,3 +7,4 @@ mod files;
 mod schema;
 mod sessions;
 mod transfer;
+mod visible_names;

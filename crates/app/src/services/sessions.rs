@@ -156,7 +156,7 @@ pub enum SignInError {
     /// A valid client-level token: the console is for admins.
     #[error("a client token cannot sign in to the console")]
     ClientToken,
-    /// Too many failed authentications from this address or for this token id.
+    /// Too many failed authentications from this address or for this token id from this address.
     #[error("too many failed sign-ins")]
     TooManyFailures {
         /// Seconds until the next attempt is let through.

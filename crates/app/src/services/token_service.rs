@@ -3,6 +3,7 @@
 //! domain's policy, then calls the ports. Verification is the [`Verifier`]'s; the service hands
 //! it on.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -159,13 +160,56 @@ impl TokenService {
         self.ports.clock.now()
     }
 
-    /// `token` as `actor` is shown it, now.
-    fn view(&self, actor: &Actor, token: ApiToken) -> TokenView {
+    /// `token` as `actor` is shown it, now; `spaces` holds the space of the token that created
+    /// it ([`Self::actor_token_spaces`]).
+    fn view(&self, actor: &Actor, token: ApiToken, spaces: &ActorTokenSpaces) -> TokenView {
         let status = token.status_at(self.now());
+        let creator_space = space_of(spaces, token.created_by());
         TokenView {
-            token: as_seen_by(actor, token),
+            token: as_seen_by(actor, token, creator_space),
             status,
         }
+    }
+
+    /// One token as `actor` is shown it, with the lookup of its creator's space.
+    async fn view_one(&self, actor: &Actor, token: ApiToken) -> Result<TokenView, StoreError> {
+        let spaces = self
+            .actor_token_spaces(actor, std::iter::once(token.created_by()))
+            .await?;
+        Ok(self.view(actor, token, &spaces))
+    }
+
+    /// The spaces of the tokens that `actors` name (`None`: an instance admin token, or one no
+    /// longer stored), which the policy needs to decide what `reader` is shown of them
+    /// (`discloses_token_actor`: space actors never learn an instance admin token's id).
+    /// Looked up only for a reader in a space, once per distinct id; the reader's own token
+    /// needs no lookup.
+    async fn actor_token_spaces<'a>(
+        &self,
+        reader: &Actor,
+        actors: impl IntoIterator<Item = &'a CreatedBy> + Send,
+    ) -> Result<ActorTokenSpaces, StoreError> {
+        let mut spaces = HashMap::new();
+        if reader.is_instance_wide() {
+            return Ok(spaces);
+        }
+        let own = reader.as_creator().token_id();
+        let ids: Vec<TokenId> = actors.into_iter().filter_map(CreatedBy::token_id).collect();
+        for id in ids {
+            if spaces.contains_key(&id) {
+                continue;
+            }
+            let space = if own == Some(id) {
+                reader.space_id()
+            } else {
+                self.repository()
+                    .get(id)
+                    .await?
+                    .and_then(|token| token.space_id())
+            };
+            spaces.insert(id, space);
+        }
+        Ok(spaces)
     }
 
     /// Issues a token in `space_id`. Needs CREATE_API_TOKEN there, or CREATE_ADMIN_API_TOKEN for
@@ -363,7 +407,13 @@ impl TokenService {
                 order: query.order,
             })
             .await?;
-        let views = tokens.into_iter().map(|t| self.view(actor, t)).collect();
+        let spaces = self
+            .actor_token_spaces(actor, tokens.iter().map(ApiToken::created_by))
+            .await?;
+        let views = tokens
+            .into_iter()
+            .map(|t| self.view(actor, t, &spaces))
+            .collect();
         Ok(Page::from_overfetch(views, query.page.limit, |v| {
             v.token.id().as_uuid()
         }))
@@ -384,7 +434,7 @@ impl TokenService {
             .access
             .token::<GetTokenError>(self.repository(), actor, home.into(), token_id)
             .await?;
-        Ok(self.view(actor, token))
+        Ok(self.view_one(actor, token).await?)
     }
 
     /// Revokes a token: it fails verification from this moment on. Revoking a revoked token
@@ -415,7 +465,7 @@ impl TokenService {
             .await?
             .ok_or(RevokeTokenError::NotFound)?;
         tracing::info!("token revoked");
-        Ok(self.view(actor, revoked))
+        Ok(self.view_one(actor, revoked).await?)
     }
 
     /// Revokes a token that was reported as leaked and verified ([`LeakReports`]), whatever
@@ -476,10 +526,26 @@ impl TokenService {
         let before = page.cursor.map(|c| EventId::from_uuid(c.last_id()));
         let limit = page.limit.get() as usize;
         let events = self.ports.events.list(space_id, before, limit + 1).await?;
+        let spaces = self
+            .actor_token_spaces(actor, events.iter().map(|e| &e.actor))
+            .await?;
         let events = events
             .into_iter()
-            .map(|e| event_as_seen_by(actor, e))
+            .map(|e| {
+                let actor_space = space_of(&spaces, &e.actor);
+                event_as_seen_by(actor, e, actor_space)
+            })
             .collect();
         Ok(Page::from_overfetch(events, page.limit, |e| e.id.as_uuid()))
     }
+}
+
+/// The spaces of the tokens that actors name, by token id (`None`: an instance admin token).
+type ActorTokenSpaces = HashMap<TokenId, Option<SpaceId>>;
+
+/// The space of the token `actor` names, as looked up (`None` if it names none).
+fn space_of(spaces: &ActorTokenSpaces, actor: &CreatedBy) -> Option<SpaceId> {
+    actor
+        .token_id()
+        .and_then(|id| spaces.get(&id).copied().flatten())
 }

@@ -7,6 +7,7 @@ mod instance_tokens;
 mod introspect;
 mod leak_reports;
 mod lifecycle;
+mod lockout;
 mod sessions;
 mod tokens;
 mod verify;
