@@ -27,10 +27,27 @@ fn main() -> ExitCode {
         Err(error) => {
             // One line with its causes and no backtrace, whatever RUST_BACKTRACE says: these
             // are configuration and operating errors, for a person to read. Panics keep theirs.
-            eprintln!("tollgate: {error:#}");
+            eprintln!("tollgate: {}", one_line(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, joined by `: `, leaving out a cause whose words its parent
+/// already ends with (sqlx's errors repeat their source's message).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// Whether the error is standard output closed by its reader (`tollgate openapi | head`):

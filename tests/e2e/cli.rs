@@ -315,3 +315,28 @@ fn an_unknown_log_format_is_refused() {
         "{said}"
     );
 }
+
+#[test]
+fn an_unreachable_database_says_what_happened_not_only_that_the_pool_timed_out() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let output = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("migrate")
+        .env(
+            "DATABASE_URL",
+            format!("postgres://postgres@127.0.0.1:{port}/tollgate"),
+        )
+        .env("TOLLGATE_DB_ACQUIRE_TIMEOUT_SECONDS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let said = String::from_utf8(output.stderr).unwrap();
+    assert!(said.contains("Connection refused"), "{said}");
+    assert!(!said.contains("pool timed out"), "{said}");
+    assert_eq!(
+        said.matches("Connection refused").count(),
+        1,
+        "said once: {said}"
+    );
+}

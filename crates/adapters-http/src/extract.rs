@@ -225,6 +225,16 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        if let Some(key) = repeated_parameter(parts.uri.query().unwrap_or_default()) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!(
+                    "`{}` is given more than once; give each parameter once (several statuses \
+                     go in one, comma-separated: `status=revoked,expired`).",
+                    redact_tokens(&key)
+                ),
+            ));
+        }
         Query::<T>::try_from_uri(&parts.uri)
             .map(|Query(value)| Self(value))
             .map_err(|rejection| {
@@ -237,6 +247,16 @@ where
                 )
             })
     }
+}
+
+/// The first parameter name that appears twice in `query` (decoded), if any: serde would
+/// answer that in its own words ("duplicate field").
+fn repeated_parameter(query: &str) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(key, _)| key)
+        .find(|key| !seen.insert(key.clone()))
+        .map(std::borrow::Cow::into_owned)
 }
 
 /// The verified token behind a request, from the `x-undb-api-token` header or

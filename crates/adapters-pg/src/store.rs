@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 use tollgate_app::ports::StoreHealth;
 use tollgate_app::StoreError;
 
@@ -71,11 +71,26 @@ impl PgStore {
     /// `options.acquire_timeout`.
     pub async fn connect(url: &str, options: PgOptions) -> Result<Self, ConnectError> {
         let connect_options = connect_options(url)?;
-        let pool = pool_options(options)
-            .connect_with(connect_options)
+        match pool_options(options)
+            .connect_with(connect_options.clone())
             .await
-            .map_err(|e| ConnectError::Connect(store_error(e)))?;
-        Ok(Self::from_pool(pool))
+        {
+            Ok(pool) => Ok(Self::from_pool(pool)),
+            // The pool says only that it waited in vain ("pool timed out"): one connection
+            // of our own says why ("Connection refused", a DNS failure, a bad password).
+            Err(sqlx::Error::PoolTimedOut) => {
+                let cause = tokio::time::timeout(
+                    options.acquire_timeout,
+                    PgConnection::connect_with(&connect_options),
+                )
+                .await;
+                Err(ConnectError::Connect(store_error(match cause {
+                    Ok(Err(error)) => error,
+                    Ok(Ok(_)) | Err(_) => sqlx::Error::PoolTimedOut,
+                })))
+            }
+            Err(error) => Err(ConnectError::Connect(store_error(error))),
+        }
     }
 
     /// Like [`PgStore::connect`] but opens no connection now: the first query does. Until
