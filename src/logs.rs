@@ -23,8 +23,18 @@ pub enum LogFormat {
 /// # Errors
 /// When `filter` is not a valid filter.
 pub fn init(filter: &str, format: LogFormat) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(filter)
+    let mut directives = EnvFilter::try_new(filter)
         .with_context(|| format!("TOLLGATE_LOG is not a valid log filter: {filter:?}"))?;
+    // Postgres's notices ("relation \"_sqlx_migrations\" already exists, skipping" on every
+    // migration) come through sqlx at INFO: noise, unless the filter asks for them by name.
+    if !filter.contains("sqlx::postgres::notice") {
+        directives = directives.add_directive(
+            "sqlx::postgres::notice=warn"
+                .parse()
+                .context("the notice directive")?,
+        );
+    }
+    let filter = directives;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -28,12 +28,12 @@ pub fn migrate(args: &DatabaseArgs) -> anyhow::Result<()> {
         match args.choice()? {
             StoreChoice::Sqlite(path) => {
                 let sqlite = store::open_sqlite_exclusive(&path).await?;
-                tracing::info!(path = %sqlite.path().display(), "SQLite store: migrations are up to date");
+                tracing::info!(path = %sqlite.path().display(), "SQLite store");
             }
             StoreChoice::Postgres(url) => {
                 let pg = store::connect_postgres(&url, args).await?;
-                pg.migrate().await.context("failed to run the migrations")?;
-                tracing::info!("Postgres: migrations are up to date");
+                let applied = pg.migrate().await.context("failed to run the migrations")?;
+                store::report_migrations("Postgres", &applied);
             }
             StoreChoice::Memory => {
                 anyhow::bail!("the in-memory store has nothing to migrate: tollgate migrate needs a SQLite or Postgres store");

@@ -163,8 +163,9 @@ pub async fn open_for_serving(args: &DatabaseArgs) -> anyhow::Result<Store> {
         }
         StoreChoice::Postgres(url) => {
             let pg = connect_postgres(&url, args).await?;
-            pg.migrate().await.context("failed to run the migrations")?;
-            tracing::info!("store: Postgres (migrations up to date)");
+            let applied = pg.migrate().await.context("failed to run the migrations")?;
+            report_migrations("Postgres", &applied);
+            tracing::info!("store: Postgres");
             let feed = PgRevocationFeed::new(pg.pool());
             Ok(Store::over(&Arc::new(pg), Some(Box::new(feed))))
         }
@@ -188,13 +189,27 @@ pub async fn open_sqlite_exclusive(path: &std::path::Path) -> anyhow::Result<Sql
     let sqlite = SqliteStore::open(path, SqliteOptions::default())
         .await?
         .lock_for_serving()?;
-    sqlite.migrate().await.with_context(|| {
+    let applied = sqlite.migrate().await.with_context(|| {
         format!(
             "failed to migrate the SQLite store {}",
             sqlite.path().display()
         )
     })?;
+    report_migrations("SQLite", &applied);
     Ok(sqlite)
+}
+
+/// Says which migrations were applied now, or that there were none to apply.
+pub fn report_migrations(store: &str, applied: &[String]) {
+    if applied.is_empty() {
+        tracing::info!("{store}: migrations are up to date");
+    } else {
+        tracing::info!(
+            count = applied.len(),
+            migrations = %applied.join(", "),
+            "{store}: applied migrations"
+        );
+    }
 }
 
 /// Opens the SQLite file at `path`, which must exist, without the lock: for commands that read
@@ -206,12 +221,13 @@ pub async fn open_sqlite_shared(path: &std::path::Path) -> anyhow::Result<Sqlite
         path.display()
     );
     let sqlite = SqliteStore::open(path, SqliteOptions::default()).await?;
-    sqlite.migrate().await.with_context(|| {
+    let applied = sqlite.migrate().await.with_context(|| {
         format!(
             "failed to migrate the SQLite store {}",
             sqlite.path().display()
         )
     })?;
+    report_migrations("SQLite", &applied);
     Ok(sqlite)
 }
 

@@ -39,7 +39,8 @@ async fn open_store(args: &DatabaseArgs, schema: Schema) -> anyhow::Result<Arc<d
         StoreChoice::Postgres(url) => {
             let pg = store::connect_postgres(&url, args).await?;
             if schema == Schema::Migrated {
-                pg.migrate().await.context("failed to run the migrations")?;
+                let applied = pg.migrate().await.context("failed to run the migrations")?;
+                store::report_migrations("Postgres", &applied);
             }
             Ok(Arc::new(pg))
         }

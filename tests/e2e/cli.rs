@@ -340,3 +340,56 @@ fn an_unreachable_database_says_what_happened_not_only_that_the_pool_timed_out()
         "said once: {said}"
     );
 }
+
+#[test]
+fn migrate_says_which_migrations_it_applied_and_then_that_none_were_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("tollgate.db").display());
+    let migrate = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .arg("migrate")
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let first = migrate();
+    assert!(
+        first.contains("applied migrations") && first.contains("0001 init"),
+        "{first}"
+    );
+    assert!(!first.contains("up to date"), "{first}");
+    let second = migrate();
+    assert!(second.contains("migrations are up to date"), "{second}");
+    assert!(!second.contains("applied migrations"), "{second}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_healthy_postgres_start_warns_of_nothing() {
+    let app = spawn_app(Store::Postgres).await;
+    crate::support::eventually(
+        "the revocation listener",
+        std::time::Duration::from_secs(30),
+        async || {
+            app.logs()
+                .contains("listening for revocations")
+                .then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        app.get("/v1/whoami", &app.admin).await.status,
+        StatusCode::OK
+    );
+    let logs = app.logs();
+    assert!(
+        !logs.contains("WARN"),
+        "a healthy start logs no warning:\n{logs}"
+    );
+    assert!(!logs.contains("revocation feed lost"), "{logs}");
+    assert!(
+        !logs.contains("_sqlx_migrations"),
+        "sqlx's notices stay below INFO:\n{logs}"
+    );
+}

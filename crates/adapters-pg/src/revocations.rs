@@ -18,9 +18,9 @@ pub const REVOCATION_CHANNEL: &str = "tollgate_token_revoked";
 
 /// Listens for revocations (and the other changes of [`REVOCATION_CHANNEL`]) on a dedicated
 /// connection of its own. When that connection is lost
-/// it reports [`RevocationEvent::Lost`], reconnects (retrying every `retry` while Postgres is
-/// down), and reports `Lost` once more when listening again, since revocations made in the gap
-/// were missed. Whether it listens, and how often it listened again, are metrics
+/// it reports [`RevocationEvent::Lost`] and reconnects (retrying every `retry` while Postgres is
+/// down). Each time it listens, at first and again, it reports [`RevocationEvent::Listening`],
+/// since revocations made before were not reported. Whether it listens, and how often it listened again, are metrics
 /// (`tollgate_revocation_listener_up`, `tollgate_revocation_listener_reconnects_total`).
 pub struct PgRevocationFeed {
     pool: PgPool,
@@ -80,7 +80,7 @@ impl RevocationFeed for PgRevocationFeed {
                         self.listener = Some(listener);
                         self.metrics.listening();
                         // Whatever was revoked before this point may have been missed.
-                        return RevocationEvent::Lost;
+                        return RevocationEvent::Listening;
                     }
                     Err(error) => {
                         tracing::warn!(%error, "cannot listen for revocations; retrying");

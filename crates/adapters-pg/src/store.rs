@@ -139,9 +139,24 @@ impl PgStore {
     /// # Errors
     /// [`MigrateError`] if Postgres is unreachable, a migration fails, or the database's
     /// migration history does not match this build's.
+    ///
+    /// Returns the migrations applied now, oldest first, as `VERSION description` (`0009 token
+    /// suspension`): empty when the database was up to date.
     #[tracing::instrument(name = "pg.migrate", skip_all)]
-    pub async fn migrate(&self) -> Result<(), MigrateError> {
-        MIGRATOR.run(&self.pool).await.map_err(migrate_error)
+    pub async fn migrate(&self) -> Result<Vec<String>, MigrateError> {
+        // A new database has no history table yet: nothing was applied. (Another node
+        // migrating at the same time may make this list name one it applied: harmless.)
+        let before: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+                .unwrap_or_default();
+        MIGRATOR.run(&self.pool).await.map_err(migrate_error)?;
+        Ok(MIGRATOR
+            .iter()
+            .filter(|m| !before.contains(&m.version))
+            .map(|m| format!("{:04} {}", m.version, m.description))
+            .collect())
     }
 
     /// Closes the pool, waiting for queries in flight to finish. Later calls fail with

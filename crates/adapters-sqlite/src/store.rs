@@ -166,16 +166,29 @@ impl SqliteStore {
     }
 
     /// Applies the migrations that this file lacks, in order; applied ones are skipped.
+    /// Returns the ones applied now, oldest first, as `VERSION description` (`0007 token
+    /// suspension`): empty when the file was up to date.
     ///
     /// # Errors
     /// [`MigrateError`] if a migration fails or the file's migration history does not match
     /// this build's (a file written by a newer tollgate, say).
     #[tracing::instrument(name = "sqlite.migrate", skip_all)]
-    pub async fn migrate(&self) -> Result<(), MigrateError> {
+    pub async fn migrate(&self) -> Result<Vec<String>, MigrateError> {
+        // A new file has no history table yet: nothing was applied.
+        let before: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.writer)
+                .await
+                .unwrap_or_default();
         MIGRATOR
             .run(&self.writer)
             .await
-            .map_err(|e| MigrateError(Box::new(e)))
+            .map_err(|e| MigrateError(Box::new(e)))?;
+        Ok(MIGRATOR
+            .iter()
+            .filter(|m| !before.contains(&m.version))
+            .map(|m| format!("{:04} {}", m.version, m.description))
+            .collect())
     }
 
     /// Writes a consistent copy of the whole store to the new file `to` (`VACUUM INTO`), while

@@ -20,7 +20,7 @@ async fn next(feed: &mut PgRevocationFeed) -> RevocationEvent {
         .expect("the feed reported nothing within 10 s")
 }
 
-/// Two feeds on `db`, each past its opening `Lost`.
+/// Two feeds on `db`, each past its opening `Listening`.
 async fn listening(db: &TestDatabase) -> [PgRevocationFeed; 2] {
     let mut feeds = [
         PgRevocationFeed::new(db.pool()),
@@ -29,8 +29,8 @@ async fn listening(db: &TestDatabase) -> [PgRevocationFeed; 2] {
     for feed in &mut feeds {
         assert_eq!(
             next(feed).await,
-            RevocationEvent::Lost,
-            "a new feed starts by saying it knows nothing"
+            RevocationEvent::Listening,
+            "a new feed starts by saying it knows nothing, and that nothing is wrong"
         );
     }
     feeds
@@ -119,7 +119,7 @@ async fn a_lost_listening_connection_is_reported_and_listening_resumes() {
         .await
         .unwrap();
     let mut feed = PgRevocationFeed::new(db.pool()).with_retry(Duration::from_millis(50));
-    assert_eq!(next(&mut feed).await, RevocationEvent::Lost);
+    assert_eq!(next(&mut feed).await, RevocationEvent::Listening);
 
     let terminated: i64 = sqlx::query_scalar(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
@@ -136,8 +136,8 @@ async fn a_lost_listening_connection_is_reported_and_listening_resumes() {
     );
     assert_eq!(
         next(&mut feed).await,
-        RevocationEvent::Lost,
-        "and once more when listening again"
+        RevocationEvent::Listening,
+        "and that it listens again"
     );
 
     revoke(&store, token_id(1), space_id(1), epoch())

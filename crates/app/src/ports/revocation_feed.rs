@@ -12,6 +12,10 @@ pub enum RevocationEvent {
     /// The feed lost its connection and may have missed revocations; it reconnects by itself on
     /// the next call. The node must forget every cached verification.
     Lost,
+    /// The feed listens now, for the first time or again after [`RevocationEvent::Lost`]:
+    /// revocations made before this point were not reported. The node must forget every
+    /// cached verification, but nothing is wrong (a healthy start reports this once).
+    Listening,
 }
 
 /// A stream of revocations from every node.

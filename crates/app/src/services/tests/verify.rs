@@ -242,6 +242,12 @@ async fn revocations_from_the_feed_and_feed_losses_empty_the_cache() {
     events.send(RevocationEvent::Lost).await.unwrap();
     applied.wait_for(|&n| n >= 3).await.unwrap();
     assert_eq!(verifier.cached_tokens(), 0);
+    // Listening (again) forgets too: whatever was cached before may have missed revocations.
+    core.tokens.verify(b.secret().expose()).await.unwrap();
+    assert_eq!(verifier.cached_tokens(), 1);
+    events.send(RevocationEvent::Listening).await.unwrap();
+    applied.wait_for(|&n| n >= 4).await.unwrap();
+    assert_eq!(verifier.cached_tokens(), 0);
     task.abort();
 }
 

@@ -367,6 +367,10 @@ impl Verifier {
                     tracing::debug!(token_id = %id, "revoked on another node: forgotten");
                     self.cache.forget(id);
                 }
+                RevocationEvent::Listening => {
+                    tracing::debug!("revocation feed listening: forgetting every cached verification made before");
+                    self.cache.forget_all();
+                }
                 RevocationEvent::Lost => {
                     tracing::warn!("revocation feed lost: forgetting every cached verification");
                     self.cache.forget_all();
