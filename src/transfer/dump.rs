@@ -60,6 +60,9 @@ struct TokenLine {
     replaced_by: Option<String>,
     rotated_at: Option<String>,
     secret_hash: String,
+    /// Absent for tokens that are not suspended, and in dumps made before suspension existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    suspended_at: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -142,6 +145,7 @@ pub fn write_record(out: &mut impl Write, record: ExportRecord<'_>) -> io::Resul
                 replaced_by: token.replaced_by().map(|id| id.to_string()),
                 rotated_at: optional_rfc3339(token.rotated_at())?,
                 secret_hash: token.secret_hash().as_str().to_owned(),
+                suspended_at: optional_rfc3339(token.suspended_at())?,
             },
         ),
         ExportRecord::Event(event) => write_line(

@@ -37,5 +37,6 @@ mod persistence;
 mod platform;
 mod secrets;
 mod story;
+mod suspension;
 mod transfer;
 mod trusted_proxies;

@@ -26,7 +26,8 @@ csrf_forms!(
     CreateSpaceForm,
     CreateTokenForm,
     RevokeForm,
-    RotateForm
+    RotateForm,
+    SuspensionForm
 );
 
 /// Sign-in: the pasted token. Its `Debug` never prints it.
@@ -76,6 +77,13 @@ pub(crate) struct CreateTokenForm {
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct RevokeForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// Suspend or resume: the button's form, with nothing but the CSRF token.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SuspensionForm {
     #[serde(default)]
     pub csrf: String,
 }

@@ -74,6 +74,7 @@ pub(crate) const fn status_note(status: TokenStatus) -> &'static str {
         TokenStatus::Expired => "stopped at its expiry",
         TokenStatus::Revoked => "revoked; never works again",
         TokenStatus::Rotated => "replaced; stops after its grace period",
+        TokenStatus::Suspended => "suspended; works again once resumed",
     }
 }
 
@@ -159,8 +160,12 @@ pub(crate) struct TokenRow {
     pub last_used: Option<When>,
     pub can_revoke: bool,
     pub can_rotate: bool,
+    pub can_suspend: bool,
+    pub can_resume: bool,
     pub revoke_url: String,
     pub rotate_url: String,
+    pub suspend_url: String,
+    pub resume_url: String,
 }
 
 impl TokenRow {
@@ -193,8 +198,12 @@ impl TokenRow {
             // What the service will allow; the service decides again on the POST.
             can_revoke: may_revoke && view.status != TokenStatus::Revoked,
             can_rotate: active && may_revoke && may_create_level,
+            can_suspend: active && may_revoke,
+            can_resume: view.status == TokenStatus::Suspended && may_revoke,
             revoke_url: format!("{base}/revoke"),
             rotate_url: format!("{base}/rotate"),
+            suspend_url: format!("{base}/suspend"),
+            resume_url: format!("{base}/resume"),
         }
     }
 }

@@ -219,8 +219,9 @@ pub struct ListTokensParams {
     /// for `admin`.
     #[param(value_type = Option<TokenLevelDto>)]
     pub level: Option<String>,
-    /// Only tokens in these statuses: one status, a comma-separated list
-    /// (`revoked,expired`), or `all`. Default: `active`.
+    /// Only tokens in these statuses (`active`, `suspended`, `expired`, `revoked`,
+    /// `rotated`): one status, a comma-separated list (`revoked,expired`), or `all`. Default:
+    /// `active`.
     #[param(example = "revoked,expired")]
     pub status: Option<String>,
 }
@@ -272,8 +273,8 @@ fn parse_statuses(raw: Option<&str>) -> Result<StatusFilter, ApiError> {
     let invalid = || {
         ApiError::new(
             ErrorCode::InvalidQuery,
-            "`status` must be `all`, or one or more of `active`, `expired`, `revoked` and \
-             `rotated` separated by commas.",
+            "`status` must be `all`, or one or more of `active`, `suspended`, `expired`, \
+             `revoked` and `rotated` separated by commas.",
         )
     };
     let mut statuses = Vec::with_capacity(TokenStatus::ALL.len());
@@ -346,6 +347,8 @@ pub enum TokenStatusDto {
     /// Replaced by a newer token (`replaced_by`); it verifies until its grace period ends
     /// (its `expires_at`), then fails like a revoked token.
     Rotated,
+    /// Suspended (`suspended_at`): fails like a revoked token until resumed.
+    Suspended,
 }
 
 impl From<TokenStatus> for TokenStatusDto {
@@ -355,6 +358,7 @@ impl From<TokenStatus> for TokenStatusDto {
             TokenStatus::Expired => Self::Expired,
             TokenStatus::Revoked => Self::Revoked,
             TokenStatus::Rotated => Self::Rotated,
+            TokenStatus::Suspended => Self::Suspended,
         }
     }
 }
@@ -473,6 +477,10 @@ pub struct TokenResponse {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub revoked_at: Option<OffsetDateTime>,
+    /// When it was suspended; null while it is not (resuming sets it back to null).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
+    pub suspended_at: Option<OffsetDateTime>,
     /// Where it is in its life now.
     pub status: TokenStatusDto,
     /// The token this one replaced by rotation; null if it was not issued by a rotation.
@@ -502,6 +510,7 @@ impl From<&TokenView> for TokenResponse {
             expires_at: token.expires_at(),
             last_used_at: token.last_used_at(),
             revoked_at: token.revoked_at(),
+            suspended_at: token.suspended_at(),
             status: status.into(),
             replaces: token.replaces().map(|id| id.as_uuid()),
             replaced_by: token.replaced_by().map(|id| id.as_uuid()),
@@ -588,10 +597,16 @@ pub enum AuditActionDto {
     /// The token was revoked.
     #[serde(rename = "token.revoked")]
     TokenRevoked,
-    /// The token was presented while revoked or expired (recorded at most once a minute per
-    /// token).
+    /// The token was presented while revoked, suspended or expired (recorded at most once a
+    /// minute per token).
     #[serde(rename = "token.rejected")]
     TokenRejected,
+    /// The token was suspended.
+    #[serde(rename = "token.suspended")]
+    TokenSuspended,
+    /// The suspended token was resumed.
+    #[serde(rename = "token.resumed")]
+    TokenResumed,
 }
 
 impl From<AuditAction> for AuditActionDto {
@@ -601,6 +616,8 @@ impl From<AuditAction> for AuditActionDto {
             AuditAction::TokenRotated => Self::TokenRotated,
             AuditAction::TokenRevoked => Self::TokenRevoked,
             AuditAction::TokenRejected => Self::TokenRejected,
+            AuditAction::TokenSuspended => Self::TokenSuspended,
+            AuditAction::TokenResumed => Self::TokenResumed,
         }
     }
 }

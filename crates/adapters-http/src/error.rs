@@ -15,9 +15,10 @@ use tollgate_app::ports::HashError;
 use tollgate_app::{
     CreateSpaceError, CreateTokenError, CursorError, GetSpaceError, GetTokenError, IntrospectError,
     ListEventsError, ListSpacesError, ListTokensError, PageLimitError, ReportLeakError,
-    RevokeTokenError, RotateTokenError, StoreError, VerifyTokenError,
+    ResumeTokenError, RevokeTokenError, RotateTokenError, StoreError, SuspendTokenError,
+    VerifyTokenError,
 };
-use tollgate_domain::{NameError, TokenKind, TokenLevel, TokenLevelError};
+use tollgate_domain::{NameError, TokenKind, TokenLevel, TokenLevelError, TokenStatus};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
@@ -112,7 +113,7 @@ error_codes! {
     InvalidQuery = ("invalid_query", BAD_REQUEST, "Invalid query parameter",
         "A query parameter is repeated or invalid, such as a `level` other than `client` or \
          `admin`, or a `status` other than `all` or a comma-separated list of `active`, \
-         `expired`, `revoked` and `rotated`."),
+         `suspended`, `expired`, `revoked` and `rotated`."),
     TokenInQuery = ("token_in_query", BAD_REQUEST, "Token in query string",
         "A token was sent in the query string, where logs and browser history keep it."),
     ConflictingTokens = ("conflicting_tokens", BAD_REQUEST, "Conflicting tokens",
@@ -127,14 +128,14 @@ error_codes! {
     Unauthenticated = ("unauthenticated", UNAUTHORIZED, "Authentication required",
         "No token was sent."),
     InvalidToken = ("invalid_token", UNAUTHORIZED, "Invalid token",
-        "The token is malformed, unknown, expired, revoked, or rotated and past its grace \
-         period (one answer for all)."),
+        "The token is malformed, unknown, expired, revoked, suspended, or rotated and past its \
+         grace period (one answer for all)."),
     Forbidden = ("forbidden", FORBIDDEN, "Insufficient permission",
         "The token is valid but lacks the permission the operation needs, which the detail \
          names: MANAGE_SPACES to create a space, CREATE_API_TOKEN to create or rotate a client \
          token, CREATE_ADMIN_API_TOKEN (which no space token holds) to create or rotate an \
          admin token, READ_API_TOKEN to list tokens, READ_ADMIN_API_TOKEN to read audit events \
-         and REVOKE_API_TOKEN to revoke a token."),
+         and REVOKE_API_TOKEN to revoke, suspend or resume a token."),
     ActAsForbidden = ("act_as_forbidden", FORBIDDEN, "Acting for a member not allowed",
         "Only an instance admin token may send `X-Tollgate-Act-As`."),
     RequirementNotMet = ("requirement_not_met", FORBIDDEN, "Requirement not met",
@@ -155,8 +156,11 @@ error_codes! {
     MethodNotAllowed = ("method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed",
         "The path exists but not with this method (the `Allow` header lists those it does)."),
     TokenNotActive = ("token_not_active", CONFLICT, "Token not active",
-        "Only an active token can be rotated, and this one is revoked, expired or already \
-         rotated (the detail says which)."),
+        "Only an active token can be rotated, and this one is suspended, revoked, expired or \
+         already rotated (the detail says which)."),
+    TokenEnded = ("token_ended", CONFLICT, "Token ended",
+        "The token is revoked, expired or rotated (in its grace period or not), so it can no \
+         longer be suspended or resumed (the detail says which)."),
     PayloadTooLarge = ("payload_too_large", PAYLOAD_TOO_LARGE, "Payload too large",
         "The body is larger than 64 KiB (128 KiB for a leak report)."),
     UnsupportedMediaType =
@@ -773,6 +777,63 @@ impl From<RevokeTokenError> for ApiError {
     }
 }
 
+/// The codes of suspending and of resuming, which fail the same ways.
+const SUSPENSION_CODES: &[ErrorCode] = &[
+    ErrorCode::SpaceNotFound,
+    ErrorCode::TokenNotFound,
+    ErrorCode::Forbidden,
+    ErrorCode::TokenEnded,
+    ErrorCode::Internal,
+    ErrorCode::StoreUnavailable,
+];
+
+/// 409 `token_ended`, naming the status of a token that has ended.
+fn token_ended(doing: &str, status: TokenStatus) -> ApiError {
+    ApiError::new(
+        ErrorCode::TokenEnded,
+        format!(
+            "This token is {}: only an active or suspended token can be {doing}.",
+            status.as_str()
+        ),
+    )
+}
+
+impl ErrorCodes for SuspendTokenError {
+    const CODES: &'static [ErrorCode] = SUSPENSION_CODES;
+}
+
+impl From<SuspendTokenError> for ApiError {
+    fn from(e: SuspendTokenError) -> Self {
+        match e {
+            SuspendTokenError::SpaceNotFound => space_not_found(),
+            SuspendTokenError::NotFound => token_not_found(),
+            SuspendTokenError::Forbidden => Self::forbidden(
+                "Suspending this token needs the REVOKE_API_TOKEN permission on it.",
+            ),
+            SuspendTokenError::Ended(status) => token_ended("suspended", status),
+            SuspendTokenError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl ErrorCodes for ResumeTokenError {
+    const CODES: &'static [ErrorCode] = SUSPENSION_CODES;
+}
+
+impl From<ResumeTokenError> for ApiError {
+    fn from(e: ResumeTokenError) -> Self {
+        match e {
+            ResumeTokenError::SpaceNotFound => space_not_found(),
+            ResumeTokenError::NotFound => token_not_found(),
+            ResumeTokenError::Forbidden => Self::forbidden(
+                "Resuming this token needs the REVOKE_API_TOKEN permission on it.",
+            ),
+            ResumeTokenError::Ended(status) => token_ended("resumed", status),
+            ResumeTokenError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl ErrorCodes for RotateTokenError {
     const CODES: &'static [ErrorCode] = &[
         ErrorCode::SpaceNotFound,
@@ -1004,8 +1065,6 @@ mod tests {
 
     #[test]
     fn every_application_error_maps_to_exactly_the_codes_it_declares() {
-        use tollgate_domain::TokenStatus;
-
         assert_declared(samples!(StoreError {
             StoreError::Unavailable(_) => [StoreError::Unavailable("x".into())],
             StoreError::Corrupt(_) => [StoreError::Corrupt("x".into())],
@@ -1055,6 +1114,20 @@ mod tests {
             RevokeTokenError::NotFound => [RevokeTokenError::NotFound],
             RevokeTokenError::Forbidden => [RevokeTokenError::Forbidden],
             RevokeTokenError::Store(_) => store_errors().map(RevokeTokenError::Store),
+        }));
+        assert_declared(samples!(SuspendTokenError {
+            SuspendTokenError::SpaceNotFound => [SuspendTokenError::SpaceNotFound],
+            SuspendTokenError::NotFound => [SuspendTokenError::NotFound],
+            SuspendTokenError::Forbidden => [SuspendTokenError::Forbidden],
+            SuspendTokenError::Ended(_) => TokenStatus::ALL.map(SuspendTokenError::Ended),
+            SuspendTokenError::Store(_) => store_errors().map(SuspendTokenError::Store),
+        }));
+        assert_declared(samples!(ResumeTokenError {
+            ResumeTokenError::SpaceNotFound => [ResumeTokenError::SpaceNotFound],
+            ResumeTokenError::NotFound => [ResumeTokenError::NotFound],
+            ResumeTokenError::Forbidden => [ResumeTokenError::Forbidden],
+            ResumeTokenError::Ended(_) => TokenStatus::ALL.map(ResumeTokenError::Ended),
+            ResumeTokenError::Store(_) => store_errors().map(ResumeTokenError::Store),
         }));
         assert_declared(samples!(RotateTokenError {
             RotateTokenError::SpaceNotFound => [RotateTokenError::SpaceNotFound],

@@ -14,8 +14,8 @@ use utoipa::{Modify, OpenApi};
 
 use tollgate_app::{
     CreateSpaceError, CreateTokenError, GetSpaceError, GetTokenError, IntrospectError,
-    ListEventsError, ListSpacesError, ListTokensError, ReportLeakError, RevokeTokenError,
-    RotateTokenError,
+    ListEventsError, ListSpacesError, ListTokensError, ReportLeakError, ResumeTokenError,
+    RevokeTokenError, RotateTokenError, SuspendTokenError,
 };
 use tollgate_domain::TokenKind;
 
@@ -44,7 +44,8 @@ pub(crate) const BEARER_SCHEME: &str = "bearer";
     components(schemas(Problem, ErrorCode)),
     tags(
         (name = "meta", description = "Health, readiness and this document."),
-        (name = "tokens", description = "API tokens: whoami, create, list, read, rotate, revoke."),
+        (name = "tokens", description = "API tokens: whoami, create, list, read, rotate, suspend, \
+            resume, revoke."),
         (name = "spaces", description = "Spaces (workspaces, tenants) that own tokens."),
         (name = "events", description = "The audit trail of a space's tokens."),
         (name = "gateways", description = "Forward auth for gateways in front of an API."),
@@ -274,6 +275,10 @@ error_responses! {
         RotateTokenRequest::CODES,
         RotateTokenError::CODES,
     ];
+    /// `POST /v1/spaces/{space_id}/tokens/{token_id}/suspend`.
+    SuspendTokenErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, SuspendTokenError::CODES];
+    /// `POST /v1/spaces/{space_id}/tokens/{token_id}/resume`.
+    ResumeTokenErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, ResumeTokenError::CODES];
     /// `GET /v1/spaces/{space_id}/events`.
     ListEventsErrors = [
         EVERY_ROUTE_CODES,

@@ -24,20 +24,20 @@ pub(crate) use space_columns;
 macro_rules! token_columns {
     () => {
         "id, space_id, level, name, created_at, created_by, expires_at, last_used_at, \
-         revoked_at, replaces, replaced_by, rotated_at, secret_hash"
+         revoked_at, replaces, replaced_by, rotated_at, secret_hash, suspended_at"
     };
 }
 pub(crate) use token_columns;
 
 /// What [`ApiToken`]'s transitions change, written back after the domain applied one: an
-/// `UPDATE` of the row whose id is the first parameter, taking [`bind_state`]'s five values
+/// `UPDATE` of the row whose id is the first parameter, taking [`bind_state`]'s six values
 /// from `$1`. In a form `concat!` accepts.
 ///
 /// [`bind_state`]: crate::values::bind_state
 macro_rules! state_assignments {
     () => {
         "UPDATE api_tokens SET expires_at = $2, revoked_at = $3, replaced_by = $4, \
-         rotated_at = $5 WHERE id = $1"
+         rotated_at = $5, suspended_at = $6 WHERE id = $1"
     };
 }
 pub(crate) use state_assignments;
@@ -131,6 +131,7 @@ pub(crate) struct TokenRow {
     pub(crate) replaced_by: Option<Uuid>,
     pub(crate) rotated_at: Option<PgTimestamp>,
     pub(crate) secret_hash: String,
+    pub(crate) suspended_at: Option<PgTimestamp>,
 }
 
 impl TryFrom<TokenRow> for ApiToken {
@@ -151,6 +152,7 @@ impl TryFrom<TokenRow> for ApiToken {
             replaced_by: row.replaced_by,
             rotated_at: row.rotated_at,
             secret_hash: row.secret_hash,
+            suspended_at: row.suspended_at,
         }
         .into_token()
     }
@@ -220,6 +222,7 @@ mod tests {
             replaced_by: None,
             rotated_at: None,
             secret_hash: HASH.into(),
+            suspended_at: None,
         }
     }
 

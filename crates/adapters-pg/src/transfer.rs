@@ -52,9 +52,10 @@ pub(crate) const INSERT_SPACES: &str = "INSERT INTO spaces (id, name, created_at
 /// A batch of tokens without their rotation links (the foreign keys between tokens may point
 /// into a later batch): [`LINK_TOKENS`] sets them once every token is in.
 pub(crate) const INSERT_TOKENS: &str = "INSERT INTO api_tokens (id, space_id, level, name, \
-     created_at, created_by, expires_at, last_used_at, revoked_at, secret_hash) \
+     created_at, created_by, expires_at, last_used_at, revoked_at, secret_hash, suspended_at) \
      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], \
-     $6::text[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::text[])";
+     $6::text[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::text[], \
+     $11::timestamptz[])";
 /// The rotation links of a batch of tokens: `replaced_by` and `rotated_at` together, as the
 /// `api_tokens_rotation_complete` check wants. (Setting `replaced_by` fires the cache
 /// invalidation trigger; no node caches a token that did not exist a moment ago.)
@@ -123,6 +124,7 @@ async fn insert_tokens(tx: &mut Tx, tokens: &[ApiToken]) -> Result<(), StoreErro
                     .map(|t| t.secret_hash().as_str())
                     .collect::<Vec<_>>(),
             )
+            .bind(column(ApiToken::suspended_at))
             .execute(&mut **tx)
             .await
             .map_err(store_error)?;

@@ -23,7 +23,7 @@ pub(crate) use space_columns;
 macro_rules! token_columns {
     () => {
         "id, space_id, level, name, created_at, created_by, expires_at, last_used_at, \
-         revoked_at, replaces, replaced_by, rotated_at, secret_hash"
+         revoked_at, replaces, replaced_by, rotated_at, secret_hash, suspended_at"
     };
 }
 pub(crate) use token_columns;
@@ -93,6 +93,7 @@ pub(crate) struct TokenRow {
     replaced_by: Option<Uuid>,
     rotated_at: Option<Micros>,
     secret_hash: String,
+    suspended_at: Option<Micros>,
 }
 
 impl TryFrom<TokenRow> for ApiToken {
@@ -113,6 +114,7 @@ impl TryFrom<TokenRow> for ApiToken {
             replaced_by: row.replaced_by,
             rotated_at: row.rotated_at,
             secret_hash: row.secret_hash,
+            suspended_at: row.suspended_at,
         }
         .into_token()
     }
@@ -173,7 +175,7 @@ impl<'q, O> Bind<'q> for QueryAs<'q, Sqlite, O, SqliteArguments<'q>> {
     }
 }
 
-/// Binds the 13 columns of `token`, in `token_columns!()` order.
+/// Binds the 14 columns of `token`, in `token_columns!()` order.
 pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
     query
         .bind_value(token.id().as_uuid())
@@ -189,10 +191,11 @@ pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
         .bind_value(token.replaced_by().map(|id| id.as_uuid()))
         .bind_value(token.rotated_at().map(Micros::of))
         .bind_value(token.secret_hash().as_str())
+        .bind_value(token.suspended_at().map(Micros::of))
 }
 
 /// Binds what a token's transitions change, in the order of [`STATE_UPDATE`]: `expires_at`,
-/// `revoked_at`, `replaced_by`, `rotated_at`, then the id.
+/// `revoked_at`, `replaced_by`, `rotated_at`, `suspended_at`, then the id.
 ///
 /// [`STATE_UPDATE`]: crate::tokens::STATE_UPDATE
 pub(crate) fn bind_state<'q, Q: Bind<'q>>(query: Q, token: &ApiToken) -> Q {
@@ -201,6 +204,7 @@ pub(crate) fn bind_state<'q, Q: Bind<'q>>(query: Q, token: &ApiToken) -> Q {
         .bind_value(token.revoked_at().map(Micros::of))
         .bind_value(token.replaced_by().map(|id| id.as_uuid()))
         .bind_value(token.rotated_at().map(Micros::of))
+        .bind_value(token.suspended_at().map(Micros::of))
         .bind_value(token.id().as_uuid())
 }
 

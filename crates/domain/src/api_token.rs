@@ -28,6 +28,7 @@ pub struct ApiToken {
     expires_at: Option<OffsetDateTime>,
     last_used_at: Option<OffsetDateTime>,
     revoked_at: Option<OffsetDateTime>,
+    suspended_at: Option<OffsetDateTime>,
     replaces: Option<TokenId>,
     replacement: Option<Replacement>,
     secret_hash: SecretHash,
@@ -73,6 +74,8 @@ pub struct TokenRecord {
     pub last_used_at: Option<OffsetDateTime>,
     /// See [`ApiToken::revoked_at`].
     pub revoked_at: Option<OffsetDateTime>,
+    /// See [`ApiToken::suspended_at`].
+    pub suspended_at: Option<OffsetDateTime>,
     /// See [`ApiToken::replaces`].
     pub replaces: Option<TokenId>,
     /// See [`ApiToken::replaced_by`].
@@ -90,6 +93,12 @@ pub enum TokenRecordError {
     #[error("replaced_by and rotated_at must be set together")]
     HalfRotated,
 }
+
+/// The token has ended (revoked, expired or rotated), so it can be neither suspended nor
+/// resumed; this is its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the token has ended; it is {}", .0.as_str())]
+pub struct Ended(pub TokenStatus);
 
 /// Only an active token can be rotated; this one is in another status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -109,6 +118,7 @@ impl ApiToken {
             expires_at: new.expires_at,
             last_used_at: None,
             revoked_at: None,
+            suspended_at: None,
             replaces: new.replaces,
             replacement: None,
             secret_hash: new.secret_hash,
@@ -134,6 +144,7 @@ impl ApiToken {
             expires_at: record.expires_at,
             last_used_at: record.last_used_at,
             revoked_at: record.revoked_at,
+            suspended_at: record.suspended_at,
             replaces: record.replaces,
             replacement,
             secret_hash: record.secret_hash,
@@ -152,6 +163,7 @@ impl ApiToken {
             expires_at: self.expires_at,
             last_used_at: self.last_used_at,
             revoked_at: self.revoked_at,
+            suspended_at: self.suspended_at,
             replaces: self.replaces,
             replaced_by: self.replaced_by(),
             rotated_at: self.rotated_at(),
@@ -219,6 +231,12 @@ impl ApiToken {
         self.revoked_at
     }
 
+    /// When it was suspended, if it is suspended now (resuming clears it).
+    #[must_use]
+    pub const fn suspended_at(&self) -> Option<OffsetDateTime> {
+        self.suspended_at
+    }
+
     /// The token this one replaced by rotation.
     #[must_use]
     pub const fn replaces(&self) -> Option<TokenId> {
@@ -255,14 +273,20 @@ impl ApiToken {
         self.expires_at.is_some_and(|at| at <= now)
     }
 
-    /// Whether the token can still be used at `now`: neither revoked nor expired. A rotated
-    /// token is live until its grace period (its `expires_at`) ends.
+    /// Whether the token can still be used at `now`: neither revoked, nor expired, nor
+    /// suspended. A rotated token is live until its grace period (its `expires_at`) ends.
     #[must_use]
     pub fn is_live_at(&self, now: OffsetDateTime) -> bool {
-        self.revoked_at.is_none() && !self.is_expired_at(now)
+        self.revoked_at.is_none() && self.suspended_at.is_none() && !self.is_expired_at(now)
     }
 
     /// Where the token is in its life at `now`.
+    ///
+    /// Precedence: revoked wins over everything; then rotated; then expired; then suspended;
+    /// else active. A suspended token is therefore reported `suspended` only while it could
+    /// otherwise verify: once it expires it is `expired`, and revoking it makes it `revoked`
+    /// (its `suspended_at` is kept, but no longer matters). Only an active token can be
+    /// rotated, so a rotated token is never suspended.
     #[must_use]
     pub fn status_at(&self, now: OffsetDateTime) -> TokenStatus {
         if self.revoked_at.is_some() {
@@ -271,9 +295,48 @@ impl ApiToken {
             TokenStatus::Rotated
         } else if self.is_expired_at(now) {
             TokenStatus::Expired
+        } else if self.suspended_at.is_some() {
+            TokenStatus::Suspended
         } else {
             TokenStatus::Active
         }
+    }
+
+    /// Whether the token has ended at `now`: revoked, expired or rotated (in its grace period or
+    /// not). An ended token can be neither suspended nor resumed.
+    ///
+    /// # Errors
+    /// [`Ended`] with the token's status.
+    pub fn check_not_ended_at(&self, now: OffsetDateTime) -> Result<(), Ended> {
+        match self.status_at(now) {
+            TokenStatus::Active | TokenStatus::Suspended => Ok(()),
+            status => Err(Ended(status)),
+        }
+    }
+
+    /// Suspends the token at `at`: it stops verifying, like a revoked one, until
+    /// [`ApiToken::resume`]. Suspending a suspended token changes nothing (the first suspension
+    /// time is kept). Returns whether the token changed.
+    ///
+    /// # Errors
+    /// [`Ended`], changing nothing, for a revoked, expired or rotated token.
+    pub fn suspend(&mut self, at: OffsetDateTime) -> Result<bool, Ended> {
+        self.check_not_ended_at(at)?;
+        if self.suspended_at.is_some() {
+            return Ok(false);
+        }
+        self.suspended_at = Some(at);
+        Ok(true)
+    }
+
+    /// Resumes a suspended token at `at`: it verifies again. Resuming an active token changes
+    /// nothing. Returns whether the token changed.
+    ///
+    /// # Errors
+    /// [`Ended`], changing nothing, for a revoked, expired or rotated token.
+    pub fn resume(&mut self, at: OffsetDateTime) -> Result<bool, Ended> {
+        self.check_not_ended_at(at)?;
+        Ok(self.suspended_at.take().is_some())
     }
 
     /// Revokes the token at `at`. Revoking a revoked token changes nothing: the first revocation
@@ -508,6 +571,71 @@ mod tests {
             &CreatedBy::UndisclosedToken
         );
         assert_eq!(by_token.clone().seen_with(true), by_token);
+    }
+
+    #[test]
+    fn a_suspended_token_is_not_live_until_resumed() {
+        let mut t = token(Some(Duration::hours(1)));
+        assert_eq!(t.suspend(now()), Ok(true));
+        assert_eq!(t.status_at(now()), TokenStatus::Suspended);
+        assert!(!t.is_live_at(now()));
+        assert_eq!(t.suspend(now() + Duration::seconds(5)), Ok(false));
+        assert_eq!(t.suspended_at(), Some(now()));
+        assert_eq!(t.resume(now()), Ok(true));
+        assert_eq!(t.status_at(now()), TokenStatus::Active);
+        assert!(t.is_live_at(now()));
+        assert_eq!(t.resume(now()), Ok(false));
+        assert_eq!(t.suspended_at(), None);
+    }
+
+    #[test]
+    fn suspended_yields_to_revoked_and_expired() {
+        let mut t = token(Some(Duration::hours(1)));
+        assert_eq!(t.suspend(now()), Ok(true));
+        assert_eq!(
+            t.status_at(now() + Duration::hours(2)),
+            TokenStatus::Expired
+        );
+        t.revoke(now());
+        assert_eq!(t.status_at(now()), TokenStatus::Revoked);
+    }
+
+    #[test]
+    fn a_suspended_token_cannot_be_rotated() {
+        let mut t = token(None);
+        assert_eq!(t.suspend(now()), Ok(true));
+        let before = t.clone();
+        assert_eq!(
+            t.rotate(id(9), now(), grace(60)),
+            Err(NotActive(TokenStatus::Suspended))
+        );
+        assert_eq!(t, before);
+    }
+
+    #[test]
+    fn an_ended_token_is_neither_suspended_nor_resumed() {
+        let mut rotated = token(None);
+        assert_eq!(rotated.rotate(id(8), now(), grace(60)), Ok(()));
+        let mut revoked = token(None);
+        revoked.revoke(now());
+        let expired = token(Some(Duration::ZERO));
+        for (mut t, status) in [
+            (rotated, TokenStatus::Rotated),
+            (revoked, TokenStatus::Revoked),
+            (expired, TokenStatus::Expired),
+        ] {
+            let before = t.clone();
+            assert_eq!(t.suspend(now()), Err(Ended(status)));
+            assert_eq!(t.resume(now()), Err(Ended(status)));
+            assert_eq!(t, before);
+        }
+    }
+
+    #[test]
+    fn a_suspended_token_restores_as_it_was() {
+        let mut t = token(None);
+        assert_eq!(t.suspend(now()), Ok(true));
+        assert_eq!(ApiToken::restore(t.record()), Ok(t));
     }
 
     #[test]

@@ -20,20 +20,26 @@ pub enum AuditAction {
     TokenRevoked,
     /// A revoked or expired token was presented.
     TokenRejected,
+    /// A token was suspended.
+    TokenSuspended,
+    /// A suspended token was resumed.
+    TokenResumed,
 }
 
-/// An action name other than the four of [`AuditAction`].
+/// An action name other than the six of [`AuditAction`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("unknown audit action")]
 pub struct AuditActionError;
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 6] = [
         Self::TokenCreated,
         Self::TokenRotated,
         Self::TokenRevoked,
         Self::TokenRejected,
+        Self::TokenSuspended,
+        Self::TokenResumed,
     ];
 
     /// The action's wire name, e.g. `token.created`.
@@ -44,6 +50,8 @@ impl AuditAction {
             Self::TokenRotated => "token.rotated",
             Self::TokenRevoked => "token.revoked",
             Self::TokenRejected => "token.rejected",
+            Self::TokenSuspended => "token.suspended",
+            Self::TokenResumed => "token.resumed",
         }
     }
 }

@@ -17,7 +17,7 @@ pub mod token;
 pub mod token_format;
 
 pub use actor::{ActForError, ActingFor, Actor, MemberRole, MemberRoleError};
-pub use api_token::{ApiToken, NewApiToken, NotActive, TokenRecord, TokenRecordError};
+pub use api_token::{ApiToken, Ended, NewApiToken, NotActive, TokenRecord, TokenRecordError};
 pub use audit::{AuditAction, AuditActionError, AuditEvent};
 pub use ids::{EventId, InvalidId, SpaceId, TokenId, UserId, UserIdError};
 pub use instant::truncate_to_micros;

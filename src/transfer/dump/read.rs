@@ -226,6 +226,7 @@ fn token(line: TokenLine) -> Result<ApiToken, String> {
         expires_at: f.optional_time("expires_at", line.expires_at.as_deref())?,
         last_used_at: f.optional_time("last_used_at", line.last_used_at.as_deref())?,
         revoked_at: f.optional_time("revoked_at", line.revoked_at.as_deref())?,
+        suspended_at: f.optional_time("suspended_at", line.suspended_at.as_deref())?,
         replaces: f.optional_id("replaces", line.replaces.as_deref())?,
         replaced_by: f.optional_id("replaced_by", line.replaced_by.as_deref())?,
         rotated_at: f.optional_time("rotated_at", line.rotated_at.as_deref())?,

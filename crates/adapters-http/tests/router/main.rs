@@ -18,4 +18,5 @@ mod meta;
 mod openapi;
 mod spaces;
 mod support;
+mod suspension;
 mod tokens;

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditEvent, GracePeriod, SpaceId, TokenId, TokenLevel, TokenStatus,
+    ApiToken, AuditEvent, Ended, GracePeriod, SpaceId, TokenId, TokenLevel, TokenStatus,
 };
 
 use crate::error::StoreError;
@@ -43,6 +43,7 @@ impl StatusFilter {
             TokenStatus::Expired => 2,
             TokenStatus::Revoked => 4,
             TokenStatus::Rotated => 8,
+            TokenStatus::Suspended => 16,
         }
     }
 
@@ -118,6 +119,46 @@ pub enum RotateOutcome {
     NotFound,
 }
 
+/// A suspension or a resumption, as [`TokenRepository::set_suspended`] applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suspension {
+    /// [`ApiToken::suspend`]: the token stops verifying.
+    Suspend,
+    /// [`ApiToken::resume`]: it verifies again.
+    Resume,
+}
+
+impl Suspension {
+    /// Applies this transition to `token` at `at`; whether it changed the token.
+    ///
+    /// # Errors
+    /// [`Ended`], changing nothing, for a token that has ended.
+    pub fn apply(self, token: &mut ApiToken, at: OffsetDateTime) -> Result<bool, Ended> {
+        match self {
+            Self::Suspend => token.suspend(at),
+            Self::Resume => token.resume(at),
+        }
+    }
+}
+
+/// What [`TokenRepository::set_suspended`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SuspendOutcome {
+    /// The token as stored afterwards, and whether this call changed it (`false` when it was
+    /// suspended already, or active already: nothing written, no event).
+    Done {
+        /// The token as stored.
+        token: Box<ApiToken>,
+        /// Whether it changed (and the event was recorded).
+        changed: bool,
+    },
+    /// Nothing changed: the token has ended (revoked, expired or rotated, as stored), and this
+    /// is its status.
+    Ended(TokenStatus),
+    /// No token has that id.
+    NotFound,
+}
+
 /// Stores API tokens, and the audit events of the changes it makes.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
@@ -159,6 +200,21 @@ pub trait TokenRepository: Send + Sync {
         at: OffsetDateTime,
         event: &AuditEvent,
     ) -> Result<Option<ApiToken>, StoreError>;
+
+    /// Suspends or resumes the token at `at` with [`ApiToken::suspend`] or
+    /// [`ApiToken::resume`] applied to it as stored, recording `event` only when it changed the
+    /// token, both or neither. MUST be atomic like [`TokenRepository::revoke`]: the row changed
+    /// is the row read, so a concurrent revocation or rotation is never undone.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store fails; nothing was changed.
+    async fn set_suspended(
+        &self,
+        id: TokenId,
+        suspension: Suspension,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<SuspendOutcome, StoreError>;
 
     /// Replaces an active token: applies [`ApiToken::rotate`] to it as stored, stores the new
     /// token and records the event, all or nothing.

@@ -77,6 +77,46 @@ pub enum RevokeTokenError {
     Store(#[from] StoreError),
 }
 
+/// Why a token could not be suspended. Nothing changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum SuspendTokenError {
+    /// No such space, or not the actor's.
+    #[error("space not found")]
+    SpaceNotFound,
+    /// No such token in the space, or one the actor may not know of.
+    #[error("token not found")]
+    NotFound,
+    /// The actor sees the token but may not revoke it, which suspending needs.
+    #[error("suspending this token needs REVOKE_API_TOKEN")]
+    Forbidden,
+    /// The token is revoked, expired or rotated: there is nothing left to switch off.
+    #[error("the token has ended; it is {}", .0.as_str())]
+    Ended(TokenStatus),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a token could not be resumed. Nothing changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeTokenError {
+    /// No such space, or not the actor's.
+    #[error("space not found")]
+    SpaceNotFound,
+    /// No such token in the space, or one the actor may not know of.
+    #[error("token not found")]
+    NotFound,
+    /// The actor sees the token but may not revoke it, which resuming needs.
+    #[error("resuming this token needs REVOKE_API_TOKEN")]
+    Forbidden,
+    /// The token is revoked, expired or rotated: resuming cannot bring it back.
+    #[error("the token has ended; it is {}", .0.as_str())]
+    Ended(TokenStatus),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Why a token could not be rotated. Nothing changed in any case.
 #[derive(Debug, thiserror::Error)]
 pub enum RotateTokenError {

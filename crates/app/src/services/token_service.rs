@@ -1,6 +1,7 @@
 //! The token use cases: issuing, listing, reading, rotating and revoking a space's tokens, and
-//! reading its audit events. Each reaches its space and token through [`Access`], asks the
-//! domain's policy, then calls the ports. Verification is the [`Verifier`]'s; the service hands
+//! reading its audit events; suspending and resuming are in `token_service/suspension.rs`. Each
+//! reaches its space and token through [`Access`], asks the domain's policy, then calls the
+//! ports. Verification is the [`Verifier`]'s; the service hands
 //! it on.
 
 use std::fmt;
@@ -27,6 +28,8 @@ use crate::ports::{
     AuditRepository, Clock, RandomSource, RotateOutcome, Rotation, SecretHasher, SpaceRepository,
     TokenQuery, TokenRepository,
 };
+
+mod suspension;
 
 unreachable_as_not_found!(
     CreateTokenError, ListTokensError, GetTokenError, RevokeTokenError, RotateTokenError,

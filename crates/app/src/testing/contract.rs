@@ -24,8 +24,8 @@ use super::fixtures::{
     self, edited, epoch, event, instance_token, new_token, space, space_id, token, token_id,
 };
 use crate::ports::{
-    AuditRepository, ListOrder, RotateOutcome, Rotation, SpaceRepository, StatusFilter, TokenQuery,
-    TokenRepository,
+    AuditRepository, ListOrder, RotateOutcome, Rotation, SpaceRepository, StatusFilter,
+    SuspendOutcome, Suspension, TokenQuery, TokenRepository,
 };
 
 /// A fresh, empty set of repositories over one store.
@@ -135,7 +135,10 @@ pub async fn token_reads_back_with_every_field(r: Repositories) {
         ..new_token(8, space_id(1), TokenLevel::Client)
     });
     let instance = instance_token(9);
-    for t in [&full, &by_token, &instance] {
+    let suspended = edited(&token(11, space_id(1), TokenLevel::Client), |t| {
+        t.suspended_at = Some(epoch() + Duration::minutes(3));
+    });
+    for t in [&full, &by_token, &instance, &suspended] {
         assert!(insert(&r, t).await);
         assert_eq!(ok!(r.tokens.get(t.id()).await).as_ref(), Some(t));
     }
@@ -394,6 +397,91 @@ pub async fn revocation_keeps_the_first_time_and_logs_once(r: Repositories) {
     assert_eq!(
         actions,
         [AuditAction::TokenRevoked, AuditAction::TokenCreated]
+    );
+}
+
+/// Suspending sets `suspended_at` once and resuming clears it, each recording its event only
+/// when it changed the token; an ended token answers its status and changes nothing; an
+/// unknown id is `NotFound`.
+pub async fn suspension_and_resumption_change_the_token_once_each(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    let target = token(1, space_id(1), TokenLevel::Client);
+    assert!(insert(&r, &target).await);
+    let step = |n: u128, action: AuditAction| AuditEvent {
+        at: epoch() + Duration::minutes(i64::try_from(n).unwrap_or(0)),
+        ..event(
+            fixtures::event_number(target.id(), 1 + n),
+            action,
+            &target,
+        )
+    };
+    let apply = |suspension: Suspension, n: u128| {
+        let r = r.clone();
+        let event = step(
+            n,
+            match suspension {
+                Suspension::Suspend => AuditAction::TokenSuspended,
+                Suspension::Resume => AuditAction::TokenResumed,
+            },
+        );
+        async move {
+            ok!(r
+                .tokens
+                .set_suspended(token_id(1), suspension, event.at, &event)
+                .await)
+        }
+    };
+    let done = |outcome: SuspendOutcome| match outcome {
+        SuspendOutcome::Done { token, changed } => (token.suspended_at(), changed),
+        other => panic!("expected Done, got {other:?}"),
+    };
+    let first = epoch() + Duration::minutes(1);
+    assert_eq!(done(apply(Suspension::Suspend, 1).await), (Some(first), true));
+    assert_eq!(
+        done(apply(Suspension::Suspend, 2).await),
+        (Some(first), false),
+        "the first suspension time is kept"
+    );
+    let stored = ok!(r.tokens.get(token_id(1)).await);
+    assert_eq!(stored.as_ref().and_then(ApiToken::suspended_at), Some(first));
+    assert_eq!(
+        stored.map(|t| t.status_at(epoch() + Duration::minutes(2))),
+        Some(TokenStatus::Suspended)
+    );
+    assert_eq!(done(apply(Suspension::Resume, 3).await), (None, true));
+    assert_eq!(done(apply(Suspension::Resume, 4).await), (None, false));
+    assert_eq!(
+        ok!(r.tokens.get(token_id(1)).await).and_then(|t| t.suspended_at()),
+        None
+    );
+    let revocation = step(5, AuditAction::TokenRevoked);
+    assert!(ok!(r.tokens.revoke(token_id(1), revocation.at, &revocation).await).is_some());
+    for (suspension, n) in [(Suspension::Suspend, 6), (Suspension::Resume, 7)] {
+        assert_eq!(
+            apply(suspension, n).await,
+            SuspendOutcome::Ended(TokenStatus::Revoked)
+        );
+    }
+    let unknown = step(8, AuditAction::TokenSuspended);
+    assert_eq!(
+        ok!(r
+            .tokens
+            .set_suspended(token_id(2), Suspension::Suspend, unknown.at, &unknown)
+            .await),
+        SuspendOutcome::NotFound
+    );
+    let actions: Vec<AuditAction> = ok!(r.events.list(space_id(1), None, 10).await)
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            AuditAction::TokenRevoked,
+            AuditAction::TokenResumed,
+            AuditAction::TokenSuspended,
+            AuditAction::TokenCreated
+        ]
     );
 }
 
@@ -678,7 +766,7 @@ pub async fn any_instance_admin_counts_instance_tokens_only(r: Repositories) {
 
 /// Every subset of the four statuses, the empty one included.
 fn every_status_set() -> Vec<Vec<TokenStatus>> {
-    (0u8..16)
+    (0u8..1 << TokenStatus::ALL.len())
         .map(|bits| {
             TokenStatus::ALL
                 .into_iter()
@@ -718,6 +806,19 @@ fn tokens_in_every_state() -> Vec<ApiToken> {
             t.revoked_at = Some(epoch() - Duration::minutes(30));
         },
         |t| t.replaces = Some(token_id(7)),
+        |t| t.suspended_at = Some(epoch() - Duration::hours(1)),
+        |t| {
+            t.suspended_at = Some(epoch() - Duration::hours(1));
+            t.expires_at = Some(epoch() + Duration::days(1));
+        },
+        |t| {
+            t.suspended_at = Some(epoch() - Duration::hours(1));
+            t.expires_at = Some(epoch());
+        },
+        |t| {
+            t.suspended_at = Some(epoch() - Duration::hours(1));
+            t.revoked_at = Some(epoch() - Duration::minutes(30));
+        },
     ];
     edits
         .into_iter()
@@ -735,7 +836,8 @@ fn tokens_in_every_state() -> Vec<ApiToken> {
 
 /// Listing by status: the store's filter of every status set agrees with the domain's
 /// [`ApiToken::status_at`], on tokens in every state and at the edges (expiring exactly now,
-/// revoked and rotated, rotated and past the grace period), with and without a level.
+/// revoked and rotated, rotated and past the grace period, suspended and expired or revoked),
+/// with and without a level.
 pub async fn every_status_set_lists_exactly_the_tokens_whose_status_is_in_it(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
     ok!(r.spaces.insert(&space(2)).await);
@@ -798,6 +900,7 @@ macro_rules! repository_contract_tests {
             token_list_pages_newest_first_as_the_reverse_of_oldest_first,
             every_status_set_lists_exactly_the_tokens_whose_status_is_in_it,
             revocation_keeps_the_first_time_and_logs_once,
+            suspension_and_resumption_change_the_token_once_each,
             concurrent_inserts_and_revocations_are_never_lost,
             rotation_replaces_an_active_token_whole,
             concurrent_rotations_of_one_token_let_exactly_one_win,

@@ -8,6 +8,7 @@ mod introspect;
 mod leak_reports;
 mod lifecycle;
 mod sessions;
+mod suspension;
 mod tokens;
 mod verify;
 
