@@ -63,6 +63,9 @@ struct TokenLine {
     /// Absent for tokens that are not suspended, and in dumps made before suspension existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     suspended_at: Option<String>,
+    /// Absent for tokens without a description, and in dumps made before descriptions existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -78,6 +81,10 @@ struct EventLine {
     /// Absent for most events, and in dumps made before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     via_token_id: Option<String>,
+    /// `token.updated` only: the fields that changed, comma-separated (`name,expires_at`).
+    /// Absent for every other event, and in dumps made before updates existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    changed: Option<String>,
 }
 
 fn rfc3339(at: OffsetDateTime) -> io::Result<String> {
@@ -146,6 +153,7 @@ pub fn write_record(out: &mut impl Write, record: ExportRecord<'_>) -> io::Resul
                 rotated_at: optional_rfc3339(token.rotated_at())?,
                 secret_hash: token.secret_hash().as_str().to_owned(),
                 suspended_at: optional_rfc3339(token.suspended_at())?,
+                description: token.description().map(|d| d.as_str().to_owned()),
             },
         ),
         ExportRecord::Event(event) => write_line(
@@ -159,6 +167,7 @@ pub fn write_record(out: &mut impl Write, record: ExportRecord<'_>) -> io::Resul
                 token_id: event.token_id.to_string(),
                 space_id: event.space_id.map(|id| id.to_string()),
                 via_token_id: event.via_token_id.map(|id| id.to_string()),
+                changed: (!event.changed.is_empty()).then(|| event.changed.to_text()),
             },
         ),
     }

@@ -15,34 +15,47 @@ async fn a_suspended_token_is_refused_like_a_revoked_one_until_it_is_resumed(sto
     let space = app.create_space("acme").await;
     let (id, token) = app.create_token(&app.admin, &space, "client").await;
     let (revoked_id, revoked) = app.create_token(&app.admin, &space, "client").await;
-    app.delete(&format!("/v1/spaces/{space}/tokens/{revoked_id}"), &app.admin)
-        .await;
+    app.delete(
+        &format!("/v1/spaces/{space}/tokens/{revoked_id}"),
+        &app.admin,
+    )
+    .await;
     // Verified first, so it is cached: suspension must not wait for the cache.
     assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
 
     let base = format!("/v1/spaces/{space}/tokens/{id}");
-    let reply = app.post(&format!("{base}/suspend"), &app.admin, json!({})).await;
+    let reply = app
+        .post(&format!("{base}/suspend"), &app.admin, json!({}))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     assert_eq!(reply.body["status"], "suspended");
     let refused = app.get("/v1/whoami", &token).await;
     let like_revoked = app.get("/v1/whoami", &revoked).await;
     refused.assert_problem(StatusCode::UNAUTHORIZED, "invalid_token");
     assert_eq!(
-        (refused.body.clone(), refused.header("www-authenticate").to_owned()),
+        (
+            refused.body.clone(),
+            refused.header("www-authenticate").to_owned()
+        ),
         (
             like_revoked.body.clone(),
             like_revoked.header("www-authenticate").to_owned()
         )
     );
     let listed = app
-        .get(&format!("/v1/spaces/{space}/tokens?status=suspended"), &app.admin)
+        .get(
+            &format!("/v1/spaces/{space}/tokens?status=suspended"),
+            &app.admin,
+        )
         .await;
-    assert_eq!(listed.ids(), [id.clone()]);
+    assert_eq!(listed.ids(), [id.as_str()]);
     app.post(&format!("{base}/rotate"), &app.admin, json!({}))
         .await
         .assert_problem(StatusCode::CONFLICT, "token_not_active");
 
-    let reply = app.post(&format!("{base}/resume"), &app.admin, json!({})).await;
+    let reply = app
+        .post(&format!("{base}/resume"), &app.admin, json!({}))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     assert_eq!(reply.body["status"], "active");
     assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
@@ -67,14 +80,18 @@ async fn a_suspension_outlives_a_restart_and_so_does_the_resumption(store: Store
     let space = app.create_space("acme").await;
     let (id, token) = app.create_token(&app.admin, &space, "client").await;
     let base = format!("/v1/spaces/{space}/tokens/{id}");
-    let reply = app.post(&format!("{base}/suspend"), &app.admin, json!({})).await;
+    let reply = app
+        .post(&format!("{base}/suspend"), &app.admin, json!({}))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     app.restart().await;
     assert_eq!(
         app.get("/v1/whoami", &token).await.status,
         StatusCode::UNAUTHORIZED
     );
-    let reply = app.post(&format!("{base}/resume"), &app.admin, json!({})).await;
+    let reply = app
+        .post(&format!("{base}/resume"), &app.admin, json!({}))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     app.restart().await;
     assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);

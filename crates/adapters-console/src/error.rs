@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use tollgate_app::{
     CreateSpaceError, CreateTokenError, GetSpaceError, GetTokenError, ListEventsError,
     ListSpacesError, ListTokensError, ResumeError, ResumeTokenError, RevokeTokenError,
-    RotateTokenError, StoreError, SuspendTokenError,
+    RotateTokenError, StoreError, SuspendTokenError, UpdateTokenError,
 };
 
 use crate::security::status_page;
@@ -199,6 +199,12 @@ page_errors! {
         SpaceNotFound => Self::NotFound,
         NotFound => Self::NotFound,
         Forbidden => Self::Forbidden("You may not rotate this token: rotating needs the right to create a token of its level and to revoke it."),
+    }
+    UpdateTokenError {
+        SpaceNotFound => Self::NotFound,
+        NotFound => Self::NotFound,
+        Forbidden => Self::Forbidden("You may not edit this token: editing needs the right to create a token of its level and to revoke it."),
+        Ended => Self::Conflict("This token has ended (revoked, expired or rotated), so it can no longer be edited."),
     }
     SuspendTokenError {
         SpaceNotFound => Self::NotFound,

@@ -27,7 +27,8 @@ csrf_forms!(
     CreateTokenForm,
     RevokeForm,
     RotateForm,
-    SuspensionForm
+    SuspensionForm,
+    EditTokenForm
 );
 
 /// Sign-in: the pasted token. Its `Debug` never prints it.
@@ -77,6 +78,17 @@ pub(crate) struct CreateTokenForm {
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct RevokeForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// Editing a token: its name and description (empty: none).
+#[derive(Debug, Deserialize)]
+pub(crate) struct EditTokenForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
     #[serde(default)]
     pub csrf: String,
 }

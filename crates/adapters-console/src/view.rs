@@ -149,6 +149,7 @@ pub(crate) fn tokens_url(space: SpaceId) -> String {
 pub(crate) struct TokenRow {
     pub id: String,
     pub name: String,
+    pub description: Option<String>,
     pub level: &'static str,
     pub level_note: &'static str,
     pub hint: String,
@@ -162,10 +163,12 @@ pub(crate) struct TokenRow {
     pub can_rotate: bool,
     pub can_suspend: bool,
     pub can_resume: bool,
+    pub can_edit: bool,
     pub revoke_url: String,
     pub rotate_url: String,
     pub suspend_url: String,
     pub resume_url: String,
+    pub edit_url: String,
 }
 
 impl TokenRow {
@@ -186,6 +189,7 @@ impl TokenRow {
         Self {
             id: token.id().to_string(),
             name: token.name().as_str().to_owned(),
+            description: token.description().map(|d| d.as_str().to_owned()),
             level: token.level().as_str(),
             level_note: level_note(token.level()),
             hint: token.hint(),
@@ -200,10 +204,15 @@ impl TokenRow {
             can_rotate: active && may_revoke && may_create_level,
             can_suspend: active && may_revoke,
             can_resume: view.status == TokenStatus::Suspended && may_revoke,
+            // Updating needs what rotating needs, on a token that has not ended.
+            can_edit: matches!(view.status, TokenStatus::Active | TokenStatus::Suspended)
+                && may_revoke
+                && may_create_level,
             revoke_url: format!("{base}/revoke"),
             rotate_url: format!("{base}/rotate"),
             suspend_url: format!("{base}/suspend"),
             resume_url: format!("{base}/resume"),
+            edit_url: format!("{base}/edit"),
         }
     }
 }

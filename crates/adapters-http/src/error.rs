@@ -16,9 +16,11 @@ use tollgate_app::{
     CreateSpaceError, CreateTokenError, CursorError, GetSpaceError, GetTokenError, IntrospectError,
     ListEventsError, ListSpacesError, ListTokensError, PageLimitError, ReportLeakError,
     ResumeTokenError, RevokeTokenError, RotateTokenError, StoreError, SuspendTokenError,
-    VerifyTokenError,
+    UpdateTokenError, VerifyTokenError,
 };
-use tollgate_domain::{NameError, TokenKind, TokenLevel, TokenLevelError, TokenStatus};
+use tollgate_domain::{
+    DescriptionError, NameError, TokenKind, TokenLevel, TokenLevelError, TokenStatus,
+};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
@@ -132,10 +134,11 @@ error_codes! {
          grace period (one answer for all)."),
     Forbidden = ("forbidden", FORBIDDEN, "Insufficient permission",
         "The token is valid but lacks the permission the operation needs, which the detail \
-         names: MANAGE_SPACES to create a space, CREATE_API_TOKEN to create or rotate a client \
-         token, CREATE_ADMIN_API_TOKEN (which no space token holds) to create or rotate an \
-         admin token, READ_API_TOKEN to list tokens, READ_ADMIN_API_TOKEN to read audit events \
-         and REVOKE_API_TOKEN to revoke, suspend or resume a token."),
+         names: MANAGE_SPACES to create a space, CREATE_API_TOKEN to create, rotate or update \
+         a client token, CREATE_ADMIN_API_TOKEN (which no space token holds) to create, rotate \
+         or update an admin token, READ_API_TOKEN to list tokens, READ_ADMIN_API_TOKEN to read \
+         audit events and REVOKE_API_TOKEN to revoke, suspend, resume, rotate or update a \
+         token."),
     ActAsForbidden = ("act_as_forbidden", FORBIDDEN, "Acting for a member not allowed",
         "Only an instance admin token may send `X-Tollgate-Act-As`."),
     RequirementNotMet = ("requirement_not_met", FORBIDDEN, "Requirement not met",
@@ -160,7 +163,7 @@ error_codes! {
          already rotated (the detail says which)."),
     TokenEnded = ("token_ended", CONFLICT, "Token ended",
         "The token is revoked, expired or rotated (in its grace period or not), so it can no \
-         longer be suspended or resumed (the detail says which)."),
+         longer be suspended, resumed or updated (the detail says which)."),
     PayloadTooLarge = ("payload_too_large", PAYLOAD_TOO_LARGE, "Payload too large",
         "The body is larger than 64 KiB (128 KiB for a leak report)."),
     UnsupportedMediaType =
@@ -173,6 +176,9 @@ error_codes! {
     InvalidName = ("invalid_name", UNPROCESSABLE_ENTITY, "Invalid name",
         "A name is empty, longer than 100 characters after trimming, or holds control \
          characters."),
+    InvalidDescription = ("invalid_description", UNPROCESSABLE_ENTITY, "Invalid description",
+        "A description is empty (send null to remove it), longer than 500 characters after \
+         trimming, or holds control characters."),
     InvalidLevel = ("invalid_level", UNPROCESSABLE_ENTITY, "Invalid level",
         "`level` is not `client` or `admin`."),
     ExpiresAtNotInFuture =
@@ -181,7 +187,8 @@ error_codes! {
     ExpiresAtBeyondMaximum =
         ("expires_at_beyond_maximum", UNPROCESSABLE_ENTITY, "Expiry beyond the maximum lifetime",
         "`expires_at` is further away than the server's maximum token lifetime, which the \
-         detail names in days."),
+         detail names in days (or, updating a token, null asks for no expiry where there is \
+         a maximum)."),
     InvalidGracePeriod = ("invalid_grace_period", UNPROCESSABLE_ENTITY, "Invalid grace period",
         "`grace_period_seconds` is not a whole number from 0 to 604800 (seven days)."),
     InvalidCredentials = ("invalid_credentials", UNPROCESSABLE_ENTITY, "Invalid credentials",
@@ -577,6 +584,19 @@ impl From<NameError> for ApiError {
     }
 }
 
+impl ErrorCodes for DescriptionError {
+    const CODES: &'static [ErrorCode] = &[ErrorCode::InvalidDescription];
+}
+
+impl From<DescriptionError> for ApiError {
+    fn from(e: DescriptionError) -> Self {
+        Self::new(
+            ErrorCode::InvalidDescription,
+            format!("`description`: {e}."),
+        )
+    }
+}
+
 impl ErrorCodes for TokenLevelError {
     const CODES: &'static [ErrorCode] = &[ErrorCode::InvalidLevel];
 }
@@ -825,11 +845,59 @@ impl From<ResumeTokenError> for ApiError {
         match e {
             ResumeTokenError::SpaceNotFound => space_not_found(),
             ResumeTokenError::NotFound => token_not_found(),
-            ResumeTokenError::Forbidden => Self::forbidden(
-                "Resuming this token needs the REVOKE_API_TOKEN permission on it.",
-            ),
+            ResumeTokenError::Forbidden => {
+                Self::forbidden("Resuming this token needs the REVOKE_API_TOKEN permission on it.")
+            }
             ResumeTokenError::Ended(status) => token_ended("resumed", status),
             ResumeTokenError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl ErrorCodes for UpdateTokenError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::SpaceNotFound,
+        ErrorCode::TokenNotFound,
+        ErrorCode::Forbidden,
+        ErrorCode::TokenEnded,
+        ErrorCode::ExpiresAtNotInFuture,
+        ErrorCode::ExpiresAtBeyondMaximum,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
+}
+
+impl From<UpdateTokenError> for ApiError {
+    fn from(e: UpdateTokenError) -> Self {
+        match e {
+            UpdateTokenError::SpaceNotFound => space_not_found(),
+            UpdateTokenError::NotFound => token_not_found(),
+            UpdateTokenError::Forbidden(level) => Self::forbidden(format!(
+                "Updating {} token needs the {} permission in this space and REVOKE_API_TOKEN \
+                 on the token: the same as rotating it.",
+                with_article(level),
+                tollgate_domain::create_permission(level)
+            )),
+            UpdateTokenError::Ended(status) => token_ended("updated", status),
+            UpdateTokenError::ExpiryNotInFuture => Self::new(
+                ErrorCode::ExpiresAtNotInFuture,
+                "`expires_at` must be in the future.",
+            ),
+            UpdateTokenError::ExpiryBeyondMaximum { max_days } => Self::new(
+                ErrorCode::ExpiresAtBeyondMaximum,
+                format!(
+                    "`expires_at` may be extended to at most {max_days} days from now: this \
+                     server's maximum token lifetime is {max_days} days."
+                ),
+            ),
+            UpdateTokenError::NeverBeyondMaximum { max_days } => Self::new(
+                ErrorCode::ExpiresAtBeyondMaximum,
+                format!(
+                    "`expires_at` cannot be null (never): this server's maximum token lifetime \
+                     is {max_days} days."
+                ),
+            ),
+            UpdateTokenError::Store(e) => e.into(),
         }
     }
 }
@@ -1114,6 +1182,23 @@ mod tests {
             RevokeTokenError::NotFound => [RevokeTokenError::NotFound],
             RevokeTokenError::Forbidden => [RevokeTokenError::Forbidden],
             RevokeTokenError::Store(_) => store_errors().map(RevokeTokenError::Store),
+        }));
+        assert_declared(samples!(DescriptionError {
+            DescriptionError::Empty => [DescriptionError::Empty],
+            DescriptionError::TooLong => [DescriptionError::TooLong],
+            DescriptionError::ControlCharacter => [DescriptionError::ControlCharacter],
+        }));
+        assert_declared(samples!(UpdateTokenError {
+            UpdateTokenError::SpaceNotFound => [UpdateTokenError::SpaceNotFound],
+            UpdateTokenError::NotFound => [UpdateTokenError::NotFound],
+            UpdateTokenError::Forbidden(_) => TokenLevel::ALL.map(UpdateTokenError::Forbidden),
+            UpdateTokenError::Ended(_) => TokenStatus::ALL.map(UpdateTokenError::Ended),
+            UpdateTokenError::ExpiryNotInFuture => [UpdateTokenError::ExpiryNotInFuture],
+            UpdateTokenError::ExpiryBeyondMaximum { .. } =>
+                [UpdateTokenError::ExpiryBeyondMaximum { max_days: 90 }],
+            UpdateTokenError::NeverBeyondMaximum { .. } =>
+                [UpdateTokenError::NeverBeyondMaximum { max_days: 90 }],
+            UpdateTokenError::Store(_) => store_errors().map(UpdateTokenError::Store),
         }));
         assert_declared(samples!(SuspendTokenError {
             SuspendTokenError::SpaceNotFound => [SuspendTokenError::SpaceNotFound],

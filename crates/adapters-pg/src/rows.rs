@@ -24,7 +24,7 @@ pub(crate) use space_columns;
 macro_rules! token_columns {
     () => {
         "id, space_id, level, name, created_at, created_by, expires_at, last_used_at, \
-         revoked_at, replaces, replaced_by, rotated_at, secret_hash, suspended_at"
+         revoked_at, replaces, replaced_by, rotated_at, secret_hash, suspended_at, description"
     };
 }
 pub(crate) use token_columns;
@@ -45,7 +45,7 @@ pub(crate) use state_assignments;
 /// The columns of `audit_events` that [`EventRow`] reads, in a form `concat!` accepts.
 macro_rules! event_columns {
     () => {
-        "id, at, action, actor, token_id, space_id, via_token_id"
+        "id, at, action, actor, token_id, space_id, via_token_id, changed_fields"
     };
 }
 pub(crate) use event_columns;
@@ -132,6 +132,7 @@ pub(crate) struct TokenRow {
     pub(crate) rotated_at: Option<PgTimestamp>,
     pub(crate) secret_hash: String,
     pub(crate) suspended_at: Option<PgTimestamp>,
+    pub(crate) description: Option<String>,
 }
 
 impl TryFrom<TokenRow> for ApiToken {
@@ -153,6 +154,7 @@ impl TryFrom<TokenRow> for ApiToken {
             rotated_at: row.rotated_at,
             secret_hash: row.secret_hash,
             suspended_at: row.suspended_at,
+            description: row.description,
         }
         .into_token()
     }
@@ -168,6 +170,7 @@ pub(crate) struct EventRow {
     pub(crate) token_id: Uuid,
     pub(crate) space_id: Option<Uuid>,
     pub(crate) via_token_id: Option<Uuid>,
+    pub(crate) changed_fields: Option<String>,
 }
 
 impl TryFrom<EventRow> for AuditEvent {
@@ -182,6 +185,7 @@ impl TryFrom<EventRow> for AuditEvent {
             token_id: row.token_id,
             space_id: row.space_id,
             via_token_id: row.via_token_id,
+            changed_fields: row.changed_fields,
         }
         .into_event()
     }
@@ -223,6 +227,7 @@ mod tests {
             rotated_at: None,
             secret_hash: HASH.into(),
             suspended_at: None,
+            description: None,
         }
     }
 
@@ -288,6 +293,7 @@ mod tests {
             token_id: Uuid::from_u128(7),
             space_id: Some(Uuid::from_u128(1)),
             via_token_id: Some(Uuid::from_u128(3)),
+            changed_fields: None,
         }
     }
 

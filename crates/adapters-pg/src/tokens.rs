@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use tollgate_app::ports::{
-    ListOrder, RotateOutcome, Rotation, SuspendOutcome, Suspension, StatusFilter, TokenQuery, TokenRepository,
+    ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome, Suspension, TokenQuery,
+    TokenRepository, Update, UpdateOutcome,
 };
 use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
@@ -23,12 +24,12 @@ use crate::PgStore;
 pub(crate) const INSERT: &str = concat!(
     "WITH inserted AS (INSERT INTO api_tokens (",
     token_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
      ON CONFLICT (id) DO NOTHING RETURNING id) \
      INSERT INTO audit_events (",
     event_columns!(),
-    ") SELECT $15::uuid, $16::timestamptz, $17::text, $18::text, $19::uuid, $20::uuid, \
-     $21::uuid FROM inserted"
+    ") SELECT $16::uuid, $17::timestamptz, $18::text, $19::text, $20::uuid, $21::uuid, \
+     $22::uuid, $23::text FROM inserted"
 );
 pub(crate) const GET: &str = concat!(
     "SELECT ",
@@ -48,7 +49,7 @@ pub(crate) const LOCK: &str = concat!(
 );
 /// A revocation (or a suspension or resumption), once the domain applied it to the locked row:
 /// the token's new state (`$1` to `$6`, see [`state_assignments!`]) and its event (`$7` to
-/// `$13`), in one statement. Returns
+/// `$14`), in one statement. Returns
 /// the row as stored (at the store's precision).
 pub(crate) const REVOKE: &str = concat!(
     "WITH revoked AS (",
@@ -57,24 +58,38 @@ pub(crate) const REVOKE: &str = concat!(
     token_columns!(),
     "), logged AS (INSERT INTO audit_events (",
     event_columns!(),
-    ") VALUES ($7, $8, $9, $10, $11, $12, $13)) SELECT ",
+    ") VALUES ($7, $8, $9, $10, $11, $12, $13, $14)) SELECT ",
     token_columns!(),
     " FROM revoked"
 );
+/// An update, once the domain applied it to the locked row: its name, description and expiry
+/// (`$2` to `$4`, the id `$1`) and its event (`$5` to `$12`), in one statement. Returns the row
+/// as stored. (A changed `expires_at` fires the trigger that notifies every node.)
+pub(crate) const UPDATE_DETAILS: &str = concat!(
+    "WITH updated AS (UPDATE api_tokens SET name = $2, description = $3, expires_at = $4 \
+     WHERE id = $1 RETURNING ",
+    token_columns!(),
+    "), logged AS (INSERT INTO audit_events (",
+    event_columns!(),
+    ") VALUES ($5, $6, $7, $8, $9, $10, $11, $12)) SELECT ",
+    token_columns!(),
+    " FROM updated"
+);
 /// A rotation, once the domain applied it to the locked old token: the old one's new state
-/// (`$1` to `$6`, see [`state_assignments!`]), the new token (`$7` to `$20`) and the event
-/// (`$21` to `$27`). The foreign keys between the two rows are checked at the end of the
+/// (`$1` to `$6`, see [`state_assignments!`]), the new token (`$7` to `$21`) and the event
+/// (`$22` to `$29`). The foreign keys between the two rows are checked at the end of the
 /// statement, when both exist. Returns the old token as stored.
 pub(crate) const ROTATE: &str = concat!(
     "WITH created AS (INSERT INTO api_tokens (",
     token_columns!(),
-    ") VALUES ($7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)), rotated AS (",
+    ") VALUES ($7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)), \
+     rotated AS (",
     state_assignments!(),
     " RETURNING ",
     token_columns!(),
     "), logged AS (INSERT INTO audit_events (",
     event_columns!(),
-    ") VALUES ($21, $22, $23, $24, $25, $26, $27)) SELECT ",
+    ") VALUES ($22, $23, $24, $25, $26, $27, $28, $29)) SELECT ",
     token_columns!(),
     " FROM rotated"
 );
@@ -301,6 +316,41 @@ impl TokenRepository for PgStore {
                 SuspendOutcome::Done {
                     token: Box::new(ApiToken::try_from(row)?),
                     changed: true,
+                }
+            }
+        };
+        tx.commit().await.map_err(store_error)?;
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(name = "pg.update_token", level = "debug", skip_all, fields(token_id = %update.id))]
+    async fn update(&self, update: &Update) -> Result<UpdateOutcome, StoreError> {
+        let mut tx = self.pool().begin().await.map_err(store_error)?;
+        let Some(mut token) = lock(&mut tx, update.id).await? else {
+            tx.rollback().await.map_err(store_error)?;
+            return Ok(UpdateOutcome::NotFound);
+        };
+        // The domain's transition, on the row as locked: nobody can change it until commit.
+        let outcome = match update.apply(&mut token) {
+            Err(refused) => UpdateOutcome::Refused(refused),
+            Ok(changed) if changed.is_empty() => UpdateOutcome::Done {
+                token: Box::new(token),
+                changed,
+            },
+            Ok(changed) => {
+                let event = update.event_for(changed);
+                let query = sqlx::query_as::<_, TokenRow>(UPDATE_DETAILS)
+                    .bind(token.id().as_uuid())
+                    .bind(token.name().as_str())
+                    .bind(token.description().map(|d| d.as_str()))
+                    .bind(token.expires_at());
+                let row = bind_event(query, &event)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| event_write_error(e, &event))?;
+                UpdateOutcome::Done {
+                    token: Box::new(ApiToken::try_from(row)?),
+                    changed,
                 }
             }
         };

@@ -27,7 +27,7 @@ impl<'q, O> Bind<'q> for QueryAs<'q, Postgres, O, PgArguments> {
     }
 }
 
-/// Binds the 14 columns of `token`, in `token_columns!()` order.
+/// Binds the 15 columns of `token`, in `token_columns!()` order.
 pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
     query
         .bind_value(token.id().as_uuid())
@@ -44,6 +44,7 @@ pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
         .bind_value(token.rotated_at())
         .bind_value(token.secret_hash().as_str())
         .bind_value(token.suspended_at())
+        .bind_value(token.description().map(|d| d.as_str()))
 }
 
 /// Binds what a token's transitions change, in the order of
@@ -59,7 +60,7 @@ pub(crate) fn bind_state<'q, Q: Bind<'q>>(query: Q, token: &ApiToken) -> Q {
         .bind_value(token.suspended_at())
 }
 
-/// Binds the 7 columns of `event`, in `event_columns!()` order.
+/// Binds the 8 columns of `event`, in `event_columns!()` order.
 pub(crate) fn bind_event<'q, Q: Bind<'q>>(query: Q, event: &AuditEvent) -> Q {
     query
         .bind_value(event.id.as_uuid())
@@ -69,4 +70,5 @@ pub(crate) fn bind_event<'q, Q: Bind<'q>>(query: Q, event: &AuditEvent) -> Q {
         .bind_value(event.token_id.as_uuid())
         .bind_value(event.space_id.map(|id| id.as_uuid()))
         .bind_value(event.via_token_id.map(|id| id.as_uuid()))
+        .bind_value((!event.changed.is_empty()).then(|| event.changed.to_text()))
 }

@@ -10,9 +10,9 @@ use std::fmt::Display;
 
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditAction, AuditEvent, ConsoleSession, CreatedBy, EventId, SecretHash,
-    SessionDigest, Space, SpaceId, SpaceName, TokenId, TokenLevel, TokenName, TokenRecord,
-    TokenScope, TokenStatus,
+    ApiToken, AuditAction, AuditEvent, ChangedFields, ConsoleSession, CreatedBy, EventId,
+    SecretHash, SessionDigest, Space, SpaceId, SpaceName, TokenDescription, TokenId, TokenLevel,
+    TokenName, TokenRecord, TokenScope, TokenStatus,
 };
 use uuid::Uuid;
 
@@ -119,6 +119,8 @@ pub struct StoredToken<T> {
     pub secret_hash: String,
     /// `suspended_at`.
     pub suspended_at: Option<T>,
+    /// `description`, stored trimmed.
+    pub description: Option<String>,
 }
 
 impl<T> std::fmt::Debug for StoredToken<T> {
@@ -144,11 +146,24 @@ impl<T: StoredInstant> StoredToken<T> {
         if name.as_str() != self.name {
             return Err(corrupt(&"name must be stored trimmed"));
         }
+        let description = self
+            .description
+            .as_deref()
+            .map(|raw| {
+                let description = TokenDescription::parse(raw).map_err(|e| corrupt(&e))?;
+                if description.as_str() == raw {
+                    Ok(description)
+                } else {
+                    Err(corrupt(&"description must be stored trimmed"))
+                }
+            })
+            .transpose()?;
         let created_by: CreatedBy = self.created_by.parse().map_err(|e| corrupt(&e))?;
         ApiToken::restore(TokenRecord {
             id,
             scope,
             name,
+            description,
             created_at: instant(&corrupt, "created_at", self.created_at)?,
             created_by,
             expires_at: optional_instant(&corrupt, "expires_at", self.expires_at)?,
@@ -182,6 +197,9 @@ pub struct StoredEvent<T> {
     /// `via_token_id`: the instance admin token a platform acted with for a member; `None`
     /// otherwise.
     pub via_token_id: Option<Uuid>,
+    /// `changed_fields`: for `token.updated`, the fields that changed, comma-separated;
+    /// `None` for every other event.
+    pub changed_fields: Option<String>,
 }
 
 impl<T: StoredInstant> StoredEvent<T> {
@@ -208,6 +226,13 @@ impl<T: StoredInstant> StoredEvent<T> {
             token_id: TokenId::from_uuid(self.token_id),
             space_id: self.space_id.map(SpaceId::from_uuid),
             via_token_id: self.via_token_id.map(TokenId::from_uuid),
+            changed: self
+                .changed_fields
+                .as_deref()
+                .map(ChangedFields::parse)
+                .transpose()
+                .map_err(|e| corrupt(&format_args!("changed_fields: {e}")))?
+                .unwrap_or_default(),
         })
     }
 }
@@ -324,9 +349,7 @@ impl StatusCondition {
                 ") AND suspended_at IS NOT NULL",
             ))),
             (true, false, true) => Some(Some(("(suspended_at IS NULL OR expires_at <= ", ")"))),
-            (false, true, true) => {
-                Some(Some(("(suspended_at IS NOT NULL OR expires_at <= ", ")")))
-            }
+            (false, true, true) => Some(Some(("(suspended_at IS NOT NULL OR expires_at <= ", ")"))),
         };
         let ended = match (revoked, rotated) {
             (false, false) => None,

@@ -1,10 +1,14 @@
 //! The API token entity: what a store keeps of a token, and the transitions of its life
-//! (issue, revoke, rotate, use). Its fields are private, so every store applies the same rules
+//! (issue, revoke, rotate, suspend, update, use; updating is `api_token/update.rs`). Its fields are private, so every store applies the same rules
 //! by calling these methods, and a value read back from a store goes through
 //! [`ApiToken::restore`], which checks what the methods guarantee.
 
+mod update;
+
 use time::OffsetDateTime;
 
+pub use self::update::{ChangedFields, TokenField, TokenFieldError, TokenUpdate, UpdateRefused};
+use crate::description::TokenDescription;
 use crate::ids::{SpaceId, TokenId};
 use crate::lifecycle::GracePeriod;
 use crate::token::{CreatedBy, SecretHash, TokenLevel, TokenName, TokenScope, TokenStatus};
@@ -23,6 +27,7 @@ pub struct ApiToken {
     id: TokenId,
     scope: TokenScope,
     name: TokenName,
+    description: Option<TokenDescription>,
     created_at: OffsetDateTime,
     created_by: CreatedBy,
     expires_at: Option<OffsetDateTime>,
@@ -64,6 +69,8 @@ pub struct TokenRecord {
     pub scope: TokenScope,
     /// See [`ApiToken::name`].
     pub name: TokenName,
+    /// See [`ApiToken::description`].
+    pub description: Option<TokenDescription>,
     /// See [`ApiToken::created_at`].
     pub created_at: OffsetDateTime,
     /// See [`ApiToken::created_by`].
@@ -113,6 +120,7 @@ impl ApiToken {
             id: new.id,
             scope: new.scope,
             name: new.name,
+            description: None,
             created_at: new.created_at,
             created_by: new.created_by,
             expires_at: new.expires_at,
@@ -139,6 +147,7 @@ impl ApiToken {
             id: record.id,
             scope: record.scope,
             name: record.name,
+            description: record.description,
             created_at: record.created_at,
             created_by: record.created_by,
             expires_at: record.expires_at,
@@ -158,6 +167,7 @@ impl ApiToken {
             id: self.id,
             scope: self.scope,
             name: self.name.clone(),
+            description: self.description.clone(),
             created_at: self.created_at,
             created_by: self.created_by.clone(),
             expires_at: self.expires_at,
@@ -199,6 +209,12 @@ impl ApiToken {
     #[must_use]
     pub const fn name(&self) -> &TokenName {
         &self.name
+    }
+
+    /// What the token is for, if someone said.
+    #[must_use]
+    pub const fn description(&self) -> Option<&TokenDescription> {
+        self.description.as_ref()
     }
 
     /// When it was issued.

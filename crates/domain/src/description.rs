@@ -79,7 +79,9 @@ mod tests {
         ];
         for (raw, expected) in cases {
             assert_eq!(
-                TokenDescription::parse(raw).as_ref().map(TokenDescription::as_str),
+                TokenDescription::parse(raw)
+                    .as_ref()
+                    .map(TokenDescription::as_str),
                 expected.as_ref().map(|s| *s),
                 "{raw:?}"
             );

@@ -282,7 +282,14 @@ async fn suspend_and_resume_buttons_switch_a_token_off_and_on_again() {
     let console = TestConsole::new().await;
     let space = console.create_space("acme").await;
     let client = issue(&console, &space, "deploy", TokenLevel::Client).await;
-    let token_id = console.core.tokens.verify(&client).await.unwrap().token.id();
+    let token_id = console
+        .core
+        .tokens
+        .verify(&client)
+        .await
+        .unwrap()
+        .token
+        .id();
     let cookie = console.sign_in(&console.admin).await;
     let tokens = format!("/admin/spaces/{space}/tokens");
     let suspend = format!("{tokens}/{token_id}/suspend");
@@ -296,7 +303,9 @@ async fn suspend_and_resume_buttons_switch_a_token_off_and_on_again() {
     );
     assert!(!list.body.contains(&format!("action=\"{resume}\"")));
     let csrf = list.field("csrf");
-    let done = console.post(&suspend, Some(&cookie), &[("csrf", &csrf)]).await;
+    let done = console
+        .post(&suspend, Some(&cookie), &[("csrf", &csrf)])
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.location(), tokens);
     assert!(console.core.tokens.verify(&client).await.is_err());
@@ -304,10 +313,16 @@ async fn suspend_and_resume_buttons_switch_a_token_off_and_on_again() {
     let suspended = console
         .get(&format!("{tokens}?status=suspended"), Some(&cookie))
         .await;
-    assert!(suspended.body.contains("status-suspended"), "{}", suspended.body);
+    assert!(
+        suspended.body.contains("status-suspended"),
+        "{}",
+        suspended.body
+    );
     assert!(suspended.body.contains(&format!("action=\"{resume}\"")));
     assert!(!suspended.body.contains(&format!("action=\"{suspend}\"")));
-    let done = console.post(&resume, Some(&cookie), &[("csrf", &csrf)]).await;
+    let done = console
+        .post(&resume, Some(&cookie), &[("csrf", &csrf)])
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert!(console.core.tokens.verify(&client).await.is_ok());
 }
@@ -317,16 +332,30 @@ async fn a_forged_suspend_is_refused_and_an_ended_token_is_a_409_page() {
     let console = TestConsole::new().await;
     let space = console.create_space("acme").await;
     let client = issue(&console, &space, "deploy", TokenLevel::Client).await;
-    let token_id = console.core.tokens.verify(&client).await.unwrap().token.id();
+    let token_id = console
+        .core
+        .tokens
+        .verify(&client)
+        .await
+        .unwrap()
+        .token
+        .id();
     let cookie = console.sign_in(&console.admin).await;
     let tokens = format!("/admin/spaces/{space}/tokens");
     let suspend = format!("{tokens}/{token_id}/suspend");
     let csrf = console.csrf(&cookie, &tokens).await;
     let forged = [
         console
-            .post_from(Some("http://evil.test"), &suspend, Some(&cookie), &[("csrf", &csrf)])
+            .post_from(
+                Some("http://evil.test"),
+                &suspend,
+                Some(&cookie),
+                &[("csrf", &csrf)],
+            )
             .await,
-        console.post_from(None, &suspend, Some(&cookie), &[("csrf", &csrf)]).await,
+        console
+            .post_from(None, &suspend, Some(&cookie), &[("csrf", &csrf)])
+            .await,
         console.post(&suspend, Some(&cookie), &[("csrf", "")]).await,
         console
             .post(&suspend, Some(&cookie), &[("csrf", &"0".repeat(64))])
@@ -335,16 +364,25 @@ async fn a_forged_suspend_is_refused_and_an_ended_token_is_a_409_page() {
     for page in forged {
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
     }
-    assert!(console.core.tokens.verify(&client).await.is_ok(), "nothing changed");
+    assert!(
+        console.core.tokens.verify(&client).await.is_ok(),
+        "nothing changed"
+    );
 
     let instance = instance();
     console
         .core
         .tokens
-        .revoke(&instance, SpaceId::from_uuid(space.parse().unwrap()), token_id)
+        .revoke(
+            &instance,
+            SpaceId::from_uuid(space.parse().unwrap()),
+            token_id,
+        )
         .await
         .unwrap();
-    let ended = console.post(&suspend, Some(&cookie), &[("csrf", &csrf)]).await;
+    let ended = console
+        .post(&suspend, Some(&cookie), &[("csrf", &csrf)])
+        .await;
     assert_eq!(ended.status, StatusCode::CONFLICT, "{}", ended.body);
     assert!(ended.body.contains("has ended"), "{}", ended.body);
 }

@@ -31,7 +31,11 @@ pub(crate) fn api() -> OpenApiRouter<RouterState> {
         .routes(routes!(spaces::create_space, spaces::list_spaces))
         .routes(routes!(spaces::get_space))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
-        .routes(routes!(tokens::get_token, tokens::revoke_token))
+        .routes(routes!(
+            tokens::get_token,
+            tokens::update_token,
+            tokens::revoke_token
+        ))
         .routes(routes!(tokens::rotate_token))
         .routes(routes!(tokens::suspend_token))
         .routes(routes!(tokens::resume_token))

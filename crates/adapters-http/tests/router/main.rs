@@ -20,3 +20,4 @@ mod spaces;
 mod support;
 mod suspension;
 mod tokens;
+mod update;

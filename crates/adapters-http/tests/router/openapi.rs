@@ -10,7 +10,7 @@ use crate::support::{Req, TestApp};
 
 /// SPEC's route tables ("REST API (v1)", "Lifecycle" and "Token and space management"),
 /// introspection and the leak report.
-const ROUTES: [(&str, &str); 16] = [
+const ROUTES: [(&str, &str); 17] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
@@ -22,6 +22,7 @@ const ROUTES: [(&str, &str); 16] = [
     ("post", "/v1/spaces/{space_id}/tokens"),
     ("get", "/v1/spaces/{space_id}/tokens"),
     ("get", "/v1/spaces/{space_id}/tokens/{token_id}"),
+    ("patch", "/v1/spaces/{space_id}/tokens/{token_id}"),
     ("post", "/v1/spaces/{space_id}/tokens/{token_id}/rotate"),
     ("post", "/v1/spaces/{space_id}/tokens/{token_id}/suspend"),
     ("post", "/v1/spaces/{space_id}/tokens/{token_id}/resume"),
@@ -331,6 +332,7 @@ async fn the_rotation_body_is_optional_and_token_metadata_carries_its_status() {
         .map(|v| v.as_str().unwrap())
         .collect();
     for field in [
+        "description",
         "status",
         "replaces",
         "replaced_by",

@@ -96,7 +96,10 @@ async fn the_status_filter_lists_suspended_tokens_and_active_ones_leave_them_out
     };
     assert_eq!(listed("").await, [active]);
     assert_eq!(listed("?status=suspended").await, [suspended]);
-    assert_eq!(listed("?status=active,suspended").await, [active, suspended]);
+    assert_eq!(
+        listed("?status=active,suspended").await,
+        [active, suspended]
+    );
 }
 
 #[tokio::test]
@@ -109,7 +112,10 @@ async fn suspending_needs_revoke_api_token_and_hides_what_the_caller_may_not_see
         let res = app.send(Req::post(&path).token(&client)).await;
         let body = res.assert_problem(StatusCode::FORBIDDEN, "forbidden");
         assert!(
-            body["detail"].as_str().unwrap().contains("REVOKE_API_TOKEN"),
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("REVOKE_API_TOKEN"),
             "{body}"
         );
     }
@@ -147,7 +153,10 @@ async fn an_ended_token_is_409_token_ended_and_a_suspended_one_does_not_rotate()
             .send(Req::post(&path).token(&app.admin))
             .await
             .assert_problem(StatusCode::CONFLICT, "token_ended");
-        assert!(body["detail"].as_str().unwrap().contains("revoked"), "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("revoked"),
+            "{body}"
+        );
     }
     let (suspended, _) = app.token(&app.admin, space, "client").await;
     app.send(Req::post(&suspend(space, suspended)).token(&app.admin))
@@ -190,5 +199,8 @@ async fn suspension_and_resumption_are_recorded_once_each() {
         .iter()
         .map(|e| e["action"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(actions, ["token.resumed", "token.suspended", "token.created"]);
+    assert_eq!(
+        actions,
+        ["token.resumed", "token.suspended", "token.created"]
+    );
 }

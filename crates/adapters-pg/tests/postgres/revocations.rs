@@ -168,7 +168,10 @@ async fn a_suspension_and_a_resumption_each_reach_every_listener() {
             .set_suspended(token_id(1), suspension, epoch(), &event(n, action, &target))
             .await
             .unwrap();
-        assert!(matches!(outcome, SuspendOutcome::Done { .. }), "{outcome:?}");
+        assert!(
+            matches!(outcome, SuspendOutcome::Done { .. }),
+            "{outcome:?}"
+        );
     }
     // A revocation after both: had the repeated suspension notified, it would come first.
     revoke(&store, token_id(1), space_id(1), epoch())

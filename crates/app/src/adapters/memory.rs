@@ -19,7 +19,7 @@ use tollgate_domain::{
 use crate::error::StoreError;
 use crate::ports::{
     AuditRepository, ImportError, ListOrder, RotateOutcome, Rotation, SpaceRepository, StoreHealth,
-    StoreTransfer, SuspendOutcome, Suspension, TokenQuery, TokenRepository,
+    StoreTransfer, SuspendOutcome, Suspension, TokenQuery, TokenRepository, Update, UpdateOutcome,
 };
 use crate::store_contents::StoreContents;
 
@@ -236,6 +236,28 @@ impl TokenRepository for InMemoryTokenRepository {
                     self.audit.write().insert(event.id, event.clone());
                 }
                 Ok(SuspendOutcome::Done {
+                    token: Box::new(token.clone()),
+                    changed,
+                })
+            }
+        }
+    }
+
+    async fn update(&self, update: &Update) -> Result<UpdateOutcome, StoreError> {
+        let mut tokens = self.write();
+        let Some(token) = tokens.get_mut(&update.id) else {
+            return Ok(UpdateOutcome::NotFound);
+        };
+        let mut updated = token.clone();
+        match update.apply(&mut updated) {
+            Err(refused) => Ok(UpdateOutcome::Refused(refused)),
+            Ok(changed) => {
+                if !changed.is_empty() {
+                    *token = updated;
+                    let event = update.event_for(changed);
+                    self.audit.write().insert(event.id, event);
+                }
+                Ok(UpdateOutcome::Done {
                     token: Box::new(token.clone()),
                     changed,
                 })

@@ -23,7 +23,7 @@ pub use store_health::StoreHealth;
 pub use store_transfer::{ImportError, StoreTransfer};
 pub use token_repository::{
     ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome, Suspension, TokenQuery,
-    TokenRepository,
+    TokenRepository, Update, UpdateOutcome,
 };
 
 #[cfg(any(test, feature = "testing"))]

@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditEvent, Ended, GracePeriod, SpaceId, TokenId, TokenLevel, TokenStatus,
+    ApiToken, AuditEvent, ChangedFields, Ended, GracePeriod, LifetimePolicy, SpaceId, TokenId,
+    TokenLevel, TokenStatus, TokenUpdate, UpdateRefused,
 };
 
 use crate::error::StoreError;
@@ -159,6 +160,56 @@ pub enum SuspendOutcome {
     NotFound,
 }
 
+/// An update of a token, as [`TokenRepository::update`] applies it: the changes, the lifetime
+/// policy they are checked against, the time, and the event to record if anything changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// The token to update.
+    pub id: TokenId,
+    /// What to change.
+    pub changes: TokenUpdate,
+    /// The lifetime rules a new expiry must follow.
+    pub policy: LifetimePolicy,
+    /// When the update happens.
+    pub now: OffsetDateTime,
+    /// The `token.updated` event; the store records it with the fields that changed
+    /// ([`AuditEvent::with_changes`]).
+    pub event: AuditEvent,
+}
+
+impl Update {
+    /// Applies this update to `token` ([`ApiToken::update`]).
+    ///
+    /// # Errors
+    /// [`UpdateRefused`], changing nothing.
+    pub fn apply(&self, token: &mut ApiToken) -> Result<ChangedFields, UpdateRefused> {
+        token.update(&self.changes, &self.policy, self.now)
+    }
+
+    /// The event to record once `changed` is known.
+    #[must_use]
+    pub fn event_for(&self, changed: ChangedFields) -> AuditEvent {
+        self.event.clone().with_changes(changed)
+    }
+}
+
+/// What [`TokenRepository::update`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    /// The token as stored afterwards, and the fields this call changed (none: nothing was
+    /// written and no event recorded).
+    Done {
+        /// The token as stored.
+        token: Box<ApiToken>,
+        /// What changed.
+        changed: ChangedFields,
+    },
+    /// Nothing changed: the domain refused the update on the token as stored.
+    Refused(UpdateRefused),
+    /// No token has that id.
+    NotFound,
+}
+
 /// Stores API tokens, and the audit events of the changes it makes.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
@@ -215,6 +266,15 @@ pub trait TokenRepository: Send + Sync {
         at: OffsetDateTime,
         event: &AuditEvent,
     ) -> Result<SuspendOutcome, StoreError>;
+
+    /// Updates a token: applies [`ApiToken::update`] to it as stored (under the lock a
+    /// revocation takes, so a concurrent revocation or rotation is never undone), writes its
+    /// name, description and expiry, and records `update`'s event with the fields that changed,
+    /// all or nothing; nothing at all when nothing changed.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store fails; nothing was changed.
+    async fn update(&self, update: &Update) -> Result<UpdateOutcome, StoreError>;
 
     /// Replaces an active token: applies [`ApiToken::rotate`] to it as stored, stores the new
     /// token and records the event, all or nothing.

@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 use time::Duration;
 use tollgate_domain::{
-    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, GracePeriod, NewApiToken, TokenId,
-    TokenLevel, TokenRecord, TokenScope, TokenStatus, UserId,
+    ApiToken, AuditAction, AuditEvent, ChangedFields, CreatedBy, EventId, GracePeriod,
+    LifetimeError, LifetimePolicy, NewApiToken, TokenDescription, TokenField, TokenId, TokenLevel,
+    TokenName, TokenRecord, TokenScope, TokenStatus, TokenUpdate, UpdateRefused, UserId,
 };
 use uuid::Uuid;
 
@@ -25,7 +26,7 @@ use super::fixtures::{
 };
 use crate::ports::{
     AuditRepository, ListOrder, RotateOutcome, Rotation, SpaceRepository, StatusFilter,
-    SuspendOutcome, Suspension, TokenQuery, TokenRepository,
+    SuspendOutcome, Suspension, TokenQuery, TokenRepository, Update, UpdateOutcome,
 };
 
 /// A fresh, empty set of repositories over one store.
@@ -137,6 +138,7 @@ pub async fn token_reads_back_with_every_field(r: Repositories) {
     let instance = instance_token(9);
     let suspended = edited(&token(11, space_id(1), TokenLevel::Client), |t| {
         t.suspended_at = Some(epoch() + Duration::minutes(3));
+        t.description = TokenDescription::parse("a token with a description and ünïcödé").ok();
     });
     for t in [&full, &by_token, &instance, &suspended] {
         assert!(insert(&r, t).await);
@@ -409,11 +411,7 @@ pub async fn suspension_and_resumption_change_the_token_once_each(r: Repositorie
     assert!(insert(&r, &target).await);
     let step = |n: u128, action: AuditAction| AuditEvent {
         at: epoch() + Duration::minutes(i64::try_from(n).unwrap_or(0)),
-        ..event(
-            fixtures::event_number(target.id(), 1 + n),
-            action,
-            &target,
-        )
+        ..event(fixtures::event_number(target.id(), 1 + n), action, &target)
     };
     let apply = |suspension: Suspension, n: u128| {
         let r = r.clone();
@@ -436,14 +434,20 @@ pub async fn suspension_and_resumption_change_the_token_once_each(r: Repositorie
         other => panic!("expected Done, got {other:?}"),
     };
     let first = epoch() + Duration::minutes(1);
-    assert_eq!(done(apply(Suspension::Suspend, 1).await), (Some(first), true));
+    assert_eq!(
+        done(apply(Suspension::Suspend, 1).await),
+        (Some(first), true)
+    );
     assert_eq!(
         done(apply(Suspension::Suspend, 2).await),
         (Some(first), false),
         "the first suspension time is kept"
     );
     let stored = ok!(r.tokens.get(token_id(1)).await);
-    assert_eq!(stored.as_ref().and_then(ApiToken::suspended_at), Some(first));
+    assert_eq!(
+        stored.as_ref().and_then(ApiToken::suspended_at),
+        Some(first)
+    );
     assert_eq!(
         stored.map(|t| t.status_at(epoch() + Duration::minutes(2))),
         Some(TokenStatus::Suspended)
@@ -455,7 +459,11 @@ pub async fn suspension_and_resumption_change_the_token_once_each(r: Repositorie
         None
     );
     let revocation = step(5, AuditAction::TokenRevoked);
-    assert!(ok!(r.tokens.revoke(token_id(1), revocation.at, &revocation).await).is_some());
+    assert!(ok!(r
+        .tokens
+        .revoke(token_id(1), revocation.at, &revocation)
+        .await)
+    .is_some());
     for (suspension, n) in [(Suspension::Suspend, 6), (Suspension::Resume, 7)] {
         assert_eq!(
             apply(suspension, n).await,
@@ -481,6 +489,113 @@ pub async fn suspension_and_resumption_change_the_token_once_each(r: Repositorie
             AuditAction::TokenResumed,
             AuditAction::TokenSuspended,
             AuditAction::TokenCreated
+        ]
+    );
+}
+
+/// An update writes the name, description and expiry the domain gave the stored token and
+/// records its event with the fields that changed; an update that changes nothing writes
+/// nothing; a refused one changes nothing; an unknown id is `NotFound`.
+pub async fn an_update_writes_what_changed_and_records_which_fields(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    let target = expiring(1, epoch() + Duration::days(10));
+    assert!(insert(&r, &target).await);
+    let update = |n: u128, changes: TokenUpdate, policy: LifetimePolicy| Update {
+        id: token_id(1),
+        changes,
+        policy,
+        now: epoch(),
+        event: event(
+            fixtures::event_number(target.id(), 1 + n),
+            AuditAction::TokenUpdated,
+            &target,
+        ),
+    };
+    let changes = TokenUpdate {
+        name: TokenName::parse("renamed").ok(),
+        description: Some(TokenDescription::parse("what it is for").ok()),
+        expires_at: Some(Some(epoch() + Duration::days(2))),
+    };
+    let done = ok!(r
+        .tokens
+        .update(&update(1, changes.clone(), LifetimePolicy::UNLIMITED))
+        .await);
+    let every: ChangedFields = TokenField::ALL.into_iter().collect();
+    let UpdateOutcome::Done { token, changed } = done else {
+        panic!("expected Done, got {done:?}");
+    };
+    assert_eq!(changed, every);
+    assert_eq!(token.name().as_str(), "renamed");
+    let stored = ok!(r.tokens.get(token_id(1)).await);
+    assert_eq!(stored.as_ref(), Some(&*token), "read back as written");
+    assert_eq!(
+        stored
+            .as_ref()
+            .and_then(|t| t.description().map(|d| d.as_str().to_owned())),
+        Some("what it is for".to_owned())
+    );
+    assert_eq!(
+        stored.and_then(|t| t.expires_at()),
+        Some(epoch() + Duration::days(2))
+    );
+    // The same again: nothing to write, no event.
+    let again = ok!(r
+        .tokens
+        .update(&update(2, changes, LifetimePolicy::UNLIMITED))
+        .await);
+    assert!(
+        matches!(&again, UpdateOutcome::Done { changed, .. } if changed.is_empty()),
+        "{again:?}"
+    );
+    // Extending past a maximum is refused on the token as stored.
+    let policy = LifetimePolicy::from_days(Some(1), None).unwrap_or_else(|_| unreachable!());
+    let extend = TokenUpdate {
+        expires_at: Some(Some(epoch() + Duration::days(3))),
+        ..TokenUpdate::default()
+    };
+    assert_eq!(
+        ok!(r.tokens.update(&update(3, extend, policy)).await),
+        UpdateOutcome::Refused(UpdateRefused::Expiry(LifetimeError::BeyondMaximum {
+            max_days: 1
+        }))
+    );
+    let revocation = AuditEvent {
+        at: epoch(),
+        ..event(
+            fixtures::event_number(target.id(), 5),
+            AuditAction::TokenRevoked,
+            &target,
+        )
+    };
+    assert!(ok!(r.tokens.revoke(token_id(1), epoch(), &revocation).await).is_some());
+    let rename = TokenUpdate {
+        name: TokenName::parse("again").ok(),
+        ..TokenUpdate::default()
+    };
+    assert_eq!(
+        ok!(r
+            .tokens
+            .update(&update(6, rename.clone(), LifetimePolicy::UNLIMITED))
+            .await),
+        UpdateOutcome::Refused(UpdateRefused::Ended(TokenStatus::Revoked))
+    );
+    let unknown = Update {
+        id: token_id(2),
+        ..update(7, rename, LifetimePolicy::UNLIMITED)
+    };
+    assert_eq!(
+        ok!(r.tokens.update(&unknown).await),
+        UpdateOutcome::NotFound
+    );
+    let events = ok!(r.events.list(space_id(1), None, 10).await);
+    let logged: Vec<(AuditAction, ChangedFields)> =
+        events.iter().map(|e| (e.action, e.changed)).collect();
+    assert_eq!(
+        logged,
+        [
+            (AuditAction::TokenRevoked, ChangedFields::NONE),
+            (AuditAction::TokenUpdated, every),
+            (AuditAction::TokenCreated, ChangedFields::NONE),
         ]
     );
 }
@@ -901,6 +1016,7 @@ macro_rules! repository_contract_tests {
             every_status_set_lists_exactly_the_tokens_whose_status_is_in_it,
             revocation_keeps_the_first_time_and_logs_once,
             suspension_and_resumption_change_the_token_once_each,
+            an_update_writes_what_changed_and_records_which_fields,
             concurrent_inserts_and_revocations_are_never_lost,
             rotation_replaces_an_active_token_whole,
             concurrent_rotations_of_one_token_let_exactly_one_win,

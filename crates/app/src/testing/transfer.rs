@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use time::Duration;
 use tollgate_domain::{
-    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, GracePeriod, NewApiToken, Space,
-    TokenLevel, UserId,
+    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, GracePeriod, LifetimePolicy,
+    NewApiToken, Space, TokenDescription, TokenLevel, TokenUpdate, UserId,
 };
 use uuid::Uuid;
 
@@ -27,8 +27,8 @@ use super::fixtures::{
     token_id,
 };
 use crate::ports::{
-    ImportError, ListOrder, RotateOutcome, StatusFilter, StoreTransfer, SuspendOutcome,
-    Suspension, TokenQuery,
+    ImportError, ListOrder, RotateOutcome, StatusFilter, StoreTransfer, SuspendOutcome, Suspension,
+    TokenQuery, Update, UpdateOutcome,
 };
 use crate::services::{ExportRecord, TransferService};
 use crate::store_contents::StoreContents;
@@ -149,6 +149,24 @@ async fn fill(r: &Repositories) {
         matches!(outcome, SuspendOutcome::Done { changed: true, .. }),
         "{outcome:?}"
     );
+    // ... and described: the description and the event's changed fields move too.
+    let described = ok!(r
+        .tokens
+        .update(&Update {
+            id: token_id(4),
+            changes: TokenUpdate {
+                description: Some(TokenDescription::parse("moved with its description").ok()),
+                ..TokenUpdate::default()
+            },
+            policy: LifetimePolicy::UNLIMITED,
+            now: epoch(),
+            event: event(44, AuditAction::TokenUpdated, &stored[2]),
+        })
+        .await);
+    assert!(
+        matches!(&described, UpdateOutcome::Done { changed, .. } if !changed.is_empty()),
+        "{described:?}"
+    );
     let mut rejected = event(40, AuditAction::TokenRejected, &stored[1]);
     rejected.actor = CreatedBy::Token(token_id(3));
     ok!(r.events.record(&rejected).await);
@@ -213,9 +231,13 @@ where
     let exported = export(&source, 2).await;
     assert_eq!(exported.spaces.len(), 3);
     assert_eq!(exported.tokens.len(), 5);
-    // Four creations, a rotation, a revocation, a suspension, a rejected use, a member's
-    // revocation and a leak report's.
-    assert_eq!(exported.events.len(), 10, "{:?}", exported.events);
+    // Four creations, a rotation, a revocation, a suspension, an update, a rejected use, a
+    // member's revocation and a leak report's.
+    assert_eq!(exported.events.len(), 11, "{:?}", exported.events);
+    assert!(
+        exported.events.iter().any(|e| !e.changed.is_empty()),
+        "an update's changed fields"
+    );
     assert!(
         exported
             .events
@@ -245,8 +267,9 @@ where
     );
     assert_eq!(old.and_then(|t| t.rotated_at()), Some(epoch()));
     assert!(
-        ok!(to.tokens.get(token_id(4)).await).is_some_and(|t| t.suspended_at().is_some()),
-        "the suspension moved too"
+        ok!(to.tokens.get(token_id(4)).await)
+            .is_some_and(|t| t.suspended_at().is_some() && t.description().is_some()),
+        "the suspension and the description moved too"
     );
     for space in [1, 2, 3] {
         assert_eq!(

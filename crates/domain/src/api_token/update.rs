@@ -90,7 +90,9 @@ impl ChangedFields {
 
     /// The fields, in [`TokenField::ALL`]'s order.
     pub fn iter(self) -> impl Iterator<Item = TokenField> {
-        TokenField::ALL.into_iter().filter(move |f| self.contains(*f))
+        TokenField::ALL
+            .into_iter()
+            .filter(move |f| self.contains(*f))
     }
 
     /// The fields' names separated by commas (`name,expires_at`), as stores keep them; empty
@@ -118,7 +120,9 @@ impl ChangedFields {
 
 impl fmt::Debug for ChangedFields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter().map(TokenField::as_str)).finish()
+        f.debug_set()
+            .entries(self.iter().map(TokenField::as_str))
+            .finish()
     }
 }
 
@@ -190,5 +194,177 @@ impl ApiToken {
             changed = changed.with(TokenField::ExpiresAt);
         }
         Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::api_token::test_token;
+    use crate::ids::{SpaceId, TokenId};
+    use crate::lifecycle::GracePeriod;
+    use crate::token::{CreatedBy, TokenLevel, TokenScope};
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
+    }
+
+    fn token(expires_in: Option<Duration>) -> ApiToken {
+        let scope = TokenScope::Space {
+            space_id: SpaceId::from_uuid(Uuid::from_u128(1)),
+            level: TokenLevel::Client,
+        };
+        test_token(
+            scope,
+            CreatedBy::System,
+            now(),
+            expires_in.map(|d| now() + d),
+        )
+    }
+
+    fn name(raw: &str) -> TokenName {
+        TokenName::parse(raw).unwrap_or_else(|_| unreachable!())
+    }
+
+    fn description(raw: &str) -> TokenDescription {
+        TokenDescription::parse(raw).unwrap_or_else(|_| unreachable!())
+    }
+
+    fn max_days(days: u32) -> LifetimePolicy {
+        LifetimePolicy::from_days(Some(days), None).unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn an_update_changes_only_the_fields_given_and_says_which_changed() {
+        let mut t = token(Some(Duration::days(10)));
+        let update = TokenUpdate {
+            name: Some(name("renamed")),
+            description: Some(Some(description("for CI"))),
+            expires_at: None,
+        };
+        let changed = t.update(&update, &LifetimePolicy::UNLIMITED, now());
+        assert_eq!(
+            changed,
+            Ok([TokenField::Name, TokenField::Description]
+                .into_iter()
+                .collect())
+        );
+        assert_eq!(t.name().as_str(), "renamed");
+        assert_eq!(
+            t.description().map(TokenDescription::as_str),
+            Some("for CI")
+        );
+        assert_eq!(t.expires_at(), Some(now() + Duration::days(10)));
+        // The same again changes nothing; removing the description changes it alone.
+        assert_eq!(
+            t.update(&update, &LifetimePolicy::UNLIMITED, now()),
+            Ok(ChangedFields::NONE)
+        );
+        let remove = TokenUpdate {
+            description: Some(None),
+            ..TokenUpdate::default()
+        };
+        assert_eq!(
+            t.update(&remove, &LifetimePolicy::UNLIMITED, now()),
+            Ok(ChangedFields::NONE.with(TokenField::Description))
+        );
+        assert_eq!(t.description(), None);
+    }
+
+    #[test]
+    fn an_expiry_is_shortened_at_any_time_and_extended_only_within_the_maximum() {
+        let mut t = token(Some(Duration::days(10)));
+        let to = |days: i64| TokenUpdate {
+            expires_at: Some(Some(now() + Duration::days(days))),
+            ..TokenUpdate::default()
+        };
+        let before = t.clone();
+        assert_eq!(
+            t.update(&to(31), &max_days(30), now()),
+            Err(UpdateRefused::Expiry(LifetimeError::BeyondMaximum {
+                max_days: 30
+            }))
+        );
+        assert_eq!(t, before, "a refused update changes nothing");
+        assert_eq!(
+            t.update(&to(30), &max_days(30), now()),
+            Ok(ChangedFields::NONE.with(TokenField::ExpiresAt))
+        );
+        assert_eq!(
+            t.update(&to(1), &max_days(30), now()),
+            Ok(ChangedFields::NONE.with(TokenField::ExpiresAt))
+        );
+        let never = TokenUpdate {
+            expires_at: Some(None),
+            ..TokenUpdate::default()
+        };
+        assert!(matches!(
+            t.update(&never, &max_days(30), now()),
+            Err(UpdateRefused::Expiry(LifetimeError::BeyondMaximum { .. }))
+        ));
+        assert_eq!(
+            t.update(&never, &LifetimePolicy::UNLIMITED, now()),
+            Ok(ChangedFields::NONE.with(TokenField::ExpiresAt))
+        );
+        assert_eq!(t.expires_at(), None);
+    }
+
+    #[test]
+    fn an_ended_token_is_not_updated_and_a_suspended_one_is() {
+        let rename = TokenUpdate {
+            name: Some(name("renamed")),
+            ..TokenUpdate::default()
+        };
+        let mut revoked = token(None);
+        revoked.revoke(now());
+        let expired = token(Some(Duration::ZERO));
+        let mut rotated = token(None);
+        let grace = GracePeriod::from_seconds(3600).unwrap_or_else(|_| unreachable!());
+        assert_eq!(
+            rotated.rotate(TokenId::from_uuid(Uuid::from_u128(5)), now(), grace),
+            Ok(())
+        );
+        for (mut t, status) in [
+            (revoked, TokenStatus::Revoked),
+            (expired, TokenStatus::Expired),
+            (rotated, TokenStatus::Rotated),
+        ] {
+            let before = t.clone();
+            assert_eq!(
+                t.update(&rename, &LifetimePolicy::UNLIMITED, now()),
+                Err(UpdateRefused::Ended(status))
+            );
+            assert_eq!(t, before);
+        }
+        let mut suspended = token(None);
+        assert_eq!(suspended.suspend(now()), Ok(true));
+        assert_eq!(
+            suspended.update(&rename, &LifetimePolicy::UNLIMITED, now()),
+            Ok(ChangedFields::NONE.with(TokenField::Name))
+        );
+    }
+
+    #[test]
+    fn changed_fields_round_trip_through_their_text() {
+        for bits in 0u8..8 {
+            let set: ChangedFields = TokenField::ALL
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| bits & (1 << i) != 0)
+                .map(|(_, f)| f)
+                .collect();
+            assert_eq!(ChangedFields::parse(&set.to_text()), Ok(set));
+        }
+        assert_eq!(
+            ChangedFields::NONE
+                .with(TokenField::ExpiresAt)
+                .with(TokenField::Name)
+                .to_text(),
+            "name,expires_at"
+        );
+        assert_eq!(ChangedFields::parse("name,level"), Err(TokenFieldError));
     }
 }

@@ -10,6 +10,7 @@ mod lifecycle;
 mod sessions;
 mod suspension;
 mod tokens;
+mod update;
 mod verify;
 
 use std::sync::Arc;

@@ -148,7 +148,11 @@ async fn a_session_signed_in_with_a_token_that_is_then_suspended_ends() {
         .id;
     let space_admin = core
         .tokens
-        .create(&instance_admin, space, new_token("console", TokenLevel::Admin))
+        .create(
+            &instance_admin,
+            space,
+            new_token("console", TokenLevel::Admin),
+        )
         .await
         .unwrap();
     let (id, _) = sessions
@@ -160,7 +164,10 @@ async fn a_session_signed_in_with_a_token_that_is_then_suspended_ends() {
         .suspend(&instance_admin, space, space_admin.token().id())
         .await
         .unwrap();
-    assert!(matches!(sessions.resume(&id).await, Err(ResumeError::Ended)));
+    assert!(matches!(
+        sessions.resume(&id).await,
+        Err(ResumeError::Ended)
+    ));
     core.tokens
         .resume(&instance_admin, space, space_admin.token().id())
         .await

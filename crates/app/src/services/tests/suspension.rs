@@ -155,7 +155,10 @@ async fn a_suspended_token_cannot_be_rotated_until_resumed() {
         .rotate(&core.admin, space, id, RotateToken::default())
         .await;
     assert!(
-        matches!(result, Err(RotateTokenError::NotActive(TokenStatus::Suspended))),
+        matches!(
+            result,
+            Err(RotateTokenError::NotActive(TokenStatus::Suspended))
+        ),
         "{result:?}"
     );
     core.tokens.resume(&core.admin, space, id).await.unwrap();
@@ -191,7 +194,9 @@ async fn suspending_needs_the_right_to_revoke_that_token() {
         .await
         .is_ok());
     assert!(matches!(
-        core.tokens.suspend(&alice, space, owners.token().id()).await,
+        core.tokens
+            .suspend(&alice, space, owners.token().id())
+            .await,
         Err(SuspendTokenError::Forbidden)
     ));
     assert!(matches!(
@@ -236,7 +241,10 @@ async fn a_store_that_fails_to_suspend_is_a_store_error_and_the_token_is_unchang
     let service = service(tokens, Arc::new(FakeHasher::default()), clock()).await;
     let result = service.suspend(&instance_admin(), space(), id).await;
     assert!(
-        matches!(result, Err(SuspendTokenError::Store(StoreError::Unavailable(_)))),
+        matches!(
+            result,
+            Err(SuspendTokenError::Store(StoreError::Unavailable(_)))
+        ),
         "{result:?}"
     );
 }
