@@ -278,12 +278,12 @@ async fn page_through(r: &Repositories, query: TokenQuery, limit: usize) -> Vec<
 pub async fn token_list_pages_newest_first_as_the_reverse_of_oldest_first(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
     ok!(r.spaces.insert(&space(2)).await);
-    // Space 1's tokens in every state (ids 1 to 10) and more (20 to 25), with tokens of
+    // Space 1's tokens in every state (ids 1 to 14) and more (20 to 25), with tokens of
     // another space and an instance token between them in id order.
     let mut tokens = tokens_in_every_state();
     tokens.extend((20..26).map(|n| token(n, space_id(1), TokenLevel::Client)));
     tokens.extend([
-        token(12, space_id(2), TokenLevel::Client),
+        token(16, space_id(2), TokenLevel::Client),
         token(22_000, space_id(2), TokenLevel::Admin),
         instance_token(15),
     ]);
