@@ -69,9 +69,15 @@ async fn a_suspended_token_is_refused_like_a_revoked_one_until_it_is_resumed(sto
         .filter(|e| e["token_id"] == id.as_str())
         .map(|e| e["action"].as_str().unwrap().to_owned())
         .collect();
+    // The refused use is recorded as for a revoked token.
     assert_eq!(
         actions,
-        ["token.resumed", "token.suspended", "token.created"]
+        [
+            "token.resumed",
+            "token.rejected",
+            "token.suspended",
+            "token.created"
+        ]
     );
 }
 
