@@ -180,8 +180,8 @@ mod tests {
         token as token_n, token_id,
     };
     use tollgate_domain::{
-        ApiToken, AuditAction, AuditEvent, CreatedBy, GracePeriod, SecretHash, Space, TokenLevel,
-        UserId,
+        ApiToken, AuditAction, AuditEvent, CreatedBy, GracePeriod, SecretHash, Space,
+        TokenDescription, TokenField, TokenLevel, UserId,
     };
 
     use super::*;
@@ -214,13 +214,23 @@ mod tests {
         let mut revoked = token_n(3, space_id(2), TokenLevel::Client);
         revoked.revoke(epoch());
         let instance = instance_token(4);
+        // Suspended and described: both columns are in the dump.
+        let described = edited(&token_n(5, space_id(2), TokenLevel::Client), |t| {
+            t.suspended_at = Some(epoch());
+            t.description = TokenDescription::parse("what it is for").ok();
+        });
         let events = vec![
             event_of(1, AuditAction::TokenRotated, &old),
             event_of(2, AuditAction::TokenCreated, &instance),
+            event_of(3, AuditAction::TokenUpdated, &described).with_changes(
+                [TokenField::Name, TokenField::ExpiresAt]
+                    .into_iter()
+                    .collect(),
+            ),
         ];
         (
             vec![space_n(1), space_n(2)],
-            vec![old, new, revoked, instance],
+            vec![old, new, revoked, instance, described],
             events,
         )
     }
@@ -239,7 +249,12 @@ mod tests {
             text.starts_with("{\"kind\":\"tollgate-dump\",\"version\":1}\n"),
             "{text}"
         );
-        assert_eq!(text.lines().count(), 9);
+        assert_eq!(text.lines().count(), 11);
+        assert!(text.contains("\"changed\":\"name,expires_at\""), "{text}");
+        assert!(
+            text.contains("\"description\":\"what it is for\""),
+            "{text}"
+        );
         let contents = read(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(contents.spaces(), spaces);
         assert_eq!(contents.tokens(), tokens);
