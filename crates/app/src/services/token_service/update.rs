@@ -3,8 +3,8 @@
 //! and to revoke this one), so an editor cannot shorten someone else's token into a revocation.
 
 use tollgate_domain::{
-    allows, create_permission, Actor, AuditAction, LifetimeError, Permission, Resource, TokenField,
-    TokenId, TokenUpdate, UpdateRefused,
+    allows, create_permission, Actor, AuditAction, LifetimeError, Permission, Resource, TokenId,
+    TokenUpdate, UpdateRefused,
 };
 
 use super::TokenService;
@@ -72,12 +72,11 @@ impl TokenService {
         };
         match self.repository().update(&update).await? {
             UpdateOutcome::Done { token, changed } => {
-                if changed.contains(TokenField::ExpiresAt) {
-                    // Before the caller hears of success: a shortened expiry holds here at once
-                    // (the store's change feed tells the other nodes).
-                    self.verifier.forget(token_id);
-                }
                 if !changed.is_empty() {
+                    // Before the caller hears of success: a shortened expiry holds here at once
+                    // (the store's change feed tells the other nodes), and this node's answers
+                    // (`whoami`, introspection) show the new name.
+                    self.verifier.forget(token_id);
                     tracing::info!(changed = %changed.to_text(), "token updated");
                 }
                 Ok(self.view(actor, *token))
