@@ -60,6 +60,12 @@ struct TokenLine {
     replaced_by: Option<String>,
     rotated_at: Option<String>,
     secret_hash: String,
+    /// Absent for tokens that are not suspended, and in dumps made before suspension existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    suspended_at: Option<String>,
+    /// Absent for tokens without a description, and in dumps made before descriptions existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -75,6 +81,10 @@ struct EventLine {
     /// Absent for most events, and in dumps made before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     via_token_id: Option<String>,
+    /// `token.updated` only: the fields that changed, comma-separated (`name,expires_at`).
+    /// Absent for every other event, and in dumps made before updates existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    changed: Option<String>,
 }
 
 fn rfc3339(at: OffsetDateTime) -> io::Result<String> {
@@ -142,6 +152,8 @@ pub fn write_record(out: &mut impl Write, record: ExportRecord<'_>) -> io::Resul
                 replaced_by: token.replaced_by().map(|id| id.to_string()),
                 rotated_at: optional_rfc3339(token.rotated_at())?,
                 secret_hash: token.secret_hash().as_str().to_owned(),
+                suspended_at: optional_rfc3339(token.suspended_at())?,
+                description: token.description().map(|d| d.as_str().to_owned()),
             },
         ),
         ExportRecord::Event(event) => write_line(
@@ -155,6 +167,7 @@ pub fn write_record(out: &mut impl Write, record: ExportRecord<'_>) -> io::Resul
                 token_id: event.token_id.to_string(),
                 space_id: event.space_id.map(|id| id.to_string()),
                 via_token_id: event.via_token_id.map(|id| id.to_string()),
+                changed: (!event.changed.is_empty()).then(|| event.changed.to_text()),
             },
         ),
     }
@@ -167,8 +180,8 @@ mod tests {
         token as token_n, token_id,
     };
     use tollgate_domain::{
-        ApiToken, AuditAction, AuditEvent, CreatedBy, GracePeriod, SecretHash, Space, TokenLevel,
-        UserId,
+        ApiToken, AuditAction, AuditEvent, CreatedBy, GracePeriod, SecretHash, Space,
+        TokenDescription, TokenField, TokenLevel, UserId,
     };
 
     use super::*;
@@ -201,13 +214,23 @@ mod tests {
         let mut revoked = token_n(3, space_id(2), TokenLevel::Client);
         revoked.revoke(epoch());
         let instance = instance_token(4);
+        // Suspended and described: both columns are in the dump.
+        let described = edited(&token_n(5, space_id(2), TokenLevel::Client), |t| {
+            t.suspended_at = Some(epoch());
+            t.description = TokenDescription::parse("what it is for").ok();
+        });
         let events = vec![
             event_of(1, AuditAction::TokenRotated, &old),
             event_of(2, AuditAction::TokenCreated, &instance),
+            event_of(3, AuditAction::TokenUpdated, &described).with_changes(
+                [TokenField::Name, TokenField::ExpiresAt]
+                    .into_iter()
+                    .collect(),
+            ),
         ];
         (
             vec![space_n(1), space_n(2)],
-            vec![old, new, revoked, instance],
+            vec![old, new, revoked, instance, described],
             events,
         )
     }
@@ -226,7 +249,12 @@ mod tests {
             text.starts_with("{\"kind\":\"tollgate-dump\",\"version\":1}\n"),
             "{text}"
         );
-        assert_eq!(text.lines().count(), 9);
+        assert_eq!(text.lines().count(), 11);
+        assert!(text.contains("\"changed\":\"name,expires_at\""), "{text}");
+        assert!(
+            text.contains("\"description\":\"what it is for\""),
+            "{text}"
+        );
         let contents = read(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(contents.spaces(), spaces);
         assert_eq!(contents.tokens(), tokens);

@@ -1,4 +1,5 @@
-//! Several nodes on one Postgres: a revocation on one node reaches the others' caches.
+//! Several nodes on one Postgres: a revocation or a suspension on one node reaches the others'
+//! caches, and so does a resumption.
 
 use reqwest::StatusCode;
 
@@ -41,6 +42,48 @@ async fn a_token_revoked_on_node_a_is_rejected_by_node_b() {
         async || {
             (b.get("/v1/whoami", &token).await.status == StatusCode::UNAUTHORIZED).then_some(())
         },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_suspended_on_node_a_is_rejected_by_node_b_until_resumed_on_node_a() {
+    let a = spawn_app(Store::Postgres).await;
+    let url = a.database_url().unwrap().to_owned();
+    let b = spawn_app_with(Store::Memory, &[("DATABASE_URL", url.as_str())]).await;
+    let space = a.create_space("shared").await;
+    let (token_id, token) = a.create_token(&a.admin, &space, "client").await;
+    assert_eq!(b.get("/v1/whoami", &token).await.status, StatusCode::OK);
+
+    let base = format!("/v1/spaces/{space}/tokens/{token_id}");
+    let suspended = a
+        .post(&format!("{base}/suspend"), &a.admin, serde_json::json!({}))
+        .await;
+    assert_eq!(suspended.status, StatusCode::OK, "{suspended:?}");
+    assert_eq!(
+        a.get("/v1/whoami", &token).await.status,
+        StatusCode::UNAUTHORIZED,
+        "node A: at once"
+    );
+    // The same NOTIFY as a revocation; the deadline only bounds a hang (see above).
+    eventually(
+        "node B to reject the token suspended on node A",
+        PATIENCE,
+        async || {
+            (b.get("/v1/whoami", &token).await.status == StatusCode::UNAUTHORIZED).then_some(())
+        },
+    )
+    .await;
+
+    let resumed = a
+        .post(&format!("{base}/resume"), &a.admin, serde_json::json!({}))
+        .await;
+    assert_eq!(resumed.status, StatusCode::OK, "{resumed:?}");
+    assert_eq!(a.get("/v1/whoami", &token).await.status, StatusCode::OK);
+    eventually(
+        "node B to accept the token resumed on node A",
+        PATIENCE,
+        async || (b.get("/v1/whoami", &token).await.status == StatusCode::OK).then_some(()),
     )
     .await;
 }

@@ -9,7 +9,7 @@
 //!   `cli::a_first_start_without_bootstrap_token_prints_one_instance_admin_token_once`;
 //! - on Postgres only, because several nodes share one database only there (a second server
 //!   on a SQLite file is refused, as `persistence::a_second_server_on_one_file_is_refused...`
-//!   checks): `cluster::*`;
+//!   checks): `cluster::*`, `update::an_expiry_shortened_on_node_a_holds_on_node_b`;
 //! - on Postgres only, because only a database server can go away under a running tollgate
 //!   (a SQLite file is opened in-process): `outage::*`;
 //! - on SQLite only, because they test what only a file has (the default `./tollgate.db`, the
@@ -38,5 +38,7 @@ mod platform;
 mod readme;
 mod secrets;
 mod story;
+mod suspension;
 mod transfer;
 mod trusted_proxies;
+mod update;

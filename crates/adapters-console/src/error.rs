@@ -9,7 +9,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tollgate_app::{
     CreateSpaceError, CreateTokenError, GetSpaceError, GetTokenError, ListEventsError,
-    ListSpacesError, ListTokensError, ResumeError, RevokeTokenError, RotateTokenError, StoreError,
+    ListSpacesError, ListTokensError, ResumeError, ResumeTokenError, RevokeTokenError,
+    RotateTokenError, StoreError, SuspendTokenError, UpdateTokenError,
 };
 
 use crate::security::status_page;
@@ -31,6 +32,8 @@ pub(crate) enum PageError {
     NotFound,
     /// A request no page of ours makes (a malformed form or query).
     BadRequest(&'static str),
+    /// The token is no longer in a state where this can be done (it has ended).
+    Conflict(&'static str),
     /// The store cannot be reached.
     StoreUnavailable,
     /// The request took too long.
@@ -64,6 +67,7 @@ impl PageError {
                 "There is no such page, space or token, or you may not see it.",
             ),
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "Bad request", message),
+            Self::Conflict(message) => (StatusCode::CONFLICT, "Not possible now", message),
             Self::StoreUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Try again in a moment",
@@ -195,6 +199,24 @@ page_errors! {
         SpaceNotFound => Self::NotFound,
         NotFound => Self::NotFound,
         Forbidden => Self::Forbidden("You may not rotate this token: rotating needs the right to create a token of its level and to revoke it."),
+    }
+    UpdateTokenError {
+        SpaceNotFound => Self::NotFound,
+        NotFound => Self::NotFound,
+        Forbidden => Self::Forbidden("You may not edit this token: editing needs the right to create a token of its level and to revoke it."),
+        Ended => Self::Conflict("This token has ended (revoked, expired or rotated), so it can no longer be edited."),
+    }
+    SuspendTokenError {
+        SpaceNotFound => Self::NotFound,
+        NotFound => Self::NotFound,
+        Forbidden => Self::Forbidden("You may not suspend this token: suspending needs the right to revoke it."),
+        Ended => Self::Conflict("This token has ended (revoked, expired or rotated), so it can no longer be suspended."),
+    }
+    ResumeTokenError {
+        SpaceNotFound => Self::NotFound,
+        NotFound => Self::NotFound,
+        Forbidden => Self::Forbidden("You may not resume this token: resuming needs the right to revoke it."),
+        Ended => Self::Conflict("This token has ended (revoked, expired or rotated), so it can no longer be resumed."),
     }
     ListEventsError {
         SpaceNotFound => Self::NotFound,

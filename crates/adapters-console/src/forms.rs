@@ -26,7 +26,9 @@ csrf_forms!(
     CreateSpaceForm,
     CreateTokenForm,
     RevokeForm,
-    RotateForm
+    RotateForm,
+    SuspensionForm,
+    EditTokenForm
 );
 
 /// Sign-in: the pasted token. Its `Debug` never prints it.
@@ -76,6 +78,24 @@ pub(crate) struct CreateTokenForm {
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct RevokeForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// Editing a token: its name and description (empty: none).
+#[derive(Debug, Deserialize)]
+pub(crate) struct EditTokenForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// Suspend or resume: the button's form, with nothing but the CSRF token.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SuspensionForm {
     #[serde(default)]
     pub csrf: String,
 }

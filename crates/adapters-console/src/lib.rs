@@ -126,6 +126,18 @@ pub fn router(state: ConsoleState) -> Router {
             get(pages::tokens::rotate_form).post(pages::tokens::rotate),
         )
         .route(
+            &format!("{BASE}/spaces/{{space_id}}/tokens/{{token_id}}/edit"),
+            get(pages::token_edit::form).post(pages::token_edit::save),
+        )
+        .route(
+            &format!("{BASE}/spaces/{{space_id}}/tokens/{{token_id}}/suspend"),
+            axum::routing::post(pages::tokens::suspend),
+        )
+        .route(
+            &format!("{BASE}/spaces/{{space_id}}/tokens/{{token_id}}/resume"),
+            axum::routing::post(pages::tokens::resume),
+        )
+        .route(
             &format!("{BASE}/spaces/{{space_id}}/events"),
             get(pages::events::list),
         )

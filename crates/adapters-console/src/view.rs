@@ -74,6 +74,7 @@ pub(crate) const fn status_note(status: TokenStatus) -> &'static str {
         TokenStatus::Expired => "stopped at its expiry",
         TokenStatus::Revoked => "revoked; never works again",
         TokenStatus::Rotated => "replaced; stops after its grace period",
+        TokenStatus::Suspended => "suspended; works again once resumed",
     }
 }
 
@@ -149,6 +150,7 @@ pub(crate) fn tokens_url(space: SpaceId) -> String {
 pub(crate) struct TokenRow {
     pub id: String,
     pub name: String,
+    pub description: Option<String>,
     pub level: &'static str,
     pub level_note: &'static str,
     pub hint: String,
@@ -160,8 +162,14 @@ pub(crate) struct TokenRow {
     pub last_used: Option<When>,
     pub can_revoke: bool,
     pub can_rotate: bool,
+    pub can_suspend: bool,
+    pub can_resume: bool,
+    pub can_edit: bool,
     pub revoke_url: String,
     pub rotate_url: String,
+    pub suspend_url: String,
+    pub resume_url: String,
+    pub edit_url: String,
 }
 
 impl TokenRow {
@@ -182,6 +190,7 @@ impl TokenRow {
         Self {
             id: token.id().to_string(),
             name: token.name().as_str().to_owned(),
+            description: token.description().map(|d| d.as_str().to_owned()),
             level: token.level().as_str(),
             level_note: level_note(token.level()),
             hint: token.hint(),
@@ -194,8 +203,17 @@ impl TokenRow {
             // What the service will allow; the service decides again on the POST.
             can_revoke: may_revoke && view.status != TokenStatus::Revoked,
             can_rotate: active && may_revoke && may_create_level,
+            can_suspend: active && may_revoke,
+            can_resume: view.status == TokenStatus::Suspended && may_revoke,
+            // Updating needs what rotating needs, on a token that has not ended.
+            can_edit: matches!(view.status, TokenStatus::Active | TokenStatus::Suspended)
+                && may_revoke
+                && may_create_level,
             revoke_url: format!("{base}/revoke"),
             rotate_url: format!("{base}/rotate"),
+            suspend_url: format!("{base}/suspend"),
+            resume_url: format!("{base}/resume"),
+            edit_url: format!("{base}/edit"),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use time::{OffsetDateTime, UtcOffset};
 use tollgate_app::ports::{ListOrder, StatusFilter};
 use tollgate_app::{
@@ -14,7 +14,8 @@ use tollgate_app::{
 };
 use tollgate_domain::{
     hint, permissions_in_own_space, AuditAction, AuditEvent, GracePeriod, NameError, Permission,
-    Space, SpaceName, TokenId, TokenKind, TokenLevel, TokenName, TokenStatus,
+    Space, SpaceName, TokenDescription, TokenId, TokenKind, TokenLevel, TokenName, TokenStatus,
+    TokenUpdate,
 };
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -89,15 +90,93 @@ impl TryFrom<CreateTokenRequest> for NewToken {
         Ok(Self {
             name: TokenName::parse(&req.name)?,
             level: req.level.parse()?,
-            // Stored and shown in UTC, whatever offset the caller wrote. A time near the end of
-            // the representable range may not exist in UTC (9999-12-31T23:30:00-01:00).
+            expires_at: req.expires_at.map(in_utc).transpose()?,
+        })
+    }
+}
+
+/// A field that may be absent (`None`), null (`Some(None)`) or a value: the value itself goes
+/// through `inner`.
+fn present<'de, D, T>(
+    deserializer: D,
+    inner: impl FnOnce(D) -> Result<Option<T>, D::Error>,
+) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    inner(deserializer).map(Some)
+}
+
+fn present_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    present(d, Option::<String>::deserialize)
+}
+
+fn present_time<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
+    present(d, time::serde::rfc3339::option::deserialize)
+}
+
+/// A time as stored and shown: in UTC, whatever offset the caller wrote. A time near the end of
+/// the representable range may not exist in UTC (9999-12-31T23:30:00-01:00).
+fn in_utc(at: OffsetDateTime) -> Result<OffsetDateTime, ApiError> {
+    at.checked_to_offset(UtcOffset::UTC)
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidBody, "expires_at is out of range."))
+}
+
+/// `PATCH /v1/spaces/{space_id}/tokens/{token_id}`: each field changes only when it is sent.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTokenRequest {
+    /// A new name: 1 to 100 characters after trimming, no control characters (not null).
+    #[serde(default, deserialize_with = "present_text")]
+    #[schema(value_type = Option<String>, example = "ci deploy (eu)")]
+    pub name: Option<Option<String>>,
+    /// A new description: 1 to 500 characters after trimming, no control characters; null
+    /// removes it.
+    #[serde(default, deserialize_with = "present_text")]
+    #[schema(value_type = Option<String>, example = "Deploys the EU cluster from CI.")]
+    pub description: Option<Option<String>>,
+    /// A new RFC 3339 expiry, in the future. Shortening is always allowed; extending only
+    /// within the server's maximum lifetime (counted from now); null means never, and is
+    /// allowed only where there is no maximum.
+    #[serde(default, deserialize_with = "present_time")]
+    #[schema(value_type = Option<String>, format = DateTime, example = "2031-01-01T00:00:00Z")]
+    pub expires_at: Option<Option<OffsetDateTime>>,
+}
+
+/// Converting it into a command refuses a bad name or description, and a time with no UTC
+/// equivalent.
+impl ErrorCodes for UpdateTokenRequest {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::InvalidName,
+        ErrorCode::InvalidDescription,
+        ErrorCode::InvalidBody,
+    ];
+}
+
+impl TryFrom<UpdateTokenRequest> for TokenUpdate {
+    type Error = ApiError;
+
+    fn try_from(req: UpdateTokenRequest) -> Result<Self, ApiError> {
+        Ok(Self {
+            name: match req.name {
+                None => None,
+                Some(None) => {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidBody,
+                        "`name` cannot be null: a token always has a name.",
+                    ))
+                }
+                Some(Some(name)) => Some(TokenName::parse(&name)?),
+            },
+            description: req
+                .description
+                .map(|d| d.as_deref().map(TokenDescription::parse).transpose())
+                .transpose()?,
             expires_at: req
                 .expires_at
-                .map(|at| {
-                    at.checked_to_offset(UtcOffset::UTC).ok_or_else(|| {
-                        ApiError::new(ErrorCode::InvalidBody, "expires_at is out of range.")
-                    })
-                })
+                .map(|at| at.map(in_utc).transpose())
                 .transpose()?,
         })
     }
@@ -227,8 +306,9 @@ pub struct ListTokensParams {
     /// for `admin`.
     #[param(value_type = Option<TokenLevelDto>)]
     pub level: Option<String>,
-    /// Only tokens in these statuses: one status, a comma-separated list
-    /// (`revoked,expired`), or `all`. Default: `active`.
+    /// Only tokens in these statuses (`active`, `suspended`, `expired`, `revoked`,
+    /// `rotated`): one status, a comma-separated list (`revoked,expired`), or `all`. Default:
+    /// `active`.
     #[param(example = "revoked,expired")]
     pub status: Option<String>,
 }
@@ -280,8 +360,8 @@ fn parse_statuses(raw: Option<&str>) -> Result<StatusFilter, ApiError> {
     let invalid = || {
         ApiError::new(
             ErrorCode::InvalidQuery,
-            "`status` must be `all`, or one or more of `active`, `expired`, `revoked` and \
-             `rotated` separated by commas.",
+            "`status` must be `all`, or one or more of `active`, `suspended`, `expired`, \
+             `revoked` and `rotated` separated by commas.",
         )
     };
     let mut statuses = Vec::with_capacity(TokenStatus::ALL.len());
@@ -354,6 +434,8 @@ pub enum TokenStatusDto {
     /// Replaced by a newer token (`replaced_by`); it verifies until its grace period ends
     /// (its `expires_at`), then fails like a revoked token.
     Rotated,
+    /// Suspended (`suspended_at`): fails like a revoked token until resumed.
+    Suspended,
 }
 
 impl From<TokenStatus> for TokenStatusDto {
@@ -363,6 +445,7 @@ impl From<TokenStatus> for TokenStatusDto {
             TokenStatus::Expired => Self::Expired,
             TokenStatus::Revoked => Self::Revoked,
             TokenStatus::Rotated => Self::Rotated,
+            TokenStatus::Suspended => Self::Suspended,
         }
     }
 }
@@ -458,6 +541,9 @@ pub struct TokenResponse {
     /// that set it says.
     #[schema(example = "ci deploy", min_length = 1, max_length = 100)]
     pub name: String,
+    /// What it is for; null if nobody said.
+    #[schema(required = true, example = "Deploys the EU cluster from CI.")]
+    pub description: Option<String>,
     /// Its level.
     pub level: TokenLevelDto,
     /// The non-secret start of the token string (kind prefix and the start of the id), to
@@ -485,6 +571,10 @@ pub struct TokenResponse {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub revoked_at: Option<OffsetDateTime>,
+    /// When it was suspended; null while it is not (resuming sets it back to null).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
+    pub suspended_at: Option<OffsetDateTime>,
     /// Where it is in its life now.
     pub status: TokenStatusDto,
     /// The token this one replaced by rotation; null if it was not issued by a rotation.
@@ -507,6 +597,7 @@ impl From<&TokenView> for TokenResponse {
             id: token.id().as_uuid(),
             space_id: token.space_id().map(|s| s.as_uuid()),
             name: token.name().as_str().to_owned(),
+            description: token.description().map(|d| d.as_str().to_owned()),
             level: token.level().into(),
             hint: token.hint(),
             created_at: token.created_at(),
@@ -514,6 +605,7 @@ impl From<&TokenView> for TokenResponse {
             expires_at: token.expires_at(),
             last_used_at: token.last_used_at(),
             revoked_at: token.revoked_at(),
+            suspended_at: token.suspended_at(),
             status: status.into(),
             replaces: token.replaces().map(|id| id.as_uuid()),
             replaced_by: token.replaced_by().map(|id| id.as_uuid()),
@@ -600,10 +692,19 @@ pub enum AuditActionDto {
     /// The token was revoked.
     #[serde(rename = "token.revoked")]
     TokenRevoked,
-    /// The token was presented while revoked or expired (recorded at most once a minute per
-    /// token).
+    /// The token was presented while revoked, suspended or expired (recorded at most once a
+    /// minute per token).
     #[serde(rename = "token.rejected")]
     TokenRejected,
+    /// The token was suspended.
+    #[serde(rename = "token.suspended")]
+    TokenSuspended,
+    /// The suspended token was resumed.
+    #[serde(rename = "token.resumed")]
+    TokenResumed,
+    /// The token's name, description or expiry changed (`changed` says which).
+    #[serde(rename = "token.updated")]
+    TokenUpdated,
 }
 
 impl From<AuditAction> for AuditActionDto {
@@ -613,6 +714,9 @@ impl From<AuditAction> for AuditActionDto {
             AuditAction::TokenRotated => Self::TokenRotated,
             AuditAction::TokenRevoked => Self::TokenRevoked,
             AuditAction::TokenRejected => Self::TokenRejected,
+            AuditAction::TokenSuspended => Self::TokenSuspended,
+            AuditAction::TokenResumed => Self::TokenResumed,
+            AuditAction::TokenUpdated => Self::TokenUpdated,
         }
     }
 }
@@ -644,6 +748,11 @@ pub struct EventResponse {
     /// (`X-Tollgate-Act-As`). Present only for an instance admin reader, and only then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via_token_id: Option<Uuid>,
+    /// `token.updated` only: the fields that changed (`name`, `description`, `expires_at`).
+    /// Absent for every other action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!(["name", "expires_at"]))]
+    pub changed: Option<Vec<String>>,
 }
 
 impl From<&AuditEvent> for EventResponse {
@@ -656,6 +765,13 @@ impl From<&AuditEvent> for EventResponse {
             token_id: event.token_id.as_uuid(),
             space_id: event.space_id.map(|s| s.as_uuid()),
             via_token_id: event.via_token_id.map(|t| t.as_uuid()),
+            changed: (!event.changed.is_empty()).then(|| {
+                event
+                    .changed
+                    .iter()
+                    .map(|f| f.as_str().to_owned())
+                    .collect()
+            }),
         }
     }
 }

@@ -15,9 +15,12 @@ use tollgate_app::ports::HashError;
 use tollgate_app::{
     CreateSpaceError, CreateTokenError, CursorError, GetSpaceError, GetTokenError, IntrospectError,
     ListEventsError, ListSpacesError, ListTokensError, PageLimitError, ReportLeakError,
-    RevokeTokenError, RotateTokenError, StoreError, VerifyTokenError,
+    ResumeTokenError, RevokeTokenError, RotateTokenError, StoreError, SuspendTokenError,
+    UpdateTokenError, VerifyTokenError,
 };
-use tollgate_domain::{NameError, TokenKind, TokenLevel, TokenLevelError};
+use tollgate_domain::{
+    DescriptionError, NameError, TokenKind, TokenLevel, TokenLevelError, TokenStatus,
+};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
@@ -112,7 +115,7 @@ error_codes! {
     InvalidQuery = ("invalid_query", BAD_REQUEST, "Invalid query parameter",
         "A query parameter is repeated or invalid, such as a `level` other than `client` or \
          `admin`, or a `status` other than `all` or a comma-separated list of `active`, \
-         `expired`, `revoked` and `rotated`."),
+         `suspended`, `expired`, `revoked` and `rotated`."),
     TokenInQuery = ("token_in_query", BAD_REQUEST, "Token in query string",
         "A token was sent in the query string, where logs and browser history keep it."),
     ConflictingTokens = ("conflicting_tokens", BAD_REQUEST, "Conflicting tokens",
@@ -127,14 +130,15 @@ error_codes! {
     Unauthenticated = ("unauthenticated", UNAUTHORIZED, "Authentication required",
         "No token was sent."),
     InvalidToken = ("invalid_token", UNAUTHORIZED, "Invalid token",
-        "The token is malformed, unknown, expired, revoked, or rotated and past its grace \
-         period (one answer for all)."),
+        "The token is malformed, unknown, expired, revoked, suspended, or rotated and past its \
+         grace period (one answer for all)."),
     Forbidden = ("forbidden", FORBIDDEN, "Insufficient permission",
         "The token is valid but lacks the permission the operation needs, which the detail \
-         names: MANAGE_SPACES to create a space, CREATE_API_TOKEN to create or rotate a client \
-         token, CREATE_ADMIN_API_TOKEN (which no space token holds) to create or rotate an \
-         admin token, READ_API_TOKEN to list tokens, READ_ADMIN_API_TOKEN to read audit events \
-         and REVOKE_API_TOKEN to revoke a token."),
+         names: MANAGE_SPACES to create a space, CREATE_API_TOKEN to create, rotate or update \
+         a client token, CREATE_ADMIN_API_TOKEN (which no space token holds) to create, rotate \
+         or update an admin token, READ_API_TOKEN to list tokens, READ_ADMIN_API_TOKEN to read \
+         audit events and REVOKE_API_TOKEN to revoke, suspend, resume, rotate or update a \
+         token."),
     ActAsForbidden = ("act_as_forbidden", FORBIDDEN, "Acting for a member not allowed",
         "Only an instance admin token may send `X-Tollgate-Act-As`."),
     RequirementNotMet = ("requirement_not_met", FORBIDDEN, "Requirement not met",
@@ -155,8 +159,11 @@ error_codes! {
     MethodNotAllowed = ("method_not_allowed", METHOD_NOT_ALLOWED, "Method not allowed",
         "The path exists but not with this method (the `Allow` header lists those it does)."),
     TokenNotActive = ("token_not_active", CONFLICT, "Token not active",
-        "Only an active token can be rotated, and this one is revoked, expired or already \
-         rotated (the detail says which)."),
+        "Only an active token can be rotated, and this one is suspended, revoked, expired or \
+         already rotated (the detail says which)."),
+    TokenEnded = ("token_ended", CONFLICT, "Token ended",
+        "The token is revoked, expired or rotated (in its grace period or not), so it can no \
+         longer be suspended, resumed or updated (the detail says which)."),
     PayloadTooLarge = ("payload_too_large", PAYLOAD_TOO_LARGE, "Payload too large",
         "The body is larger than 64 KiB (128 KiB for a leak report)."),
     UnsupportedMediaType =
@@ -170,6 +177,10 @@ error_codes! {
         "A name is empty, longer than 100 characters (400 bytes) after trimming, shows no \
          visible character, or holds a control character, a bidirectional control \
          (U+202A to U+202E, U+2066 to U+2069) or a line or paragraph separator."),
+    InvalidDescription = ("invalid_description", UNPROCESSABLE_ENTITY, "Invalid description",
+        "A description breaks the name rule, with room for 500 characters (2000 bytes): it is \
+         empty (send null to remove it), shows no visible character, or holds a control \
+         character, a bidirectional control or a line or paragraph separator."),
     InvalidLevel = ("invalid_level", UNPROCESSABLE_ENTITY, "Invalid level",
         "`level` is not `client` or `admin`."),
     ExpiresAtNotInFuture =
@@ -178,7 +189,8 @@ error_codes! {
     ExpiresAtBeyondMaximum =
         ("expires_at_beyond_maximum", UNPROCESSABLE_ENTITY, "Expiry beyond the maximum lifetime",
         "`expires_at` is further away than the server's maximum token lifetime, which the \
-         detail names in days."),
+         detail names in days (or, updating a token, null asks for no expiry where there is \
+         a maximum)."),
     InvalidGracePeriod = ("invalid_grace_period", UNPROCESSABLE_ENTITY, "Invalid grace period",
         "`grace_period_seconds` is not a whole number from 0 to 604800 (seven days)."),
     InvalidCredentials = ("invalid_credentials", UNPROCESSABLE_ENTITY, "Invalid credentials",
@@ -569,6 +581,19 @@ impl From<NameError> for ApiError {
     }
 }
 
+impl ErrorCodes for DescriptionError {
+    const CODES: &'static [ErrorCode] = &[ErrorCode::InvalidDescription];
+}
+
+impl From<DescriptionError> for ApiError {
+    fn from(e: DescriptionError) -> Self {
+        Self::new(
+            ErrorCode::InvalidDescription,
+            format!("`description`: {e}."),
+        )
+    }
+}
+
 impl ErrorCodes for TokenLevelError {
     const CODES: &'static [ErrorCode] = &[ErrorCode::InvalidLevel];
 }
@@ -765,6 +790,111 @@ impl From<RevokeTokenError> for ApiError {
                 "Revoking this token needs the REVOKE_API_TOKEN permission in this space.",
             ),
             RevokeTokenError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The codes of suspending and of resuming, which fail the same ways.
+const SUSPENSION_CODES: &[ErrorCode] = &[
+    ErrorCode::SpaceNotFound,
+    ErrorCode::TokenNotFound,
+    ErrorCode::Forbidden,
+    ErrorCode::TokenEnded,
+    ErrorCode::Internal,
+    ErrorCode::StoreUnavailable,
+];
+
+/// 409 `token_ended`, naming the status of a token that has ended.
+fn token_ended(doing: &str, status: TokenStatus) -> ApiError {
+    ApiError::new(
+        ErrorCode::TokenEnded,
+        format!(
+            "This token is {}: only an active or suspended token can be {doing}.",
+            status.as_str()
+        ),
+    )
+}
+
+impl ErrorCodes for SuspendTokenError {
+    const CODES: &'static [ErrorCode] = SUSPENSION_CODES;
+}
+
+impl From<SuspendTokenError> for ApiError {
+    fn from(e: SuspendTokenError) -> Self {
+        match e {
+            SuspendTokenError::SpaceNotFound => space_not_found(),
+            SuspendTokenError::NotFound => token_not_found(),
+            SuspendTokenError::Forbidden => Self::forbidden(
+                "Suspending this token needs the REVOKE_API_TOKEN permission on it.",
+            ),
+            SuspendTokenError::Ended(status) => token_ended("suspended", status),
+            SuspendTokenError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl ErrorCodes for ResumeTokenError {
+    const CODES: &'static [ErrorCode] = SUSPENSION_CODES;
+}
+
+impl From<ResumeTokenError> for ApiError {
+    fn from(e: ResumeTokenError) -> Self {
+        match e {
+            ResumeTokenError::SpaceNotFound => space_not_found(),
+            ResumeTokenError::NotFound => token_not_found(),
+            ResumeTokenError::Forbidden => {
+                Self::forbidden("Resuming this token needs the REVOKE_API_TOKEN permission on it.")
+            }
+            ResumeTokenError::Ended(status) => token_ended("resumed", status),
+            ResumeTokenError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl ErrorCodes for UpdateTokenError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::SpaceNotFound,
+        ErrorCode::TokenNotFound,
+        ErrorCode::Forbidden,
+        ErrorCode::TokenEnded,
+        ErrorCode::ExpiresAtNotInFuture,
+        ErrorCode::ExpiresAtBeyondMaximum,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
+}
+
+impl From<UpdateTokenError> for ApiError {
+    fn from(e: UpdateTokenError) -> Self {
+        match e {
+            UpdateTokenError::SpaceNotFound => space_not_found(),
+            UpdateTokenError::NotFound => token_not_found(),
+            UpdateTokenError::Forbidden(level) => Self::forbidden(format!(
+                "Updating {} token needs the {} permission in this space and REVOKE_API_TOKEN \
+                 on the token: the same as rotating it.",
+                with_article(level),
+                tollgate_domain::create_permission(level)
+            )),
+            UpdateTokenError::Ended(status) => token_ended("updated", status),
+            UpdateTokenError::ExpiryNotInFuture => Self::new(
+                ErrorCode::ExpiresAtNotInFuture,
+                "`expires_at` must be in the future.",
+            ),
+            UpdateTokenError::ExpiryBeyondMaximum { max_days } => Self::new(
+                ErrorCode::ExpiresAtBeyondMaximum,
+                format!(
+                    "`expires_at` may be extended to at most {max_days} days from now: this \
+                     server's maximum token lifetime is {max_days} days."
+                ),
+            ),
+            UpdateTokenError::NeverBeyondMaximum { max_days } => Self::new(
+                ErrorCode::ExpiresAtBeyondMaximum,
+                format!(
+                    "`expires_at` cannot be null (never): this server's maximum token lifetime \
+                     is {max_days} days."
+                ),
+            ),
+            UpdateTokenError::Store(e) => e.into(),
         }
     }
 }
@@ -1000,8 +1130,6 @@ mod tests {
 
     #[test]
     fn every_application_error_maps_to_exactly_the_codes_it_declares() {
-        use tollgate_domain::TokenStatus;
-
         assert_declared(samples!(StoreError {
             StoreError::Unavailable(_) => [StoreError::Unavailable("x".into())],
             StoreError::Corrupt(_) => [StoreError::Corrupt("x".into())],
@@ -1054,6 +1182,38 @@ mod tests {
             RevokeTokenError::NotFound => [RevokeTokenError::NotFound],
             RevokeTokenError::Forbidden => [RevokeTokenError::Forbidden],
             RevokeTokenError::Store(_) => store_errors().map(RevokeTokenError::Store),
+        }));
+        assert_declared(samples!(DescriptionError {
+            DescriptionError(_) => [
+                DescriptionError(NameError::Empty),
+                DescriptionError(NameError::NoVisibleCharacter),
+            ],
+        }));
+        assert_declared(samples!(UpdateTokenError {
+            UpdateTokenError::SpaceNotFound => [UpdateTokenError::SpaceNotFound],
+            UpdateTokenError::NotFound => [UpdateTokenError::NotFound],
+            UpdateTokenError::Forbidden(_) => TokenLevel::ALL.map(UpdateTokenError::Forbidden),
+            UpdateTokenError::Ended(_) => TokenStatus::ALL.map(UpdateTokenError::Ended),
+            UpdateTokenError::ExpiryNotInFuture => [UpdateTokenError::ExpiryNotInFuture],
+            UpdateTokenError::ExpiryBeyondMaximum { .. } =>
+                [UpdateTokenError::ExpiryBeyondMaximum { max_days: 90 }],
+            UpdateTokenError::NeverBeyondMaximum { .. } =>
+                [UpdateTokenError::NeverBeyondMaximum { max_days: 90 }],
+            UpdateTokenError::Store(_) => store_errors().map(UpdateTokenError::Store),
+        }));
+        assert_declared(samples!(SuspendTokenError {
+            SuspendTokenError::SpaceNotFound => [SuspendTokenError::SpaceNotFound],
+            SuspendTokenError::NotFound => [SuspendTokenError::NotFound],
+            SuspendTokenError::Forbidden => [SuspendTokenError::Forbidden],
+            SuspendTokenError::Ended(_) => TokenStatus::ALL.map(SuspendTokenError::Ended),
+            SuspendTokenError::Store(_) => store_errors().map(SuspendTokenError::Store),
+        }));
+        assert_declared(samples!(ResumeTokenError {
+            ResumeTokenError::SpaceNotFound => [ResumeTokenError::SpaceNotFound],
+            ResumeTokenError::NotFound => [ResumeTokenError::NotFound],
+            ResumeTokenError::Forbidden => [ResumeTokenError::Forbidden],
+            ResumeTokenError::Ended(_) => TokenStatus::ALL.map(ResumeTokenError::Ended),
+            ResumeTokenError::Store(_) => store_errors().map(ResumeTokenError::Store),
         }));
         assert_declared(samples!(RotateTokenError {
             RotateTokenError::SpaceNotFound => [RotateTokenError::SpaceNotFound],

@@ -14,13 +14,14 @@ use utoipa::{Modify, OpenApi};
 
 use tollgate_app::{
     CreateSpaceError, CreateTokenError, GetSpaceError, GetTokenError, IntrospectError,
-    ListEventsError, ListSpacesError, ListTokensError, ReportLeakError, RevokeTokenError,
-    RotateTokenError,
+    ListEventsError, ListSpacesError, ListTokensError, ReportLeakError, ResumeTokenError,
+    RevokeTokenError, RotateTokenError, SuspendTokenError, UpdateTokenError,
 };
 use tollgate_domain::TokenKind;
 
 use crate::dto::{
     CreateSpaceRequest, CreateTokenRequest, ListTokensParams, PageParams, RotateTokenRequest,
+    UpdateTokenRequest,
 };
 use crate::error::{ErrorCode, ErrorCodes, Problem, PROBLEM_JSON};
 use crate::extract::{AUTH_CODES, BODY_CODES, PATH_CODES, QUERY_CODES};
@@ -44,7 +45,8 @@ pub(crate) const BEARER_SCHEME: &str = "bearer";
     components(schemas(Problem, ErrorCode)),
     tags(
         (name = "meta", description = "Health, readiness and this document."),
-        (name = "tokens", description = "API tokens: whoami, create, list, read, rotate, revoke."),
+        (name = "tokens", description = "API tokens: whoami, create, list, read, update, rotate, \
+            suspend, resume, revoke."),
         (name = "spaces", description = "Spaces (workspaces, tenants) that own tokens."),
         (name = "events", description = "The audit trail of a space's tokens."),
         (name = "gateways", description = "Forward auth for gateways in front of an API."),
@@ -274,6 +276,19 @@ error_responses! {
         RotateTokenRequest::CODES,
         RotateTokenError::CODES,
     ];
+    /// `PATCH /v1/spaces/{space_id}/tokens/{token_id}`.
+    UpdateTokenErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        PATH_CODES,
+        BODY_CODES,
+        UpdateTokenRequest::CODES,
+        UpdateTokenError::CODES,
+    ];
+    /// `POST /v1/spaces/{space_id}/tokens/{token_id}/suspend`.
+    SuspendTokenErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, SuspendTokenError::CODES];
+    /// `POST /v1/spaces/{space_id}/tokens/{token_id}/resume`.
+    ResumeTokenErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, ResumeTokenError::CODES];
     /// `GET /v1/spaces/{space_id}/events`.
     ListEventsErrors = [
         EVERY_ROUTE_CODES,

@@ -17,7 +17,7 @@ use crate::PgStore;
 pub(crate) const RECORD: &str = concat!(
     "INSERT INTO audit_events (",
     event_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 );
 /// The newest page of a space's events: `audit_events_space_id_id_idx` read backwards.
 pub(crate) const LIST_FIRST: &str = concat!(

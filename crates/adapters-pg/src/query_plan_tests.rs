@@ -169,6 +169,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             literal(token),
             literal(big),
             "NULL".to_owned(),
+            "NULL".to_owned(),
         ]
     };
     let new_id = Uuid::now_v7();
@@ -186,6 +187,8 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
         "NULL".to_owned(),
         "NULL".to_owned(),
         "'$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA'".to_owned(),
+        "NULL".to_owned(),
+        "NULL".to_owned(),
     ];
 
     let by_id = [
@@ -223,8 +226,24 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
                     now.clone(),
                     "NULL".to_owned(),
                     "NULL".to_owned(),
+                    "NULL".to_owned(),
                 ],
                 event(big_token, "token.revoked"),
+            ]
+            .concat(),
+            "api_tokens_pkey",
+        ),
+        (
+            "update token",
+            tokens::UPDATE_DETAILS,
+            [
+                vec![
+                    literal(big_token),
+                    "'renamed'".to_owned(),
+                    "'described'".to_owned(),
+                    "NULL".to_owned(),
+                ],
+                event(big_token, "token.updated"),
             ]
             .concat(),
             "api_tokens_pkey",
@@ -245,6 +264,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
                     "NULL".to_owned(),
                     literal(new_id),
                     now.clone(),
+                    "NULL".to_owned(),
                 ],
                 new_token.to_vec(),
                 event(big_token, "token.rotated"),

@@ -24,20 +24,20 @@ pub(crate) use space_columns;
 macro_rules! token_columns {
     () => {
         "id, space_id, level, name, created_at, created_by, expires_at, last_used_at, \
-         revoked_at, replaces, replaced_by, rotated_at, secret_hash"
+         revoked_at, replaces, replaced_by, rotated_at, secret_hash, suspended_at, description"
     };
 }
 pub(crate) use token_columns;
 
 /// What [`ApiToken`]'s transitions change, written back after the domain applied one: an
-/// `UPDATE` of the row whose id is the first parameter, taking [`bind_state`]'s five values
+/// `UPDATE` of the row whose id is the first parameter, taking [`bind_state`]'s six values
 /// from `$1`. In a form `concat!` accepts.
 ///
 /// [`bind_state`]: crate::values::bind_state
 macro_rules! state_assignments {
     () => {
         "UPDATE api_tokens SET expires_at = $2, revoked_at = $3, replaced_by = $4, \
-         rotated_at = $5 WHERE id = $1"
+         rotated_at = $5, suspended_at = $6 WHERE id = $1"
     };
 }
 pub(crate) use state_assignments;
@@ -45,7 +45,7 @@ pub(crate) use state_assignments;
 /// The columns of `audit_events` that [`EventRow`] reads, in a form `concat!` accepts.
 macro_rules! event_columns {
     () => {
-        "id, at, action, actor, token_id, space_id, via_token_id"
+        "id, at, action, actor, token_id, space_id, via_token_id, changed_fields"
     };
 }
 pub(crate) use event_columns;
@@ -131,6 +131,8 @@ pub(crate) struct TokenRow {
     pub(crate) replaced_by: Option<Uuid>,
     pub(crate) rotated_at: Option<PgTimestamp>,
     pub(crate) secret_hash: String,
+    pub(crate) suspended_at: Option<PgTimestamp>,
+    pub(crate) description: Option<String>,
 }
 
 impl TryFrom<TokenRow> for ApiToken {
@@ -151,6 +153,8 @@ impl TryFrom<TokenRow> for ApiToken {
             replaced_by: row.replaced_by,
             rotated_at: row.rotated_at,
             secret_hash: row.secret_hash,
+            suspended_at: row.suspended_at,
+            description: row.description,
         }
         .into_token()
     }
@@ -166,6 +170,7 @@ pub(crate) struct EventRow {
     pub(crate) token_id: Uuid,
     pub(crate) space_id: Option<Uuid>,
     pub(crate) via_token_id: Option<Uuid>,
+    pub(crate) changed_fields: Option<String>,
 }
 
 impl TryFrom<EventRow> for AuditEvent {
@@ -180,6 +185,7 @@ impl TryFrom<EventRow> for AuditEvent {
             token_id: row.token_id,
             space_id: row.space_id,
             via_token_id: row.via_token_id,
+            changed_fields: row.changed_fields,
         }
         .into_event()
     }
@@ -220,6 +226,8 @@ mod tests {
             replaced_by: None,
             rotated_at: None,
             secret_hash: HASH.into(),
+            suspended_at: None,
+            description: None,
         }
     }
 
@@ -285,6 +293,7 @@ mod tests {
             token_id: Uuid::from_u128(7),
             space_id: Some(Uuid::from_u128(1)),
             via_token_id: Some(Uuid::from_u128(3)),
+            changed_fields: None,
         }
     }
 

@@ -4,11 +4,12 @@ use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use tollgate_app::ports::{
-    ListOrder, RotateOutcome, Rotation, StatusFilter, TokenQuery, TokenRepository,
+    ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome, Suspension, TokenQuery,
+    TokenRepository, Update, UpdateOutcome,
 };
 use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
-use tollgate_domain::{ApiToken, AuditEvent, NotActive, TokenId};
+use tollgate_domain::{ApiToken, AuditEvent, Ended, NotActive, TokenId};
 use uuid::Uuid;
 
 use crate::audit::event_write_error;
@@ -23,12 +24,12 @@ use crate::PgStore;
 pub(crate) const INSERT: &str = concat!(
     "WITH inserted AS (INSERT INTO api_tokens (",
     token_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
      ON CONFLICT (id) DO NOTHING RETURNING id) \
      INSERT INTO audit_events (",
     event_columns!(),
-    ") SELECT $14::uuid, $15::timestamptz, $16::text, $17::text, $18::uuid, $19::uuid, \
-     $20::uuid FROM inserted"
+    ") SELECT $16::uuid, $17::timestamptz, $18::text, $19::text, $20::uuid, $21::uuid, \
+     $22::uuid, $23::text FROM inserted"
 );
 pub(crate) const GET: &str = concat!(
     "SELECT ",
@@ -46,8 +47,9 @@ pub(crate) const LOCK: &str = concat!(
     token_columns!(),
     " FROM api_tokens WHERE id = $1 FOR NO KEY UPDATE"
 );
-/// A revocation, once the domain applied it to the locked row: the token's new state (`$1` to
-/// `$5`, see [`state_assignments!`]) and its event (`$6` to `$12`), in one statement. Returns
+/// A revocation (or a suspension or resumption), once the domain applied it to the locked row:
+/// the token's new state (`$1` to `$6`, see [`state_assignments!`]) and its event (`$7` to
+/// `$14`), in one statement. Returns
 /// the row as stored (at the store's precision).
 pub(crate) const REVOKE: &str = concat!(
     "WITH revoked AS (",
@@ -56,24 +58,38 @@ pub(crate) const REVOKE: &str = concat!(
     token_columns!(),
     "), logged AS (INSERT INTO audit_events (",
     event_columns!(),
-    ") VALUES ($6, $7, $8, $9, $10, $11, $12)) SELECT ",
+    ") VALUES ($7, $8, $9, $10, $11, $12, $13, $14)) SELECT ",
     token_columns!(),
     " FROM revoked"
 );
+/// An update, once the domain applied it to the locked row: its name, description and expiry
+/// (`$2` to `$4`, the id `$1`) and its event (`$5` to `$12`), in one statement. Returns the row
+/// as stored. (A changed `expires_at` fires the trigger that notifies every node.)
+pub(crate) const UPDATE_DETAILS: &str = concat!(
+    "WITH updated AS (UPDATE api_tokens SET name = $2, description = $3, expires_at = $4 \
+     WHERE id = $1 RETURNING ",
+    token_columns!(),
+    "), logged AS (INSERT INTO audit_events (",
+    event_columns!(),
+    ") VALUES ($5, $6, $7, $8, $9, $10, $11, $12)) SELECT ",
+    token_columns!(),
+    " FROM updated"
+);
 /// A rotation, once the domain applied it to the locked old token: the old one's new state
-/// (`$1` to `$5`, see [`state_assignments!`]), the new token (`$6` to `$18`) and the event
-/// (`$19` to `$25`). The foreign keys between the two rows are checked at the end of the
+/// (`$1` to `$6`, see [`state_assignments!`]), the new token (`$7` to `$21`) and the event
+/// (`$22` to `$29`). The foreign keys between the two rows are checked at the end of the
 /// statement, when both exist. Returns the old token as stored.
 pub(crate) const ROTATE: &str = concat!(
     "WITH created AS (INSERT INTO api_tokens (",
     token_columns!(),
-    ") VALUES ($6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)), rotated AS (",
+    ") VALUES ($7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)), \
+     rotated AS (",
     state_assignments!(),
     " RETURNING ",
     token_columns!(),
     "), logged AS (INSERT INTO audit_events (",
     event_columns!(),
-    ") VALUES ($19, $20, $21, $22, $23, $24, $25)) SELECT ",
+    ") VALUES ($22, $23, $24, $25, $26, $27, $28, $29)) SELECT ",
     token_columns!(),
     " FROM rotated"
 );
@@ -112,8 +128,8 @@ fn push_status_condition(
 /// left out of the SQL rather than written as `($n IS NULL OR ...)`, so that the generic plans
 /// Postgres caches for prepared statements still use the indexes (in particular the partial
 /// index on live tokens, which a plan may only use when its predicate is written literally).
-/// Each of the 15 non-empty status sets has its own text (see [`push_status_condition`]), with
-/// or without a level and a cursor, in either order: at most 120 distinct statements, each
+/// Each of the 31 non-empty status sets has its own text (see [`push_status_condition`]), with
+/// or without a level and a cursor, in either order: at most 248 distinct statements, each
 /// prepared once per connection (sqlx caches 100, dropping the least used), and in practice
 /// mostly the default (active) and the full listing, oldest first for the API and newest
 /// first for the console. Newest first reads the same indexes backwards.
@@ -265,6 +281,81 @@ impl TokenRepository for PgStore {
         };
         tx.commit().await.map_err(store_error)?;
         Ok(Some(stored))
+    }
+
+    #[tracing::instrument(name = "pg.set_suspended", level = "debug", skip_all, fields(token_id = %id))]
+    async fn set_suspended(
+        &self,
+        id: TokenId,
+        suspension: Suspension,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<SuspendOutcome, StoreError> {
+        let mut tx = self.pool().begin().await.map_err(store_error)?;
+        let Some(mut token) = lock(&mut tx, id).await? else {
+            tx.rollback().await.map_err(store_error)?;
+            return Ok(SuspendOutcome::NotFound);
+        };
+        // The domain's transition, on the row as locked: nobody can change it until commit.
+        let outcome = match suspension.apply(&mut token, at) {
+            Err(Ended(status)) => SuspendOutcome::Ended(status),
+            Ok(false) => SuspendOutcome::Done {
+                token: Box::new(token),
+                changed: false,
+            },
+            Ok(true) => {
+                // The state and the event in one statement, as a revocation (the trigger sends
+                // the NOTIFY that makes every node forget the token).
+                let row = bind_event(
+                    bind_state(sqlx::query_as::<_, TokenRow>(REVOKE), &token),
+                    event,
+                )
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| event_write_error(e, event))?;
+                SuspendOutcome::Done {
+                    token: Box::new(ApiToken::try_from(row)?),
+                    changed: true,
+                }
+            }
+        };
+        tx.commit().await.map_err(store_error)?;
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(name = "pg.update_token", level = "debug", skip_all, fields(token_id = %update.id))]
+    async fn update(&self, update: &Update) -> Result<UpdateOutcome, StoreError> {
+        let mut tx = self.pool().begin().await.map_err(store_error)?;
+        let Some(mut token) = lock(&mut tx, update.id).await? else {
+            tx.rollback().await.map_err(store_error)?;
+            return Ok(UpdateOutcome::NotFound);
+        };
+        // The domain's transition, on the row as locked: nobody can change it until commit.
+        let outcome = match update.apply(&mut token) {
+            Err(refused) => UpdateOutcome::Refused(refused),
+            Ok(changed) if changed.is_empty() => UpdateOutcome::Done {
+                token: Box::new(token),
+                changed,
+            },
+            Ok(changed) => {
+                let event = update.event_for(changed);
+                let query = sqlx::query_as::<_, TokenRow>(UPDATE_DETAILS)
+                    .bind(token.id().as_uuid())
+                    .bind(token.name().as_str())
+                    .bind(token.description().map(|d| d.as_str()))
+                    .bind(token.expires_at());
+                let row = bind_event(query, &event)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| event_write_error(e, &event))?;
+                UpdateOutcome::Done {
+                    token: Box::new(ApiToken::try_from(row)?),
+                    changed,
+                }
+            }
+        };
+        tx.commit().await.map_err(store_error)?;
+        Ok(outcome)
     }
 
     #[tracing::instrument(

@@ -52,9 +52,11 @@ pub(crate) const INSERT_SPACES: &str = "INSERT INTO spaces (id, name, created_at
 /// A batch of tokens without their rotation links (the foreign keys between tokens may point
 /// into a later batch): [`LINK_TOKENS`] sets them once every token is in.
 pub(crate) const INSERT_TOKENS: &str = "INSERT INTO api_tokens (id, space_id, level, name, \
-     created_at, created_by, expires_at, last_used_at, revoked_at, secret_hash) \
+     created_at, created_by, expires_at, last_used_at, revoked_at, secret_hash, suspended_at, \
+     description) \
      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], \
-     $6::text[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::text[])";
+     $6::text[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::text[], \
+     $11::timestamptz[], $12::text[])";
 /// The rotation links of a batch of tokens: `replaced_by` and `rotated_at` together, as the
 /// `api_tokens_rotation_complete` check wants. (Setting `replaced_by` fires the cache
 /// invalidation trigger; no node caches a token that did not exist a moment ago.)
@@ -67,7 +69,7 @@ pub(crate) const INSERT_EVENTS: &str = concat!(
     "INSERT INTO audit_events (",
     event_columns!(),
     ") SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], \
-     $5::uuid[], $6::uuid[], $7::uuid[])"
+     $5::uuid[], $6::uuid[], $7::uuid[], $8::text[])"
 );
 
 /// Rows per insert statement: large enough that 100 000 tokens take a few dozen round trips,
@@ -123,6 +125,13 @@ async fn insert_tokens(tx: &mut Tx, tokens: &[ApiToken]) -> Result<(), StoreErro
                     .map(|t| t.secret_hash().as_str())
                     .collect::<Vec<_>>(),
             )
+            .bind(column(ApiToken::suspended_at))
+            .bind(
+                batch
+                    .iter()
+                    .map(|t| t.description().map(|d| d.as_str()))
+                    .collect::<Vec<_>>(),
+            )
             .execute(&mut **tx)
             .await
             .map_err(store_error)?;
@@ -175,6 +184,12 @@ async fn insert_events(tx: &mut Tx, events: &[AuditEvent]) -> Result<(), StoreEr
                 batch
                     .iter()
                     .map(|e| e.via_token_id.map(|t| t.as_uuid()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                batch
+                    .iter()
+                    .map(|e| (!e.changed.is_empty()).then(|| e.changed.to_text()))
                     .collect::<Vec<_>>(),
             )
             .execute(&mut **tx)

@@ -27,7 +27,7 @@ impl<'q, O> Bind<'q> for QueryAs<'q, Postgres, O, PgArguments> {
     }
 }
 
-/// Binds the 13 columns of `token`, in `token_columns!()` order.
+/// Binds the 15 columns of `token`, in `token_columns!()` order.
 pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
     query
         .bind_value(token.id().as_uuid())
@@ -43,11 +43,13 @@ pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
         .bind_value(token.replaced_by().map(|id| id.as_uuid()))
         .bind_value(token.rotated_at())
         .bind_value(token.secret_hash().as_str())
+        .bind_value(token.suspended_at())
+        .bind_value(token.description().map(|d| d.as_str()))
 }
 
 /// Binds what a token's transitions change, in the order of
-/// [`state_assignments!`](crate::rows::state_assignments): its id, then `expires_at`, `revoked_at`, `replaced_by`
-/// and `rotated_at`, as `$n` to `$n + 4`.
+/// [`state_assignments!`](crate::rows::state_assignments): its id, then `expires_at`, `revoked_at`, `replaced_by`,
+/// `rotated_at` and `suspended_at`, as `$n` to `$n + 5`.
 pub(crate) fn bind_state<'q, Q: Bind<'q>>(query: Q, token: &ApiToken) -> Q {
     query
         .bind_value(token.id().as_uuid())
@@ -55,9 +57,10 @@ pub(crate) fn bind_state<'q, Q: Bind<'q>>(query: Q, token: &ApiToken) -> Q {
         .bind_value(token.revoked_at())
         .bind_value(token.replaced_by().map(|id| id.as_uuid()))
         .bind_value(token.rotated_at())
+        .bind_value(token.suspended_at())
 }
 
-/// Binds the 7 columns of `event`, in `event_columns!()` order.
+/// Binds the 8 columns of `event`, in `event_columns!()` order.
 pub(crate) fn bind_event<'q, Q: Bind<'q>>(query: Q, event: &AuditEvent) -> Q {
     query
         .bind_value(event.id.as_uuid())
@@ -67,4 +70,5 @@ pub(crate) fn bind_event<'q, Q: Bind<'q>>(query: Q, event: &AuditEvent) -> Q {
         .bind_value(event.token_id.as_uuid())
         .bind_value(event.space_id.map(|id| id.as_uuid()))
         .bind_value(event.via_token_id.map(|id| id.as_uuid()))
+        .bind_value((!event.changed.is_empty()).then(|| event.changed.to_text()))
 }

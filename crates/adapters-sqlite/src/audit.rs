@@ -15,7 +15,7 @@ use crate::SqliteStore;
 const RECORD: &str = concat!(
     "INSERT INTO audit_events (",
     event_columns!(),
-    ") VALUES (?, ?, ?, ?, ?, ?, ?)"
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 );
 /// The newest page of a space's events: `audit_events_space_id_id_idx` read backwards.
 const LIST_FIRST: &str = concat!(

@@ -23,7 +23,7 @@ pub(crate) use space_columns;
 macro_rules! token_columns {
     () => {
         "id, space_id, level, name, created_at, created_by, expires_at, last_used_at, \
-         revoked_at, replaces, replaced_by, rotated_at, secret_hash"
+         revoked_at, replaces, replaced_by, rotated_at, secret_hash, suspended_at, description"
     };
 }
 pub(crate) use token_columns;
@@ -31,7 +31,7 @@ pub(crate) use token_columns;
 /// The columns of `audit_events`, in [`bind_event`]'s order, in a form `concat!` accepts.
 macro_rules! event_columns {
     () => {
-        "id, at, action, actor, token_id, space_id, via_token_id"
+        "id, at, action, actor, token_id, space_id, via_token_id, changed_fields"
     };
 }
 pub(crate) use event_columns;
@@ -93,6 +93,8 @@ pub(crate) struct TokenRow {
     replaced_by: Option<Uuid>,
     rotated_at: Option<Micros>,
     secret_hash: String,
+    suspended_at: Option<Micros>,
+    description: Option<String>,
 }
 
 impl TryFrom<TokenRow> for ApiToken {
@@ -113,6 +115,8 @@ impl TryFrom<TokenRow> for ApiToken {
             replaced_by: row.replaced_by,
             rotated_at: row.rotated_at,
             secret_hash: row.secret_hash,
+            suspended_at: row.suspended_at,
+            description: row.description,
         }
         .into_token()
     }
@@ -128,6 +132,7 @@ pub(crate) struct EventRow {
     token_id: Uuid,
     space_id: Option<Uuid>,
     via_token_id: Option<Uuid>,
+    changed_fields: Option<String>,
 }
 
 impl TryFrom<EventRow> for AuditEvent {
@@ -142,6 +147,7 @@ impl TryFrom<EventRow> for AuditEvent {
             token_id: row.token_id,
             space_id: row.space_id,
             via_token_id: row.via_token_id,
+            changed_fields: row.changed_fields,
         }
         .into_event()
     }
@@ -173,7 +179,7 @@ impl<'q, O> Bind<'q> for QueryAs<'q, Sqlite, O, SqliteArguments<'q>> {
     }
 }
 
-/// Binds the 13 columns of `token`, in `token_columns!()` order.
+/// Binds the 15 columns of `token`, in `token_columns!()` order.
 pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
     query
         .bind_value(token.id().as_uuid())
@@ -189,10 +195,12 @@ pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
         .bind_value(token.replaced_by().map(|id| id.as_uuid()))
         .bind_value(token.rotated_at().map(Micros::of))
         .bind_value(token.secret_hash().as_str())
+        .bind_value(token.suspended_at().map(Micros::of))
+        .bind_value(token.description().map(|d| d.as_str()))
 }
 
 /// Binds what a token's transitions change, in the order of [`STATE_UPDATE`]: `expires_at`,
-/// `revoked_at`, `replaced_by`, `rotated_at`, then the id.
+/// `revoked_at`, `replaced_by`, `rotated_at`, `suspended_at`, then the id.
 ///
 /// [`STATE_UPDATE`]: crate::tokens::STATE_UPDATE
 pub(crate) fn bind_state<'q, Q: Bind<'q>>(query: Q, token: &ApiToken) -> Q {
@@ -201,10 +209,11 @@ pub(crate) fn bind_state<'q, Q: Bind<'q>>(query: Q, token: &ApiToken) -> Q {
         .bind_value(token.revoked_at().map(Micros::of))
         .bind_value(token.replaced_by().map(|id| id.as_uuid()))
         .bind_value(token.rotated_at().map(Micros::of))
+        .bind_value(token.suspended_at().map(Micros::of))
         .bind_value(token.id().as_uuid())
 }
 
-/// Binds the 7 columns of `event`, in `event_columns!()` order.
+/// Binds the 8 columns of `event`, in `event_columns!()` order.
 pub(crate) fn bind_event<'q, Q: Bind<'q>>(query: Q, event: &AuditEvent) -> Q {
     query
         .bind_value(event.id.as_uuid())
@@ -214,6 +223,7 @@ pub(crate) fn bind_event<'q, Q: Bind<'q>>(query: Q, event: &AuditEvent) -> Q {
         .bind_value(event.token_id.as_uuid())
         .bind_value(event.space_id.map(|id| id.as_uuid()))
         .bind_value(event.via_token_id.map(|id| id.as_uuid()))
+        .bind_value((!event.changed.is_empty()).then(|| event.changed.to_text()))
 }
 
 /// A page size as SQLite's `LIMIT` takes it.

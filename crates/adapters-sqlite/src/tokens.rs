@@ -9,10 +9,13 @@
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use time::OffsetDateTime;
-use tollgate_app::ports::{ListOrder, RotateOutcome, Rotation, TokenQuery, TokenRepository};
+use tollgate_app::ports::{
+    ListOrder, RotateOutcome, Rotation, SuspendOutcome, Suspension, TokenQuery, TokenRepository,
+    Update, UpdateOutcome,
+};
 use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
-use tollgate_domain::{ApiToken, AuditEvent, NotActive, TokenId};
+use tollgate_domain::{ApiToken, AuditEvent, Ended, NotActive, TokenId};
 
 use crate::audit;
 use crate::error::{store_error, write_error};
@@ -23,14 +26,20 @@ use crate::SqliteStore;
 const INSERT: &str = concat!(
     "INSERT INTO api_tokens (",
     token_columns!(),
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
 );
 const GET: &str = concat!("SELECT ", token_columns!(), " FROM api_tokens WHERE id = ?");
 /// What a token's transitions change, written back after the domain applied one (see
 /// [`bind_state`]). Returns the row as stored.
 pub(crate) const STATE_UPDATE: &str = concat!(
-    "UPDATE api_tokens SET expires_at = ?, revoked_at = ?, replaced_by = ?, rotated_at = ? \
-     WHERE id = ? RETURNING ",
+    "UPDATE api_tokens SET expires_at = ?, revoked_at = ?, replaced_by = ?, rotated_at = ?, \
+     suspended_at = ? WHERE id = ? RETURNING ",
+    token_columns!()
+);
+/// What an update changes, written back after the domain applied it. Returns the row as
+/// stored. (A changed `expires_at` fires the `api_tokens_changed` trigger, as any change of it.)
+const DETAILS_UPDATE: &str = concat!(
+    "UPDATE api_tokens SET name = ?, description = ?, expires_at = ? WHERE id = ? RETURNING ",
     token_columns!()
 );
 /// One use: `last_used_at` becomes the later of its own and the given time.
@@ -199,6 +208,71 @@ impl TokenRepository for SqliteStore {
         audit::record(&mut *tx, event).await?;
         commit(tx).await?;
         Ok(Some(stored))
+    }
+
+    #[tracing::instrument(name = "sqlite.set_suspended", level = "debug", skip_all, fields(token_id = %id))]
+    async fn set_suspended(
+        &self,
+        id: TokenId,
+        suspension: Suspension,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<SuspendOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let Some(mut token) = read(&mut tx, id).await? else {
+            return Ok(SuspendOutcome::NotFound);
+        };
+        // The domain's transition, on the row as read under the write lock.
+        match suspension.apply(&mut token, at) {
+            Err(Ended(status)) => Ok(SuspendOutcome::Ended(status)),
+            Ok(false) => Ok(SuspendOutcome::Done {
+                token: Box::new(token),
+                changed: false,
+            }),
+            Ok(true) => {
+                let stored = write_state(&mut tx, &token).await?;
+                audit::record(&mut *tx, event).await?;
+                commit(tx).await?;
+                Ok(SuspendOutcome::Done {
+                    token: Box::new(stored),
+                    changed: true,
+                })
+            }
+        }
+    }
+
+    #[tracing::instrument(name = "sqlite.update_token", level = "debug", skip_all, fields(token_id = %update.id))]
+    async fn update(&self, update: &Update) -> Result<UpdateOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let Some(mut token) = read(&mut tx, update.id).await? else {
+            return Ok(UpdateOutcome::NotFound);
+        };
+        // The domain's transition, on the row as read under the write lock.
+        let changed = match update.apply(&mut token) {
+            Err(refused) => return Ok(UpdateOutcome::Refused(refused)),
+            Ok(changed) if changed.is_empty() => {
+                return Ok(UpdateOutcome::Done {
+                    token: Box::new(token),
+                    changed,
+                })
+            }
+            Ok(changed) => changed,
+        };
+        let row = sqlx::query_as::<_, TokenRow>(DETAILS_UPDATE)
+            .bind(token.name().as_str())
+            .bind(token.description().map(|d| d.as_str()))
+            .bind(token.expires_at().map(Micros::of))
+            .bind(token.id().as_uuid())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        let stored = ApiToken::try_from(row)?;
+        audit::record(&mut *tx, &update.event_for(changed)).await?;
+        commit(tx).await?;
+        Ok(UpdateOutcome::Done {
+            token: Box::new(stored),
+            changed,
+        })
     }
 
     #[tracing::instrument(

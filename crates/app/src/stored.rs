@@ -10,9 +10,9 @@ use std::fmt::Display;
 
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditAction, AuditEvent, ConsoleSession, CreatedBy, EventId, SecretHash,
-    SessionDigest, Space, SpaceId, SpaceName, TokenId, TokenLevel, TokenName, TokenRecord,
-    TokenScope, TokenStatus,
+    ApiToken, AuditAction, AuditEvent, ChangedFields, ConsoleSession, CreatedBy, EventId,
+    SecretHash, SessionDigest, Space, SpaceId, SpaceName, TokenDescription, TokenId, TokenLevel,
+    TokenName, TokenRecord, TokenScope, TokenStatus,
 };
 use uuid::Uuid;
 
@@ -117,6 +117,10 @@ pub struct StoredToken<T> {
     pub rotated_at: Option<T>,
     /// `secret_hash`: the argon2id PHC string.
     pub secret_hash: String,
+    /// `suspended_at`.
+    pub suspended_at: Option<T>,
+    /// `description`, stored trimmed.
+    pub description: Option<String>,
 }
 
 impl<T> std::fmt::Debug for StoredToken<T> {
@@ -142,16 +146,30 @@ impl<T: StoredInstant> StoredToken<T> {
         if name.as_str() != self.name {
             return Err(corrupt(&"name must be stored trimmed"));
         }
+        let description = self
+            .description
+            .as_deref()
+            .map(|raw| {
+                let description = TokenDescription::parse(raw).map_err(|e| corrupt(&e))?;
+                if description.as_str() == raw {
+                    Ok(description)
+                } else {
+                    Err(corrupt(&"description must be stored trimmed"))
+                }
+            })
+            .transpose()?;
         let created_by: CreatedBy = self.created_by.parse().map_err(|e| corrupt(&e))?;
         ApiToken::restore(TokenRecord {
             id,
             scope,
             name,
+            description,
             created_at: instant(&corrupt, "created_at", self.created_at)?,
             created_by,
             expires_at: optional_instant(&corrupt, "expires_at", self.expires_at)?,
             last_used_at: optional_instant(&corrupt, "last_used_at", self.last_used_at)?,
             revoked_at: optional_instant(&corrupt, "revoked_at", self.revoked_at)?,
+            suspended_at: optional_instant(&corrupt, "suspended_at", self.suspended_at)?,
             replaces: self.replaces.map(TokenId::from_uuid),
             replaced_by: self.replaced_by.map(TokenId::from_uuid),
             rotated_at: optional_instant(&corrupt, "rotated_at", self.rotated_at)?,
@@ -179,6 +197,9 @@ pub struct StoredEvent<T> {
     /// `via_token_id`: the instance admin token a platform acted with for a member; `None`
     /// otherwise.
     pub via_token_id: Option<Uuid>,
+    /// `changed_fields`: for `token.updated`, the fields that changed, comma-separated;
+    /// `None` for every other event.
+    pub changed_fields: Option<String>,
 }
 
 impl<T: StoredInstant> StoredEvent<T> {
@@ -205,6 +226,13 @@ impl<T: StoredInstant> StoredEvent<T> {
             token_id: TokenId::from_uuid(self.token_id),
             space_id: self.space_id.map(SpaceId::from_uuid),
             via_token_id: self.via_token_id.map(TokenId::from_uuid),
+            changed: self
+                .changed_fields
+                .as_deref()
+                .map(ChangedFields::parse)
+                .transpose()
+                .map_err(|e| corrupt(&format_args!("changed_fields: {e}")))?
+                .unwrap_or_default(),
         })
     }
 }
@@ -276,111 +304,74 @@ pub fn latest_uses(
 /// [`status_at(now)`](ApiToken::status_at) is in a status set, as every SQL store writes it:
 /// `" AND "` followed by the condition, in text that Postgres and SQLite both read. Where expiry
 /// matters, the adapter binds `now` between [`StatusCondition::WithNow`]'s two halves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusCondition {
     /// The whole condition (possibly empty: every status).
-    Fixed(&'static str),
+    Fixed(String),
     /// The condition around one `now` parameter: `head`, the parameter, `tail`.
     WithNow {
         /// The text before the parameter.
-        head: &'static str,
+        head: String,
         /// The text after it.
-        tail: &'static str,
+        tail: String,
     },
 }
 
 impl StatusCondition {
     /// The condition for `statuses`, following [`ApiToken::status_at`]'s precedence: revoked
     /// (`revoked_at` set), else rotated (`replaced_by` set), else expired (`expires_at <= now`),
-    /// else active. Each set has one fixed text (so each is prepared once per connection), with
-    /// `revoked_at IS NULL` and `replaced_by IS NULL` written literally wherever the set allows,
-    /// so that both stores' partial indexes on live tokens apply. The empty set keeps nothing
-    /// (and a store may answer it without a query).
+    /// else suspended (`suspended_at` set), else active. Each set has one text, always the same
+    /// (so each is prepared once per connection), with `revoked_at IS NULL AND replaced_by IS
+    /// NULL` written literally for the tokens that are neither revoked nor rotated, so that both
+    /// stores' partial indexes on live tokens apply. The empty set keeps nothing (and a store may
+    /// answer it without a query).
     #[must_use]
     pub fn of(statuses: StatusFilter) -> Self {
-        /// Which tokens that are neither revoked nor rotated the set keeps, by their expiry.
-        #[derive(Clone, Copy)]
-        enum Expiry {
-            /// Active and expired ones.
-            Any,
-            /// Active ones: `expires_at` NULL or after now.
-            Unexpired,
-            /// Expired ones: `expires_at` at or before now.
-            Expired,
-            /// None.
-            Nothing,
-        }
         let revoked = statuses.contains(TokenStatus::Revoked);
         let rotated = statuses.contains(TokenStatus::Rotated);
-        let expiry = match (
+        // Of the tokens neither revoked nor rotated, which the set keeps: `None` for none,
+        // `Some(None)` for all, else the condition around `now`.
+        let live: Option<Option<(&str, &str)>> = match (
             statuses.contains(TokenStatus::Active),
+            statuses.contains(TokenStatus::Suspended),
             statuses.contains(TokenStatus::Expired),
         ) {
-            (true, true) => Expiry::Any,
-            (true, false) => Expiry::Unexpired,
-            (false, true) => Expiry::Expired,
-            (false, false) => Expiry::Nothing,
+            (false, false, false) => None,
+            (true, true, true) => Some(None),
+            (true, true, false) => Some(Some(("(expires_at IS NULL OR expires_at > ", ")"))),
+            (false, false, true) => Some(Some(("expires_at <= ", ""))),
+            (true, false, false) => Some(Some((
+                "(expires_at IS NULL OR expires_at > ",
+                ") AND suspended_at IS NULL",
+            ))),
+            (false, true, false) => Some(Some((
+                "(expires_at IS NULL OR expires_at > ",
+                ") AND suspended_at IS NOT NULL",
+            ))),
+            (true, false, true) => Some(Some(("(suspended_at IS NULL OR expires_at <= ", ")"))),
+            (false, true, true) => Some(Some(("(suspended_at IS NOT NULL OR expires_at <= ", ")"))),
         };
-        // The sets that keep live tokens of one expiry: `head` ends with the comparison.
-        let with_now = |head, tail| Self::WithNow { head, tail };
-        match (revoked, rotated, expiry) {
-            // Every status: no condition. No status: nothing.
-            (true, true, Expiry::Any) => Self::Fixed(""),
-            (false, false, Expiry::Nothing) => Self::Fixed(" AND FALSE"),
-            // Live tokens only: the partial index's predicate, then the expiry.
-            (false, false, Expiry::Any) => {
-                Self::Fixed(" AND revoked_at IS NULL AND replaced_by IS NULL")
-            }
-            (false, false, Expiry::Unexpired) => with_now(
-                " AND revoked_at IS NULL AND replaced_by IS NULL AND \
-                 (expires_at IS NULL OR expires_at > ",
-                ")",
-            ),
-            (false, false, Expiry::Expired) => with_now(
-                " AND revoked_at IS NULL AND replaced_by IS NULL AND (expires_at <= ",
-                ")",
-            ),
-            // Not revoked.
-            (false, true, Expiry::Any) => Self::Fixed(" AND revoked_at IS NULL"),
-            (false, true, Expiry::Nothing) => {
-                Self::Fixed(" AND revoked_at IS NULL AND replaced_by IS NOT NULL")
-            }
-            (false, true, Expiry::Unexpired) => with_now(
-                " AND revoked_at IS NULL AND (replaced_by IS NOT NULL OR \
-                 expires_at IS NULL OR expires_at > ",
-                ")",
-            ),
-            (false, true, Expiry::Expired) => with_now(
-                " AND revoked_at IS NULL AND (replaced_by IS NOT NULL OR expires_at <= ",
-                ")",
-            ),
-            // Revoked, or live and in the expiry set.
-            (true, false, Expiry::Nothing) => Self::Fixed(" AND revoked_at IS NOT NULL"),
-            (true, false, Expiry::Any) => {
-                Self::Fixed(" AND (revoked_at IS NOT NULL OR replaced_by IS NULL)")
-            }
-            (true, false, Expiry::Unexpired) => with_now(
-                " AND (revoked_at IS NOT NULL OR (replaced_by IS NULL AND \
-                 (expires_at IS NULL OR expires_at > ",
-                ")))",
-            ),
-            (true, false, Expiry::Expired) => with_now(
-                " AND (revoked_at IS NOT NULL OR (replaced_by IS NULL AND (expires_at <= ",
-                ")))",
-            ),
-            // Revoked or rotated, or live and in the expiry set.
-            (true, true, Expiry::Nothing) => {
-                Self::Fixed(" AND (revoked_at IS NOT NULL OR replaced_by IS NOT NULL)")
-            }
-            (true, true, Expiry::Unexpired) => with_now(
-                " AND (revoked_at IS NOT NULL OR replaced_by IS NOT NULL OR \
-                 expires_at IS NULL OR expires_at > ",
-                ")",
-            ),
-            (true, true, Expiry::Expired) => with_now(
-                " AND (revoked_at IS NOT NULL OR replaced_by IS NOT NULL OR expires_at <= ",
-                ")",
-            ),
+        let ended = match (revoked, rotated) {
+            (false, false) => None,
+            (true, false) => Some("revoked_at IS NOT NULL"),
+            (false, true) => Some("(revoked_at IS NULL AND replaced_by IS NOT NULL)"),
+            (true, true) => Some("(revoked_at IS NOT NULL OR replaced_by IS NOT NULL)"),
+        };
+        const LIVE: &str = "revoked_at IS NULL AND replaced_by IS NULL";
+        match (ended, live) {
+            (None, None) => Self::Fixed(" AND FALSE".to_owned()),
+            (Some(ended), None) => Self::Fixed(format!(" AND {ended}")),
+            (None, Some(None)) => Self::Fixed(format!(" AND {LIVE}")),
+            (None, Some(Some((head, tail)))) => Self::WithNow {
+                head: format!(" AND {LIVE} AND {head}"),
+                tail: tail.to_owned(),
+            },
+            (Some(_), Some(None)) if revoked && rotated => Self::Fixed(String::new()),
+            (Some(ended), Some(None)) => Self::Fixed(format!(" AND ({ended} OR ({LIVE}))")),
+            (Some(ended), Some(Some((head, tail)))) => Self::WithNow {
+                head: format!(" AND ({ended} OR ({LIVE} AND {head}"),
+                tail: format!("{tail}))"),
+            },
         }
     }
 }
@@ -416,7 +407,7 @@ mod tests {
     #[test]
     fn each_status_set_has_its_own_condition_and_binds_now_only_for_expiry() {
         let mut texts = std::collections::BTreeSet::new();
-        for bits in 0u8..16 {
+        for bits in 0u8..32 {
             let statuses: Vec<TokenStatus> = TokenStatus::ALL
                 .into_iter()
                 .enumerate()
@@ -425,12 +416,17 @@ mod tests {
                 .collect();
             let filter = StatusFilter::of(&statuses);
             let condition = StatusCondition::of(filter);
-            let expiry_matters =
-                filter.contains(TokenStatus::Active) != filter.contains(TokenStatus::Expired);
+            let live = [
+                TokenStatus::Active,
+                TokenStatus::Suspended,
+                TokenStatus::Expired,
+            ]
+            .map(|s| filter.contains(s));
+            let expiry_matters = live.contains(&true) && live.contains(&false);
             let text = match condition {
                 StatusCondition::Fixed(text) => {
                     assert!(!expiry_matters, "{statuses:?}: {text}");
-                    text.to_owned()
+                    text
                 }
                 StatusCondition::WithNow { head, tail } => {
                     assert!(expiry_matters, "{statuses:?}: {head}");

@@ -1,10 +1,14 @@
 //! The API token entity: what a store keeps of a token, and the transitions of its life
-//! (issue, revoke, rotate, use). Its fields are private, so every store applies the same rules
+//! (issue, revoke, rotate, suspend, update, use; updating is `api_token/update.rs`). Its fields are private, so every store applies the same rules
 //! by calling these methods, and a value read back from a store goes through
 //! [`ApiToken::restore`], which checks what the methods guarantee.
 
+mod update;
+
 use time::OffsetDateTime;
 
+pub use self::update::{ChangedFields, TokenField, TokenFieldError, TokenUpdate, UpdateRefused};
+use crate::description::TokenDescription;
 use crate::ids::{SpaceId, TokenId};
 use crate::lifecycle::GracePeriod;
 use crate::token::{CreatedBy, SecretHash, TokenLevel, TokenName, TokenScope, TokenStatus};
@@ -23,11 +27,13 @@ pub struct ApiToken {
     id: TokenId,
     scope: TokenScope,
     name: TokenName,
+    description: Option<TokenDescription>,
     created_at: OffsetDateTime,
     created_by: CreatedBy,
     expires_at: Option<OffsetDateTime>,
     last_used_at: Option<OffsetDateTime>,
     revoked_at: Option<OffsetDateTime>,
+    suspended_at: Option<OffsetDateTime>,
     replaces: Option<TokenId>,
     replacement: Option<Replacement>,
     secret_hash: SecretHash,
@@ -63,6 +69,8 @@ pub struct TokenRecord {
     pub scope: TokenScope,
     /// See [`ApiToken::name`].
     pub name: TokenName,
+    /// See [`ApiToken::description`].
+    pub description: Option<TokenDescription>,
     /// See [`ApiToken::created_at`].
     pub created_at: OffsetDateTime,
     /// See [`ApiToken::created_by`].
@@ -73,6 +81,8 @@ pub struct TokenRecord {
     pub last_used_at: Option<OffsetDateTime>,
     /// See [`ApiToken::revoked_at`].
     pub revoked_at: Option<OffsetDateTime>,
+    /// See [`ApiToken::suspended_at`].
+    pub suspended_at: Option<OffsetDateTime>,
     /// See [`ApiToken::replaces`].
     pub replaces: Option<TokenId>,
     /// See [`ApiToken::replaced_by`].
@@ -91,6 +101,12 @@ pub enum TokenRecordError {
     HalfRotated,
 }
 
+/// The token has ended (revoked, expired or rotated), so it can be neither suspended nor
+/// resumed; this is its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the token has ended; it is {}", .0.as_str())]
+pub struct Ended(pub TokenStatus);
+
 /// Only an active token can be rotated; this one is in another status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("only an active token can be rotated; this one is {}", .0.as_str())]
@@ -104,11 +120,13 @@ impl ApiToken {
             id: new.id,
             scope: new.scope,
             name: new.name,
+            description: None,
             created_at: new.created_at,
             created_by: new.created_by,
             expires_at: new.expires_at,
             last_used_at: None,
             revoked_at: None,
+            suspended_at: None,
             replaces: new.replaces,
             replacement: None,
             secret_hash: new.secret_hash,
@@ -129,11 +147,13 @@ impl ApiToken {
             id: record.id,
             scope: record.scope,
             name: record.name,
+            description: record.description,
             created_at: record.created_at,
             created_by: record.created_by,
             expires_at: record.expires_at,
             last_used_at: record.last_used_at,
             revoked_at: record.revoked_at,
+            suspended_at: record.suspended_at,
             replaces: record.replaces,
             replacement,
             secret_hash: record.secret_hash,
@@ -147,11 +167,13 @@ impl ApiToken {
             id: self.id,
             scope: self.scope,
             name: self.name.clone(),
+            description: self.description.clone(),
             created_at: self.created_at,
             created_by: self.created_by.clone(),
             expires_at: self.expires_at,
             last_used_at: self.last_used_at,
             revoked_at: self.revoked_at,
+            suspended_at: self.suspended_at,
             replaces: self.replaces,
             replaced_by: self.replaced_by(),
             rotated_at: self.rotated_at(),
@@ -189,6 +211,12 @@ impl ApiToken {
         &self.name
     }
 
+    /// What the token is for, if someone said.
+    #[must_use]
+    pub const fn description(&self) -> Option<&TokenDescription> {
+        self.description.as_ref()
+    }
+
     /// When it was issued.
     #[must_use]
     pub const fn created_at(&self) -> OffsetDateTime {
@@ -217,6 +245,12 @@ impl ApiToken {
     #[must_use]
     pub const fn revoked_at(&self) -> Option<OffsetDateTime> {
         self.revoked_at
+    }
+
+    /// When it was suspended, if it is suspended now (resuming clears it).
+    #[must_use]
+    pub const fn suspended_at(&self) -> Option<OffsetDateTime> {
+        self.suspended_at
     }
 
     /// The token this one replaced by rotation.
@@ -255,14 +289,20 @@ impl ApiToken {
         self.expires_at.is_some_and(|at| at <= now)
     }
 
-    /// Whether the token can still be used at `now`: neither revoked nor expired. A rotated
-    /// token is live until its grace period (its `expires_at`) ends.
+    /// Whether the token can still be used at `now`: neither revoked, nor expired, nor
+    /// suspended. A rotated token is live until its grace period (its `expires_at`) ends.
     #[must_use]
     pub fn is_live_at(&self, now: OffsetDateTime) -> bool {
-        self.revoked_at.is_none() && !self.is_expired_at(now)
+        self.revoked_at.is_none() && self.suspended_at.is_none() && !self.is_expired_at(now)
     }
 
     /// Where the token is in its life at `now`.
+    ///
+    /// Precedence: revoked wins over everything; then rotated; then expired; then suspended;
+    /// else active. A suspended token is therefore reported `suspended` only while it could
+    /// otherwise verify: once it expires it is `expired`, and revoking it makes it `revoked`
+    /// (its `suspended_at` is kept, but no longer matters). Only an active token can be
+    /// rotated, so a rotated token is never suspended.
     #[must_use]
     pub fn status_at(&self, now: OffsetDateTime) -> TokenStatus {
         if self.revoked_at.is_some() {
@@ -271,9 +311,48 @@ impl ApiToken {
             TokenStatus::Rotated
         } else if self.is_expired_at(now) {
             TokenStatus::Expired
+        } else if self.suspended_at.is_some() {
+            TokenStatus::Suspended
         } else {
             TokenStatus::Active
         }
+    }
+
+    /// Whether the token has ended at `now`: revoked, expired or rotated (in its grace period or
+    /// not). An ended token can be neither suspended nor resumed.
+    ///
+    /// # Errors
+    /// [`Ended`] with the token's status.
+    pub fn check_not_ended_at(&self, now: OffsetDateTime) -> Result<(), Ended> {
+        match self.status_at(now) {
+            TokenStatus::Active | TokenStatus::Suspended => Ok(()),
+            status => Err(Ended(status)),
+        }
+    }
+
+    /// Suspends the token at `at`: it stops verifying, like a revoked one, until
+    /// [`ApiToken::resume`]. Suspending a suspended token changes nothing (the first suspension
+    /// time is kept). Returns whether the token changed.
+    ///
+    /// # Errors
+    /// [`Ended`], changing nothing, for a revoked, expired or rotated token.
+    pub fn suspend(&mut self, at: OffsetDateTime) -> Result<bool, Ended> {
+        self.check_not_ended_at(at)?;
+        if self.suspended_at.is_some() {
+            return Ok(false);
+        }
+        self.suspended_at = Some(at);
+        Ok(true)
+    }
+
+    /// Resumes a suspended token at `at`: it verifies again. Resuming an active token changes
+    /// nothing. Returns whether the token changed.
+    ///
+    /// # Errors
+    /// [`Ended`], changing nothing, for a revoked, expired or rotated token.
+    pub fn resume(&mut self, at: OffsetDateTime) -> Result<bool, Ended> {
+        self.check_not_ended_at(at)?;
+        Ok(self.suspended_at.take().is_some())
     }
 
     /// Revokes the token at `at`. Revoking a revoked token changes nothing: the first revocation
@@ -517,6 +596,71 @@ mod tests {
             by_token.seen_with(false, true).created_by(),
             &CreatedBy::UndisclosedInstance
         );
+    }
+
+    #[test]
+    fn a_suspended_token_is_not_live_until_resumed() {
+        let mut t = token(Some(Duration::hours(1)));
+        assert_eq!(t.suspend(now()), Ok(true));
+        assert_eq!(t.status_at(now()), TokenStatus::Suspended);
+        assert!(!t.is_live_at(now()));
+        assert_eq!(t.suspend(now() + Duration::seconds(5)), Ok(false));
+        assert_eq!(t.suspended_at(), Some(now()));
+        assert_eq!(t.resume(now()), Ok(true));
+        assert_eq!(t.status_at(now()), TokenStatus::Active);
+        assert!(t.is_live_at(now()));
+        assert_eq!(t.resume(now()), Ok(false));
+        assert_eq!(t.suspended_at(), None);
+    }
+
+    #[test]
+    fn suspended_yields_to_revoked_and_expired() {
+        let mut t = token(Some(Duration::hours(1)));
+        assert_eq!(t.suspend(now()), Ok(true));
+        assert_eq!(
+            t.status_at(now() + Duration::hours(2)),
+            TokenStatus::Expired
+        );
+        t.revoke(now());
+        assert_eq!(t.status_at(now()), TokenStatus::Revoked);
+    }
+
+    #[test]
+    fn a_suspended_token_cannot_be_rotated() {
+        let mut t = token(None);
+        assert_eq!(t.suspend(now()), Ok(true));
+        let before = t.clone();
+        assert_eq!(
+            t.rotate(id(9), now(), grace(60)),
+            Err(NotActive(TokenStatus::Suspended))
+        );
+        assert_eq!(t, before);
+    }
+
+    #[test]
+    fn an_ended_token_is_neither_suspended_nor_resumed() {
+        let mut rotated = token(None);
+        assert_eq!(rotated.rotate(id(8), now(), grace(60)), Ok(()));
+        let mut revoked = token(None);
+        revoked.revoke(now());
+        let expired = token(Some(Duration::ZERO));
+        for (mut t, status) in [
+            (rotated, TokenStatus::Rotated),
+            (revoked, TokenStatus::Revoked),
+            (expired, TokenStatus::Expired),
+        ] {
+            let before = t.clone();
+            assert_eq!(t.suspend(now()), Err(Ended(status)));
+            assert_eq!(t.resume(now()), Err(Ended(status)));
+            assert_eq!(t, before);
+        }
+    }
+
+    #[test]
+    fn a_suspended_token_restores_as_it_was() {
+        let mut t = token(None);
+        assert_eq!(t.suspend(now()), Ok(true));
+        assert_eq!(ApiToken::restore(t.record()), Ok(t));
     }
 
     #[test]

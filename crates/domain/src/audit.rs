@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use time::OffsetDateTime;
 
-use crate::api_token::ApiToken;
+use crate::api_token::{ApiToken, ChangedFields};
 use crate::ids::{EventId, SpaceId, TokenId};
 use crate::token::CreatedBy;
 
@@ -20,20 +20,29 @@ pub enum AuditAction {
     TokenRevoked,
     /// A revoked or expired token was presented.
     TokenRejected,
+    /// A token was suspended.
+    TokenSuspended,
+    /// A suspended token was resumed.
+    TokenResumed,
+    /// A token's name, description or expiry was changed (the event says which).
+    TokenUpdated,
 }
 
-/// An action name other than the four of [`AuditAction`].
+/// An action name other than the seven of [`AuditAction`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("unknown audit action")]
 pub struct AuditActionError;
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 7] = [
         Self::TokenCreated,
         Self::TokenRotated,
         Self::TokenRevoked,
         Self::TokenRejected,
+        Self::TokenSuspended,
+        Self::TokenResumed,
+        Self::TokenUpdated,
     ];
 
     /// The action's wire name, e.g. `token.created`.
@@ -44,6 +53,9 @@ impl AuditAction {
             Self::TokenRotated => "token.rotated",
             Self::TokenRevoked => "token.revoked",
             Self::TokenRejected => "token.rejected",
+            Self::TokenSuspended => "token.suspended",
+            Self::TokenResumed => "token.resumed",
+            Self::TokenUpdated => "token.updated",
         }
     }
 }
@@ -84,6 +96,8 @@ pub struct AuditEvent {
     /// acted for (`X-Tollgate-Act-As`). Shown to instance admins only
     /// ([`event_as_seen_by`](crate::policy::event_as_seen_by)).
     pub via_token_id: Option<TokenId>,
+    /// For `token.updated`, the fields that changed; empty for every other action.
+    pub changed: ChangedFields,
 }
 
 impl AuditEvent {
@@ -104,6 +118,7 @@ impl AuditEvent {
             token_id: token.id(),
             space_id: token.space_id(),
             via_token_id: None,
+            changed: ChangedFields::NONE,
         }
     }
 
@@ -112,6 +127,13 @@ impl AuditEvent {
     #[must_use]
     pub const fn via(mut self, via_token_id: Option<TokenId>) -> Self {
         self.via_token_id = via_token_id;
+        self
+    }
+
+    /// This event, recording the fields an update changed.
+    #[must_use]
+    pub const fn with_changes(mut self, changed: ChangedFields) -> Self {
+        self.changed = changed;
         self
     }
 }

@@ -4,6 +4,7 @@ pub mod actor;
 pub mod api_token;
 pub mod audit;
 mod base62;
+pub mod description;
 pub mod ids;
 pub mod instant;
 pub mod lifecycle;
@@ -18,8 +19,12 @@ pub mod token;
 pub mod token_format;
 
 pub use actor::{ActForError, ActingFor, Actor, MemberRole, MemberRoleError};
-pub use api_token::{ApiToken, NewApiToken, NotActive, TokenRecord, TokenRecordError};
+pub use api_token::{
+    ApiToken, ChangedFields, Ended, NewApiToken, NotActive, TokenField, TokenFieldError,
+    TokenRecord, TokenRecordError, TokenUpdate, UpdateRefused,
+};
 pub use audit::{AuditAction, AuditActionError, AuditEvent};
+pub use description::{DescriptionError, TokenDescription, DESCRIPTION_LIMITS, MAX_DESCRIPTION_LEN};
 pub use ids::{EventId, InvalidId, SpaceId, TokenId, UserId, UserIdError};
 pub use instant::truncate_to_micros;
 pub use lifecycle::{GracePeriod, GracePeriodError, LifetimeError, LifetimePolicy};

@@ -149,6 +149,36 @@ impl LifetimePolicy {
         }
     }
 
+    /// The `expires_at` a live token whose expiry is `current` may be given at `now` when an
+    /// update asks for `requested` (`None`: never). Shortening is always allowed, and so is
+    /// giving an expiry to a token that had none; extending is allowed within the maximum
+    /// counted from `now`, as at creation; "never" only where there is no maximum (or where the
+    /// token never expires already, which changes nothing). The request is brought to the
+    /// stored precision first.
+    ///
+    /// # Errors
+    /// [`LifetimeError::NotInFuture`] for a time not after `now`;
+    /// [`LifetimeError::BeyondMaximum`] for an extension past the maximum, or "never" under one.
+    pub fn for_update(
+        &self,
+        current: Option<OffsetDateTime>,
+        requested: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<Option<OffsetDateTime>, LifetimeError> {
+        match requested.map(truncate_to_micros) {
+            Some(at) if at <= now => Err(LifetimeError::NotInFuture),
+            Some(at) if current.is_none_or(|current| at <= current) => Ok(Some(at)),
+            Some(at) => self.resolve(Some(at), now),
+            None if current.is_none() => Ok(None),
+            None => match self.max {
+                Some(max) => Err(LifetimeError::BeyondMaximum {
+                    max_days: max.whole_days(),
+                }),
+                None => Ok(None),
+            },
+        }
+    }
+
     /// The `expires_at` of the token that replaces `old` at `now`: the old token's lifetime
     /// length if it had one (capped by the maximum), otherwise the policy's default.
     #[must_use]
@@ -192,6 +222,73 @@ mod tests {
         Option<OffsetDateTime>,
         Result<Option<OffsetDateTime>, LifetimeError>,
     );
+
+    #[test]
+    fn an_update_shortens_at_any_time_and_extends_only_within_the_maximum() {
+        let days = Duration::days;
+        // Maximum days, current expiry, requested expiry, expected outcome.
+        type UpdateCase = (
+            Option<u32>,
+            Option<OffsetDateTime>,
+            Option<OffsetDateTime>,
+            Result<Option<OffsetDateTime>, LifetimeError>,
+        );
+        let beyond = Err(LifetimeError::BeyondMaximum { max_days: 30 });
+        let cases: &[UpdateCase] = &[
+            // Shortening, even a token that lives longer than today's maximum allows.
+            (
+                Some(30),
+                Some(now() + days(90)),
+                Some(now() + days(60)),
+                Ok(Some(now() + days(60))),
+            ),
+            (None, None, Some(now() + days(5)), Ok(Some(now() + days(5)))),
+            (
+                Some(30),
+                None,
+                Some(now() + days(90)),
+                Ok(Some(now() + days(90))),
+            ),
+            // Extending: within the maximum from now.
+            (
+                Some(30),
+                Some(now() + days(1)),
+                Some(now() + days(30)),
+                Ok(Some(now() + days(30))),
+            ),
+            (
+                Some(30),
+                Some(now() + days(1)),
+                Some(now() + days(31)),
+                beyond,
+            ),
+            (
+                None,
+                Some(now() + days(1)),
+                Some(now() + days(999)),
+                Ok(Some(now() + days(999))),
+            ),
+            // Never: only without a maximum.
+            (None, Some(now() + days(1)), None, Ok(None)),
+            (Some(30), Some(now() + days(1)), None, beyond),
+            (Some(30), None, None, Ok(None)),
+            // Not in the future, whatever it would shorten.
+            (
+                None,
+                Some(now() + days(1)),
+                Some(now()),
+                Err(LifetimeError::NotInFuture),
+            ),
+        ];
+        for (max, current, requested, expected) in cases {
+            let policy = LifetimePolicy::from_days(*max, None).unwrap_or_else(|_| unreachable!());
+            assert_eq!(
+                &policy.for_update(*current, *requested, now()),
+                expected,
+                "max {max:?} current {current:?} requested {requested:?}"
+            );
+        }
+    }
 
     #[test]
     fn lifetimes_follow_the_gitlab_rules() {

@@ -294,6 +294,9 @@ pub enum TokenStatus {
     /// Replaced by a newer token. It keeps working until its `expires_at`, which rotation set
     /// to the end of the grace period, and then fails like a revoked token.
     Rotated,
+    /// Switched off: fails like a revoked token until resumed. Revoked, rotated and expired
+    /// win over it (see `ApiToken::status_at`).
+    Suspended,
 }
 
 impl TokenStatus {
@@ -305,11 +308,18 @@ impl TokenStatus {
             Self::Expired => "expired",
             Self::Revoked => "revoked",
             Self::Rotated => "rotated",
+            Self::Suspended => "suspended",
         }
     }
 
     /// Every status, in order.
-    pub const ALL: [Self; 4] = [Self::Active, Self::Expired, Self::Revoked, Self::Rotated];
+    pub const ALL: [Self; 5] = [
+        Self::Active,
+        Self::Expired,
+        Self::Revoked,
+        Self::Rotated,
+        Self::Suspended,
+    ];
 }
 
 impl FromStr for TokenStatus {
@@ -323,9 +333,9 @@ impl FromStr for TokenStatus {
     }
 }
 
-/// A status name other than `active`, `expired`, `revoked` or `rotated`.
+/// A status name other than `active`, `expired`, `revoked`, `rotated` or `suspended`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("token status must be `active`, `expired`, `revoked` or `rotated`")]
+#[error("token status must be `active`, `expired`, `revoked`, `rotated` or `suspended`")]
 pub struct TokenStatusError;
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 use tollgate_app::{RecordId, StoreContents};
 use tollgate_domain::{
-    ApiToken, AuditAction, AuditEvent, CreatedBy, SecretHash, Space, SpaceName, TokenLevel,
-    TokenName, TokenRecord, TokenScope,
+    ApiToken, AuditAction, AuditEvent, ChangedFields, CreatedBy, SecretHash, Space, SpaceName,
+    TokenDescription, TokenLevel, TokenName, TokenRecord, TokenScope,
 };
 
 use super::{EventLine, HeaderLine, SpaceLine, TokenLine, DUMP_KIND, VERSION};
@@ -221,11 +221,25 @@ fn token(line: TokenLine) -> Result<ApiToken, String> {
         id: f.id("id", &line.id)?,
         scope,
         name: f.name(&line.name, TokenName::parse)?,
+        description: line
+            .description
+            .as_deref()
+            .map(|raw| {
+                let description =
+                    TokenDescription::parse(raw).map_err(|e| f.bad("description", e))?;
+                if description.as_str() == raw {
+                    Ok(description)
+                } else {
+                    Err(f.bad("description", "must not start or end with white space"))
+                }
+            })
+            .transpose()?,
         created_at: f.time("created_at", &line.created_at)?,
         created_by: f.creator("created_by", &line.created_by)?,
         expires_at: f.optional_time("expires_at", line.expires_at.as_deref())?,
         last_used_at: f.optional_time("last_used_at", line.last_used_at.as_deref())?,
         revoked_at: f.optional_time("revoked_at", line.revoked_at.as_deref())?,
+        suspended_at: f.optional_time("suspended_at", line.suspended_at.as_deref())?,
         replaces: f.optional_id("replaces", line.replaces.as_deref())?,
         replaced_by: f.optional_id("replaced_by", line.replaced_by.as_deref())?,
         rotated_at: f.optional_time("rotated_at", line.rotated_at.as_deref())?,
@@ -250,6 +264,13 @@ fn event(line: &EventLine) -> Result<AuditEvent, String> {
         token_id: f.id("token_id", &line.token_id)?,
         space_id: f.optional_id("space_id", line.space_id.as_deref())?,
         via_token_id: f.optional_id("via_token_id", line.via_token_id.as_deref())?,
+        changed: line
+            .changed
+            .as_deref()
+            .map(ChangedFields::parse)
+            .transpose()
+            .map_err(|e| f.bad("changed", e))?
+            .unwrap_or_default(),
     })
 }
 

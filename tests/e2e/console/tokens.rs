@@ -1,5 +1,5 @@
 //! A token's life in the console: created and shown once, used on the REST API, revoked after
-//! a confirmation; and a space admin is offered only the levels it may create.
+//! a confirmation, suspended and resumed; and a space admin is offered only the levels it may create.
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -193,6 +193,61 @@ async fn a_token_revoked_in_the_console_after_a_confirmation_naming_it_gets_401_
         assert!(
             table.cell(row, "Status").to_lowercase().contains("revoked"),
             "{row:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_suspended_in_the_console_gets_401_from_the_api_until_resumed_there() {
+    run(async |console| {
+        let browser = &console.browser;
+        let (space, id, secret) = create_in_the_console(console, "deploy").await;
+        assert!(console.token_works(&secret).await);
+
+        let suspend = browser
+            .find(&format!(
+                "tr[data-token-id='{id}'] form[action$='/suspend'] button"
+            ))
+            .await;
+        browser
+            .navigating("pressing Suspend", async || {
+                suspend.click().await.expect("click");
+            })
+            .await;
+        assert_eq!(browser.path().await, tokens_path(&space));
+        assert!(
+            !console.token_works(&secret).await,
+            "the token suspended in the console still works"
+        );
+
+        console
+            .open(&format!("{}?status=suspended", tokens_path(&space)))
+            .await;
+        let table = browser.table("tokens").await;
+        let row = table
+            .row("deploy")
+            .expect("the suspended token in the list");
+        assert!(
+            table
+                .cell(row, "Status")
+                .to_lowercase()
+                .contains("suspended"),
+            "{row:?}"
+        );
+        let resume = browser
+            .find(&format!(
+                "tr[data-token-id='{id}'] form[action$='/resume'] button"
+            ))
+            .await;
+        browser
+            .navigating("pressing Resume", async || {
+                resume.click().await.expect("click");
+            })
+            .await;
+        assert!(
+            console.token_works(&secret).await,
+            "the token resumed in the console does not work"
         );
     })
     .await;

@@ -1,10 +1,11 @@
-//! The pages, one file per part of the console: signing in, spaces, a space's tokens and its
-//! events. Each handler reads its input, makes one service call (the services decide who may
+//! The pages, one file per part of the console: signing in, spaces, a space's tokens (and
+//! editing one) and its events. Each handler reads its input, makes one service call (the services decide who may
 //! do what), and renders a template.
 
 pub(crate) mod events;
 pub(crate) mod sign_in;
 pub(crate) mod spaces;
+pub(crate) mod token_edit;
 pub(crate) mod tokens;
 
 use askama::Template;

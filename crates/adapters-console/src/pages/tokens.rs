@@ -1,5 +1,5 @@
 //! A space's API tokens: the table, the new-token form, the token shown once, revoke with a
-//! confirmation, and rotate with a grace period.
+//! confirmation, rotate with a grace period, and suspend and resume from the table.
 //!
 //! The secret exists only in the answer to the create (or rotate) POST: it is rendered into
 //! that page and dropped. It is never stored, not even in the session, and never put in a URL
@@ -25,7 +25,7 @@ use super::spaces::{page_request, sentence};
 use super::{parse_id, render};
 use crate::auth::{Signed, SignedForm};
 use crate::error::{see_other, PageError};
-use crate::forms::{CreateTokenForm, RevokeForm, RotateForm, TokenFilters};
+use crate::forms::{CreateTokenForm, RevokeForm, RotateForm, SuspensionForm, TokenFilters};
 use crate::view::{level_note, tokens_url, when, Nav, SpaceView, TokenRow, When};
 use crate::ConsoleState;
 
@@ -58,6 +58,8 @@ struct Choice {
 struct TokensPage {
     title: &'static str,
     nav: Option<Nav>,
+    /// For the rows' suspend and resume buttons.
+    csrf: String,
     space: SpaceView,
     tokens: Vec<TokenRow>,
     levels: Vec<Choice>,
@@ -157,6 +159,7 @@ pub(crate) async fn list(
     render(&TokensPage {
         title: "API tokens",
         nav: Some(signed.nav()),
+        csrf: signed.csrf(),
         space: SpaceView::of(&space, now),
         tokens: page
             .items
@@ -580,6 +583,40 @@ pub(crate) async fn revoke(
     state
         .tokens
         .revoke(signed.actor(), space_id, token_id)
+        .await?;
+    Ok(see_other(&tokens_url(space_id)))
+}
+
+/// `POST /admin/spaces/{id}/tokens/{token}/suspend`: the token stops working until resumed
+/// (its console sessions end); then back to the table.
+pub(crate) async fn suspend(
+    State(state): State<ConsoleState>,
+    Path((space_id, token_id)): Path<(String, String)>,
+    SignedForm { signed, .. }: SignedForm<SuspensionForm>,
+) -> Result<Response, PageError> {
+    let (space_id, Some(token_id)) = ids(&space_id, Some(&token_id))? else {
+        return Err(PageError::NotFound);
+    };
+    state
+        .tokens
+        .suspend(signed.actor(), space_id, token_id)
+        .await?;
+    Ok(see_other(&tokens_url(space_id)))
+}
+
+/// `POST /admin/spaces/{id}/tokens/{token}/resume`: the token works again; then back to the
+/// table.
+pub(crate) async fn resume(
+    State(state): State<ConsoleState>,
+    Path((space_id, token_id)): Path<(String, String)>,
+    SignedForm { signed, .. }: SignedForm<SuspensionForm>,
+) -> Result<Response, PageError> {
+    let (space_id, Some(token_id)) = ids(&space_id, Some(&token_id))? else {
+        return Err(PageError::NotFound);
+    };
+    state
+        .tokens
+        .resume(signed.actor(), space_id, token_id)
         .await?;
     Ok(see_other(&tokens_url(space_id)))
 }

@@ -1,5 +1,5 @@
 //! What the pages show and do: the tokens table, creating a token and seeing it once, revoke,
-//! rotate, events, and errors as readable pages.
+//! rotate, suspend and resume, editing, events, and errors as readable pages.
 
 use axum::http::StatusCode;
 use time::Duration;
@@ -275,6 +275,208 @@ async fn revoke_asks_first_then_the_token_fails() {
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert!(console.core.tokens.verify(&client).await.is_err());
+}
+
+#[tokio::test]
+async fn suspend_and_resume_buttons_switch_a_token_off_and_on_again() {
+    let console = TestConsole::new().await;
+    let space = console.create_space("acme").await;
+    let client = issue(&console, &space, "deploy", TokenLevel::Client).await;
+    let token_id = console
+        .core
+        .tokens
+        .verify(&client)
+        .await
+        .unwrap()
+        .token
+        .id();
+    let cookie = console.sign_in(&console.admin).await;
+    let tokens = format!("/admin/spaces/{space}/tokens");
+    let suspend = format!("{tokens}/{token_id}/suspend");
+    let resume = format!("{tokens}/{token_id}/resume");
+
+    let list = console.get(&tokens, Some(&cookie)).await;
+    assert!(
+        list.body.contains(&format!("action=\"{suspend}\"")),
+        "{}",
+        list.body
+    );
+    assert!(!list.body.contains(&format!("action=\"{resume}\"")));
+    let csrf = list.field("csrf");
+    let done = console
+        .post(&suspend, Some(&cookie), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), tokens);
+    assert!(console.core.tokens.verify(&client).await.is_err());
+
+    let suspended = console
+        .get(&format!("{tokens}?status=suspended"), Some(&cookie))
+        .await;
+    assert!(
+        suspended.body.contains("status-suspended"),
+        "{}",
+        suspended.body
+    );
+    assert!(suspended.body.contains(&format!("action=\"{resume}\"")));
+    assert!(!suspended.body.contains(&format!("action=\"{suspend}\"")));
+    let done = console
+        .post(&resume, Some(&cookie), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(console.core.tokens.verify(&client).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_forged_suspend_is_refused_and_an_ended_token_is_a_409_page() {
+    let console = TestConsole::new().await;
+    let space = console.create_space("acme").await;
+    let client = issue(&console, &space, "deploy", TokenLevel::Client).await;
+    let token_id = console
+        .core
+        .tokens
+        .verify(&client)
+        .await
+        .unwrap()
+        .token
+        .id();
+    let cookie = console.sign_in(&console.admin).await;
+    let tokens = format!("/admin/spaces/{space}/tokens");
+    let suspend = format!("{tokens}/{token_id}/suspend");
+    let csrf = console.csrf(&cookie, &tokens).await;
+    let forged = [
+        console
+            .post_from(
+                Some("http://evil.test"),
+                &suspend,
+                Some(&cookie),
+                &[("csrf", &csrf)],
+            )
+            .await,
+        console
+            .post_from(None, &suspend, Some(&cookie), &[("csrf", &csrf)])
+            .await,
+        console.post(&suspend, Some(&cookie), &[("csrf", "")]).await,
+        console
+            .post(&suspend, Some(&cookie), &[("csrf", &"0".repeat(64))])
+            .await,
+    ];
+    for page in forged {
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+    }
+    assert!(
+        console.core.tokens.verify(&client).await.is_ok(),
+        "nothing changed"
+    );
+
+    let instance = instance();
+    console
+        .core
+        .tokens
+        .revoke(
+            &instance,
+            SpaceId::from_uuid(space.parse().unwrap()),
+            token_id,
+        )
+        .await
+        .unwrap();
+    let ended = console
+        .post(&suspend, Some(&cookie), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(ended.status, StatusCode::CONFLICT, "{}", ended.body);
+    assert!(ended.body.contains("has ended"), "{}", ended.body);
+}
+
+#[tokio::test]
+async fn a_token_is_renamed_and_described_from_its_edit_page() {
+    let console = TestConsole::new().await;
+    let space = console.create_space("acme").await;
+    let client = issue(&console, &space, "deploy", TokenLevel::Client).await;
+    let token_id = console
+        .core
+        .tokens
+        .verify(&client)
+        .await
+        .unwrap()
+        .token
+        .id();
+    let cookie = console.sign_in(&console.admin).await;
+    let tokens = format!("/admin/spaces/{space}/tokens");
+    let edit = format!("{tokens}/{token_id}/edit");
+    let list = console.get(&tokens, Some(&cookie)).await;
+    assert!(
+        list.body.contains(&format!("href=\"{edit}\"")),
+        "{}",
+        list.body
+    );
+
+    let form = console.get(&edit, Some(&cookie)).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert_eq!(form.field("name"), "deploy");
+    let csrf = form.field("csrf");
+    let bad = console
+        .post(
+            &edit,
+            Some(&cookie),
+            &[("csrf", &csrf), ("name", ""), ("description", "ok")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("id=\"token-name-error\""), "{}", bad.body);
+    let saved = console
+        .post(
+            &edit,
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("name", "deploy (eu)"),
+                ("description", "Deploys the EU cluster."),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let list = console.get(&tokens, Some(&cookie)).await;
+    assert!(list.body.contains("deploy (eu)"), "{}", list.body);
+    assert!(
+        list.body.contains("Deploys the EU cluster."),
+        "{}",
+        list.body
+    );
+    // An empty description removes it; a forged post changes nothing.
+    let forged = console
+        .post_from(
+            Some("http://evil.test"),
+            &edit,
+            Some(&cookie),
+            &[("csrf", &csrf), ("name", "forged"), ("description", "")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let cleared = console
+        .post(
+            &edit,
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("name", "deploy (eu)"),
+                ("description", " "),
+            ],
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER, "{}", cleared.body);
+    let view = console
+        .core
+        .tokens
+        .get(
+            &instance(),
+            SpaceId::from_uuid(space.parse().unwrap()),
+            token_id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.token.name().as_str(), "deploy (eu)");
+    assert_eq!(view.token.description(), None);
+    assert!(console.core.tokens.verify(&client).await.is_ok());
 }
 
 #[tokio::test]

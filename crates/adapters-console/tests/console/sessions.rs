@@ -67,7 +67,7 @@ async fn each_sign_in_gets_a_new_session_id() {
 }
 
 #[tokio::test]
-async fn a_session_ends_when_its_token_is_revoked_expires_or_is_rotated_past_grace() {
+async fn a_session_ends_when_its_token_is_revoked_suspended_expires_or_rotated_past_grace() {
     let console = TestConsole::new().await;
     let space = console.create_space("acme").await;
     let space_id = SpaceId::from_uuid(space.parse().unwrap());
@@ -94,6 +94,29 @@ async fn a_session_ends_when_its_token_is_revoked_expires_or_is_rotated_past_gra
     assert_eq!(ended.location(), "/admin/sign-in?ended=1");
     let notice = console.get(ended.location(), None).await;
     assert!(notice.body.contains("id=\"notice\""));
+
+    // Suspended: the session ends, and resuming the token does not bring it back.
+    let admin = issue(&console, &space, "suspended", TokenLevel::Admin).await;
+    let cookie = console.sign_in(&admin).await;
+    let id = console.core.tokens.verify(&admin).await.unwrap().token.id();
+    console
+        .core
+        .tokens
+        .suspend(&instance, space_id, id)
+        .await
+        .unwrap();
+    let ended = console.get(&tokens_page, Some(&cookie)).await;
+    assert_eq!(ended.location(), "/admin/sign-in?ended=1");
+    console
+        .core
+        .tokens
+        .resume(&instance, space_id, id)
+        .await
+        .unwrap();
+    assert_eq!(
+        console.get(&tokens_page, Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
 
     // Rotated, past its grace period.
     let admin = issue(&console, &space, "rotated", TokenLevel::Admin).await;

@@ -31,8 +31,14 @@ pub(crate) fn api() -> OpenApiRouter<RouterState> {
         .routes(routes!(spaces::create_space, spaces::list_spaces))
         .routes(routes!(spaces::get_space))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
-        .routes(routes!(tokens::get_token, tokens::revoke_token))
+        .routes(routes!(
+            tokens::get_token,
+            tokens::update_token,
+            tokens::revoke_token
+        ))
         .routes(routes!(tokens::rotate_token))
+        .routes(routes!(tokens::suspend_token))
+        .routes(routes!(tokens::resume_token))
         .routes(routes!(events::list_events));
     // A full leak report is larger than the 64 KiB other bodies may have.
     let (schemas, paths, report) = routes!(credentials::report_leaked);

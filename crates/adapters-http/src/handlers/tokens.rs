@@ -1,22 +1,22 @@
 //! `/v1/whoami` and `/v1/spaces/{space_id}/tokens`: who a token is, and issuing, listing,
-//! reading, rotating and revoking a space's tokens.
+//! reading, updating, rotating, suspending, resuming and revoking a space's tokens.
 
 use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderName, StatusCode};
 use axum::Json;
 use tollgate_app::{IssuedToken, ListTokens, NewToken, RotateToken};
-use tollgate_domain::{SpaceId, TokenId};
+use tollgate_domain::{SpaceId, TokenId, TokenUpdate};
 
 use crate::dto::{
     CreateTokenRequest, CreatedTokenResponse, ListTokensParams, RotateTokenRequest, SpacePath,
-    TokenPageResponse, TokenPath, TokenResponse, WhoamiResponse,
+    TokenPageResponse, TokenPath, TokenResponse, UpdateTokenRequest, WhoamiResponse,
 };
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Authenticated};
 use crate::openapi::{
-    CreateTokenErrors, GetTokenErrors, ListTokensErrors, RevokeTokenErrors, RotateTokenErrors,
-    WhoamiErrors,
+    CreateTokenErrors, GetTokenErrors, ListTokensErrors, ResumeTokenErrors, RevokeTokenErrors,
+    RotateTokenErrors, SuspendTokenErrors, UpdateTokenErrors, WhoamiErrors,
 };
 use crate::AppState;
 
@@ -219,4 +219,113 @@ pub(crate) async fn revoke_token(
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Suspend a token.
+///
+/// Switches the token off without destroying it: from this moment it fails verification with
+/// the same 401 as a revoked token, on every node within revocation's bound, until it is
+/// resumed. Console sessions signed in with it end. Suspending a suspended token answers 200
+/// again and keeps the first `suspended_at`. Needs REVOKE_API_TOKEN on the token; a revoked,
+/// expired or rotated token answers 409. No body.
+#[utoipa::path(
+    post,
+    path = "/v1/spaces/{space_id}/tokens/{token_id}/suspend",
+    tag = "tokens",
+    params(TokenPath),
+    responses(
+        (status = 200, description = "The token is suspended; its metadata.",
+            body = TokenResponse),
+        SuspendTokenErrors,
+    ),
+    security(("api_token" = []), ("bearer" = []))
+)]
+pub(crate) async fn suspend_token(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    ApiPath(path): ApiPath<TokenPath>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let view = state
+        .tokens
+        .suspend(
+            auth.actor(),
+            SpaceId::from_uuid(path.space_id),
+            TokenId::from_uuid(path.token_id),
+        )
+        .await?;
+    Ok(Json(TokenResponse::from(&view)))
+}
+
+/// Resume a suspended token.
+///
+/// The token verifies again, on every node. Resuming an active token answers 200 and changes
+/// nothing. Needs REVOKE_API_TOKEN on the token; a revoked, expired or rotated token answers
+/// 409. No body.
+#[utoipa::path(
+    post,
+    path = "/v1/spaces/{space_id}/tokens/{token_id}/resume",
+    tag = "tokens",
+    params(TokenPath),
+    responses(
+        (status = 200, description = "The token is active again; its metadata.",
+            body = TokenResponse),
+        ResumeTokenErrors,
+    ),
+    security(("api_token" = []), ("bearer" = []))
+)]
+pub(crate) async fn resume_token(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    ApiPath(path): ApiPath<TokenPath>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let view = state
+        .tokens
+        .resume(
+            auth.actor(),
+            SpaceId::from_uuid(path.space_id),
+            TokenId::from_uuid(path.token_id),
+        )
+        .await?;
+    Ok(Json(TokenResponse::from(&view)))
+}
+
+/// Update a token.
+///
+/// Renames it, describes it, or shortens or extends its expiry; each field changes only when
+/// it is sent, and `description: null` removes the description. An expiry may be shortened at
+/// any time and extended only within the server's maximum lifetime (422 naming it);
+/// `expires_at: null` (never) only where there is no maximum. Needs what rotation needs: the
+/// permission to create a token of that level and REVOKE_API_TOKEN on this one. A revoked,
+/// expired or rotated token (in its grace period or not) answers 409. A shortened expiry holds
+/// on every node as a revocation does. The change is recorded as `token.updated` with the
+/// fields that changed.
+#[utoipa::path(
+    patch,
+    path = "/v1/spaces/{space_id}/tokens/{token_id}",
+    tag = "tokens",
+    params(TokenPath),
+    request_body(content = UpdateTokenRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The token as updated; its metadata.", body = TokenResponse),
+        UpdateTokenErrors,
+    ),
+    security(("api_token" = []), ("bearer" = []))
+)]
+pub(crate) async fn update_token(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    ApiPath(path): ApiPath<TokenPath>,
+    ApiJson(body): ApiJson<UpdateTokenRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let changes = TokenUpdate::try_from(body)?;
+    let view = state
+        .tokens
+        .update(
+            auth.actor(),
+            SpaceId::from_uuid(path.space_id),
+            TokenId::from_uuid(path.token_id),
+            changes,
+        )
+        .await?;
+    Ok(Json(TokenResponse::from(&view)))
 }

@@ -92,6 +92,7 @@ fn key() -> impl Strategy<Value = String> {
         Just("expires_at".to_owned()),
         Just("grace_period_seconds".to_owned()),
         Just("credentials".to_owned()),
+        Just("description".to_owned()),
         "\\PC{0,12}",
     ]
 }
@@ -116,6 +117,10 @@ fn body_routes() -> Vec<(Method, String)> {
             format!("/v1/spaces/{}/tokens/{}/rotate", f.space, f.token),
         ),
         (Method::POST, "/v1/credentials/revoke".to_owned()),
+        (
+            Method::PATCH,
+            format!("/v1/spaces/{}/tokens/{}", f.space, f.token),
+        ),
     ]
 }
 
@@ -123,7 +128,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
     #[test]
-    fn any_json_body_is_answered_without_a_server_error(body in json(), route in 0usize..4) {
+    fn any_json_body_is_answered_without_a_server_error(body in json(), route in 0usize..5) {
         let (method, path) = body_routes()[route].clone();
         let res = send(Req::new(method, &path).token(&fixture().app.admin).json(body.clone()));
         assert_handled(&res, &format!("{path} {body}"));
@@ -138,7 +143,7 @@ proptest! {
             Just("application/problem+json".to_owned()),
             "\\PC{0,20}",
         ],
-        route in 0usize..4,
+        route in 0usize..5,
     ) {
         let (method, path) = body_routes()[route].clone();
         let res = send(Req::new(method, &path).token(&fixture().app.admin).raw(&content_type, body));

@@ -18,4 +18,6 @@ mod meta;
 mod openapi;
 mod spaces;
 mod support;
+mod suspension;
 mod tokens;
+mod update;

@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use crate::support::{Req, TestApp};
 
-/// SPEC's route tables ("REST API (v1)" and "Lifecycle"), introspection and the leak report.
-const ROUTES: [(&str, &str); 14] = [
+/// SPEC's route tables ("REST API (v1)", "Lifecycle" and "Token and space management"),
+/// introspection and the leak report.
+const ROUTES: [(&str, &str); 17] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
@@ -21,7 +22,10 @@ const ROUTES: [(&str, &str); 14] = [
     ("post", "/v1/spaces/{space_id}/tokens"),
     ("get", "/v1/spaces/{space_id}/tokens"),
     ("get", "/v1/spaces/{space_id}/tokens/{token_id}"),
+    ("patch", "/v1/spaces/{space_id}/tokens/{token_id}"),
     ("post", "/v1/spaces/{space_id}/tokens/{token_id}/rotate"),
+    ("post", "/v1/spaces/{space_id}/tokens/{token_id}/suspend"),
+    ("post", "/v1/spaces/{space_id}/tokens/{token_id}/resume"),
     ("get", "/v1/spaces/{space_id}/events"),
     ("post", LEAK_REPORT),
 ];
@@ -327,13 +331,20 @@ async fn the_rotation_body_is_optional_and_token_metadata_carries_its_status() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    for field in ["status", "replaces", "replaced_by", "rotated_at"] {
+    for field in [
+        "description",
+        "status",
+        "replaces",
+        "replaced_by",
+        "rotated_at",
+        "suspended_at",
+    ] {
         assert!(required.contains(field), "Token.{field} is always sent");
     }
     let statuses = &doc["components"]["schemas"]["TokenStatus"]["enum"];
     assert_eq!(
         statuses,
-        &serde_json::json!(["active", "expired", "revoked", "rotated"])
+        &serde_json::json!(["active", "expired", "revoked", "rotated", "suspended"])
     );
 }
 

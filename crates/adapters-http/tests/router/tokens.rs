@@ -17,10 +17,11 @@ fn token(space: Uuid, id: Uuid) -> String {
     format!("/v1/spaces/{space}/tokens/{id}")
 }
 
-const METADATA_FIELDS: [&str; 14] = [
+const METADATA_FIELDS: [&str; 16] = [
     "id",
     "space_id",
     "name",
+    "description",
     "level",
     "hint",
     "created_at",
@@ -28,6 +29,7 @@ const METADATA_FIELDS: [&str; 14] = [
     "expires_at",
     "last_used_at",
     "revoked_at",
+    "suspended_at",
     "status",
     "replaces",
     "replaced_by",

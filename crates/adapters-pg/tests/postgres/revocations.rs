@@ -145,3 +145,45 @@ async fn a_lost_listening_connection_is_reported_and_listening_resumes() {
         .unwrap();
     assert_eq!(next(&mut feed).await, RevocationEvent::Revoked(token_id(1)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspension_and_a_resumption_each_reach_every_listener() {
+    use tollgate_app::ports::{SuspendOutcome, Suspension};
+    use tollgate_app::testing::fixtures::event;
+    use tollgate_domain::AuditAction;
+
+    let db = TestDatabase::create().await;
+    let store = db.store();
+    SpaceRepository::insert(&store, &space(1)).await.unwrap();
+    let target = token(1, space_id(1), TokenLevel::Client);
+    insert(&store, &target).await.unwrap();
+    let mut feeds = listening(&db).await;
+    for (n, suspension, action) in [
+        (50, Suspension::Suspend, AuditAction::TokenSuspended),
+        // Suspending again changes nothing and notifies nothing.
+        (51, Suspension::Suspend, AuditAction::TokenSuspended),
+        (52, Suspension::Resume, AuditAction::TokenResumed),
+    ] {
+        let outcome = store
+            .set_suspended(token_id(1), suspension, epoch(), &event(n, action, &target))
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, SuspendOutcome::Done { .. }),
+            "{outcome:?}"
+        );
+    }
+    // A revocation after both: had the repeated suspension notified, it would come first.
+    revoke(&store, token_id(1), space_id(1), epoch())
+        .await
+        .unwrap();
+    for feed in &mut feeds {
+        for what in ["suspension", "resumption", "revocation"] {
+            assert_eq!(
+                next(feed).await,
+                RevocationEvent::Revoked(token_id(1)),
+                "{what}"
+            );
+        }
+    }
+}

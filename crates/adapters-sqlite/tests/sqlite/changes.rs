@@ -53,6 +53,37 @@ async fn a_revocation_by_another_handle_reaches_the_feed_and_uses_do_not() {
 }
 
 #[tokio::test]
+async fn a_suspension_and_a_resumption_by_another_handle_reach_the_feed() {
+    use tollgate_app::ports::Suspension;
+    use tollgate_app::testing::fixtures::event;
+    use tollgate_domain::AuditAction;
+
+    let file = TestFile::create().await;
+    let server = file.open().await.lock_for_serving().unwrap();
+    SpaceRepository::insert(&server, &space(1)).await.unwrap();
+    let target = token(1, space_id(1), TokenLevel::Client);
+    assert!(insert(&server, &target).await.unwrap());
+    let mut feed = SqliteChangeFeed::new(&server).await.unwrap();
+
+    let other = file.open().await;
+    for (n, suspension, action) in [
+        (50, Suspension::Suspend, AuditAction::TokenSuspended),
+        (51, Suspension::Resume, AuditAction::TokenResumed),
+    ] {
+        other
+            .set_suspended(token_id(1), suspension, epoch(), &event(n, action, &target))
+            .await
+            .unwrap();
+    }
+    for what in ["suspension", "resumption"] {
+        let event = tokio::time::timeout(PATIENCE, feed.next())
+            .await
+            .expect("the change reached the feed");
+        assert_eq!(event, RevocationEvent::Revoked(token_id(1)), "{what}");
+    }
+}
+
+#[tokio::test]
 async fn changes_made_before_the_feed_began_are_not_reported_and_read_ones_are_pruned() {
     let file = TestFile::create().await;
     let store = file.open().await;

@@ -13,13 +13,13 @@ use std::sync::{Arc, PoisonError, RwLock};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditEvent, EventId, NotActive, Space, SpaceId, TokenId, TokenScope,
+    ApiToken, AuditEvent, Ended, EventId, NotActive, Space, SpaceId, TokenId, TokenScope,
 };
 
 use crate::error::StoreError;
 use crate::ports::{
     AuditRepository, ImportError, ListOrder, RotateOutcome, Rotation, SpaceRepository, StoreHealth,
-    StoreTransfer, TokenQuery, TokenRepository,
+    StoreTransfer, SuspendOutcome, Suspension, TokenQuery, TokenRepository, Update, UpdateOutcome,
 };
 use crate::store_contents::StoreContents;
 
@@ -214,6 +214,55 @@ impl TokenRepository for InMemoryTokenRepository {
             self.audit.write().insert(event.id, event.clone());
         }
         Ok(Some(token.clone()))
+    }
+
+    async fn set_suspended(
+        &self,
+        id: TokenId,
+        suspension: Suspension,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<SuspendOutcome, StoreError> {
+        let mut tokens = self.write();
+        let Some(token) = tokens.get_mut(&id) else {
+            return Ok(SuspendOutcome::NotFound);
+        };
+        let mut changed_token = token.clone();
+        match suspension.apply(&mut changed_token, at) {
+            Err(Ended(status)) => Ok(SuspendOutcome::Ended(status)),
+            Ok(changed) => {
+                if changed {
+                    *token = changed_token;
+                    self.audit.write().insert(event.id, event.clone());
+                }
+                Ok(SuspendOutcome::Done {
+                    token: Box::new(token.clone()),
+                    changed,
+                })
+            }
+        }
+    }
+
+    async fn update(&self, update: &Update) -> Result<UpdateOutcome, StoreError> {
+        let mut tokens = self.write();
+        let Some(token) = tokens.get_mut(&update.id) else {
+            return Ok(UpdateOutcome::NotFound);
+        };
+        let mut updated = token.clone();
+        match update.apply(&mut updated) {
+            Err(refused) => Ok(UpdateOutcome::Refused(refused)),
+            Ok(changed) => {
+                if !changed.is_empty() {
+                    *token = updated;
+                    let event = update.event_for(changed);
+                    self.audit.write().insert(event.id, event);
+                }
+                Ok(UpdateOutcome::Done {
+                    token: Box::new(token.clone()),
+                    changed,
+                })
+            }
+        }
     }
 
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {

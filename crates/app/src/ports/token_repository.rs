@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditEvent, GracePeriod, SpaceId, TokenId, TokenLevel, TokenStatus,
+    ApiToken, AuditEvent, ChangedFields, Ended, GracePeriod, LifetimePolicy, SpaceId, TokenId,
+    TokenLevel, TokenStatus, TokenUpdate, UpdateRefused,
 };
 
 use crate::error::StoreError;
@@ -43,6 +44,7 @@ impl StatusFilter {
             TokenStatus::Expired => 2,
             TokenStatus::Revoked => 4,
             TokenStatus::Rotated => 8,
+            TokenStatus::Suspended => 16,
         }
     }
 
@@ -118,6 +120,96 @@ pub enum RotateOutcome {
     NotFound,
 }
 
+/// A suspension or a resumption, as [`TokenRepository::set_suspended`] applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suspension {
+    /// [`ApiToken::suspend`]: the token stops verifying.
+    Suspend,
+    /// [`ApiToken::resume`]: it verifies again.
+    Resume,
+}
+
+impl Suspension {
+    /// Applies this transition to `token` at `at`; whether it changed the token.
+    ///
+    /// # Errors
+    /// [`Ended`], changing nothing, for a token that has ended.
+    pub fn apply(self, token: &mut ApiToken, at: OffsetDateTime) -> Result<bool, Ended> {
+        match self {
+            Self::Suspend => token.suspend(at),
+            Self::Resume => token.resume(at),
+        }
+    }
+}
+
+/// What [`TokenRepository::set_suspended`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SuspendOutcome {
+    /// The token as stored afterwards, and whether this call changed it (`false` when it was
+    /// suspended already, or active already: nothing written, no event).
+    Done {
+        /// The token as stored.
+        token: Box<ApiToken>,
+        /// Whether it changed (and the event was recorded).
+        changed: bool,
+    },
+    /// Nothing changed: the token has ended (revoked, expired or rotated, as stored), and this
+    /// is its status.
+    Ended(TokenStatus),
+    /// No token has that id.
+    NotFound,
+}
+
+/// An update of a token, as [`TokenRepository::update`] applies it: the changes, the lifetime
+/// policy they are checked against, the time, and the event to record if anything changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// The token to update.
+    pub id: TokenId,
+    /// What to change.
+    pub changes: TokenUpdate,
+    /// The lifetime rules a new expiry must follow.
+    pub policy: LifetimePolicy,
+    /// When the update happens.
+    pub now: OffsetDateTime,
+    /// The `token.updated` event; the store records it with the fields that changed
+    /// ([`AuditEvent::with_changes`]).
+    pub event: AuditEvent,
+}
+
+impl Update {
+    /// Applies this update to `token` ([`ApiToken::update`]).
+    ///
+    /// # Errors
+    /// [`UpdateRefused`], changing nothing.
+    pub fn apply(&self, token: &mut ApiToken) -> Result<ChangedFields, UpdateRefused> {
+        token.update(&self.changes, &self.policy, self.now)
+    }
+
+    /// The event to record once `changed` is known.
+    #[must_use]
+    pub fn event_for(&self, changed: ChangedFields) -> AuditEvent {
+        self.event.clone().with_changes(changed)
+    }
+}
+
+/// What [`TokenRepository::update`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    /// The token as stored afterwards, and the fields this call changed (none: nothing was
+    /// written and no event recorded).
+    Done {
+        /// The token as stored.
+        token: Box<ApiToken>,
+        /// What changed.
+        changed: ChangedFields,
+    },
+    /// Nothing changed: the domain refused the update on the token as stored.
+    Refused(UpdateRefused),
+    /// No token has that id.
+    NotFound,
+}
+
 /// Stores API tokens, and the audit events of the changes it makes.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
@@ -159,6 +251,30 @@ pub trait TokenRepository: Send + Sync {
         at: OffsetDateTime,
         event: &AuditEvent,
     ) -> Result<Option<ApiToken>, StoreError>;
+
+    /// Suspends or resumes the token at `at` with [`ApiToken::suspend`] or
+    /// [`ApiToken::resume`] applied to it as stored, recording `event` only when it changed the
+    /// token, both or neither. MUST be atomic like [`TokenRepository::revoke`]: the row changed
+    /// is the row read, so a concurrent revocation or rotation is never undone.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store fails; nothing was changed.
+    async fn set_suspended(
+        &self,
+        id: TokenId,
+        suspension: Suspension,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<SuspendOutcome, StoreError>;
+
+    /// Updates a token: applies [`ApiToken::update`] to it as stored (under the lock a
+    /// revocation takes, so a concurrent revocation or rotation is never undone), writes its
+    /// name, description and expiry, and records `update`'s event with the fields that changed,
+    /// all or nothing; nothing at all when nothing changed.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store fails; nothing was changed.
+    async fn update(&self, update: &Update) -> Result<UpdateOutcome, StoreError>;
 
     /// Replaces an active token: applies [`ApiToken::rotate`] to it as stored, stores the new
     /// token and records the event, all or nothing.

@@ -77,6 +77,82 @@ pub enum RevokeTokenError {
     Store(#[from] StoreError),
 }
 
+/// Why a token could not be suspended. Nothing changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum SuspendTokenError {
+    /// No such space, or not the actor's.
+    #[error("space not found")]
+    SpaceNotFound,
+    /// No such token in the space, or one the actor may not know of.
+    #[error("token not found")]
+    NotFound,
+    /// The actor sees the token but may not revoke it, which suspending needs.
+    #[error("suspending this token needs REVOKE_API_TOKEN")]
+    Forbidden,
+    /// The token is revoked, expired or rotated: there is nothing left to switch off.
+    #[error("the token has ended; it is {}", .0.as_str())]
+    Ended(TokenStatus),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a token could not be resumed. Nothing changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeTokenError {
+    /// No such space, or not the actor's.
+    #[error("space not found")]
+    SpaceNotFound,
+    /// No such token in the space, or one the actor may not know of.
+    #[error("token not found")]
+    NotFound,
+    /// The actor sees the token but may not revoke it, which resuming needs.
+    #[error("resuming this token needs REVOKE_API_TOKEN")]
+    Forbidden,
+    /// The token is revoked, expired or rotated: resuming cannot bring it back.
+    #[error("the token has ended; it is {}", .0.as_str())]
+    Ended(TokenStatus),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a token could not be updated. Nothing changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateTokenError {
+    /// No such space, or not the actor's.
+    #[error("space not found")]
+    SpaceNotFound,
+    /// No such token in the space, or one the actor may not know of.
+    #[error("token not found")]
+    NotFound,
+    /// The actor may not create tokens of this level here, or may not revoke this one: updating
+    /// needs both, as rotating does.
+    #[error("updating a {0} token needs {perm} and REVOKE_API_TOKEN on it", perm = create_permission(*.0))]
+    Forbidden(TokenLevel),
+    /// The token is revoked, expired or rotated.
+    #[error("the token has ended; it is {}", .0.as_str())]
+    Ended(TokenStatus),
+    /// The new `expires_at` is not in the future.
+    #[error("expires_at must be in the future")]
+    ExpiryNotInFuture,
+    /// The new `expires_at` extends the token beyond the maximum lifetime.
+    #[error("expires_at must be at most {max_days} days from now")]
+    ExpiryBeyondMaximum {
+        /// The maximum lifetime, in days.
+        max_days: i64,
+    },
+    /// "Never" was asked for, but the instance has a maximum lifetime.
+    #[error("expires_at cannot be null (never): tokens live at most {max_days} days")]
+    NeverBeyondMaximum {
+        /// The maximum lifetime, in days.
+        max_days: i64,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Why a token could not be rotated. Nothing changed in any case.
 #[derive(Debug, thiserror::Error)]
 pub enum RotateTokenError {

@@ -1,9 +1,10 @@
 //! Services: the use cases. Each reaches what it acts on through one access helper, checks the
 //! domain's policy, then calls the ports.
 //!
-//! - [`TokenService`] issues, lists, reads, rotates and revokes tokens, lists audit events, and
-//!   bootstraps the first instance admin token (`bootstrap.rs`); issuing itself is `issuer.rs`;
-//!   introspection (RFC 7662) is `introspect.rs`.
+//! - [`TokenService`] issues, lists, reads, updates, suspends, resumes, rotates and revokes
+//!   tokens, lists audit events, and bootstraps the first instance admin token
+//!   (`bootstrap.rs`); issuing itself is `issuer.rs`; introspection (RFC 7662) is
+//!   `introspect.rs`.
 //! - [`LeakReports`] takes in reports of leaked tokens and revokes the valid ones, from a
 //!   bounded queue, with its [`LeakWorker`] (`leak_reports/`).
 //! - [`SpaceService`] creates, reads and lists spaces.
@@ -28,7 +29,8 @@ pub use bootstrap::{mint_token_string, BootstrapOutcome};
 pub use commands::{ListTokens, NewToken, RotateToken, TokenHome, TokenView};
 pub use errors::{
     BootstrapError, CreateTokenError, GetTokenError, ListEventsError, ListTokensError,
-    RevokeTokenError, RotateTokenError, VerifyTokenError,
+    ResumeTokenError, RevokeTokenError, RotateTokenError, SuspendTokenError, UpdateTokenError,
+    VerifyTokenError,
 };
 pub use introspect::{IntrospectError, Introspection};
 pub use issuer::IssuedToken;

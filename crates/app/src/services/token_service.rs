@@ -1,7 +1,8 @@
 //! The token use cases: issuing, listing, reading, rotating and revoking a space's tokens, and
-//! reading its audit events. Each reaches its space and token through [`Access`], asks the
-//! domain's policy, then calls the ports. Verification is the [`Verifier`]'s; the service hands
-//! it on.
+//! reading its audit events; suspending and resuming are in `token_service/suspension.rs`,
+//! updating in `token_service/update.rs`. Each reaches its space and token through [`Access`],
+//! asks the domain's policy, then calls the ports. Verification is the [`Verifier`]'s; the
+//! service hands it on.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,7 +19,7 @@ use super::access::{unreachable_as_not_found, Access};
 use super::commands::{ListTokens, NewToken, RotateToken, TokenHome, TokenView};
 use super::errors::{
     CreateTokenError, GetTokenError, ListEventsError, ListTokensError, RevokeTokenError,
-    RotateTokenError, VerifyTokenError,
+    RotateTokenError, UpdateTokenError, VerifyTokenError,
 };
 use super::issuer::{IssuedToken, Issuer};
 use super::verify::{VerifiedToken, Verifier, VerifyCacheConfig};
@@ -29,10 +30,13 @@ use crate::ports::{
     TokenQuery, TokenRepository,
 };
 
+mod suspension;
+mod update;
+
 unreachable_as_not_found!(
     CreateTokenError, ListTokensError, GetTokenError, RevokeTokenError, RotateTokenError,
-    ListEventsError;
-    tokens: GetTokenError, RevokeTokenError, RotateTokenError
+    UpdateTokenError, ListEventsError;
+    tokens: GetTokenError, RevokeTokenError, RotateTokenError, UpdateTokenError
 );
 
 /// The ports the token use cases run on.

@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 use time::Duration;
 use tollgate_domain::{
-    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, GracePeriod, NewApiToken, TokenId,
-    TokenLevel, TokenRecord, TokenScope, TokenStatus, UserId,
+    ApiToken, AuditAction, AuditEvent, ChangedFields, CreatedBy, EventId, GracePeriod,
+    LifetimeError, LifetimePolicy, NewApiToken, TokenDescription, TokenField, TokenId, TokenLevel,
+    TokenName, TokenRecord, TokenScope, TokenStatus, TokenUpdate, UpdateRefused, UserId,
 };
 use uuid::Uuid;
 
@@ -24,8 +25,8 @@ use super::fixtures::{
     self, edited, epoch, event, instance_token, new_token, space, space_id, token, token_id,
 };
 use crate::ports::{
-    AuditRepository, ListOrder, RotateOutcome, Rotation, SpaceRepository, StatusFilter, TokenQuery,
-    TokenRepository,
+    AuditRepository, ListOrder, RotateOutcome, Rotation, SpaceRepository, StatusFilter,
+    SuspendOutcome, Suspension, TokenQuery, TokenRepository, Update, UpdateOutcome,
 };
 
 /// A fresh, empty set of repositories over one store.
@@ -135,7 +136,11 @@ pub async fn token_reads_back_with_every_field(r: Repositories) {
         ..new_token(8, space_id(1), TokenLevel::Client)
     });
     let instance = instance_token(9);
-    for t in [&full, &by_token, &instance] {
+    let suspended = edited(&token(11, space_id(1), TokenLevel::Client), |t| {
+        t.suspended_at = Some(epoch() + Duration::minutes(3));
+        t.description = TokenDescription::parse("a token with a description and ünïcödé").ok();
+    });
+    for t in [&full, &by_token, &instance, &suspended] {
         assert!(insert(&r, t).await);
         assert_eq!(ok!(r.tokens.get(t.id()).await).as_ref(), Some(t));
     }
@@ -273,12 +278,12 @@ async fn page_through(r: &Repositories, query: TokenQuery, limit: usize) -> Vec<
 pub async fn token_list_pages_newest_first_as_the_reverse_of_oldest_first(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
     ok!(r.spaces.insert(&space(2)).await);
-    // Space 1's tokens in every state (ids 1 to 10) and more (20 to 25), with tokens of
+    // Space 1's tokens in every state (ids 1 to 14) and more (20 to 25), with tokens of
     // another space and an instance token between them in id order.
     let mut tokens = tokens_in_every_state();
     tokens.extend((20..26).map(|n| token(n, space_id(1), TokenLevel::Client)));
     tokens.extend([
-        token(12, space_id(2), TokenLevel::Client),
+        token(16, space_id(2), TokenLevel::Client),
         token(22_000, space_id(2), TokenLevel::Admin),
         instance_token(15),
     ]);
@@ -394,6 +399,204 @@ pub async fn revocation_keeps_the_first_time_and_logs_once(r: Repositories) {
     assert_eq!(
         actions,
         [AuditAction::TokenRevoked, AuditAction::TokenCreated]
+    );
+}
+
+/// Suspending sets `suspended_at` once and resuming clears it, each recording its event only
+/// when it changed the token; an ended token answers its status and changes nothing; an
+/// unknown id is `NotFound`.
+pub async fn suspension_and_resumption_change_the_token_once_each(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    let target = token(1, space_id(1), TokenLevel::Client);
+    assert!(insert(&r, &target).await);
+    let step = |n: u128, action: AuditAction| AuditEvent {
+        at: epoch() + Duration::minutes(i64::try_from(n).unwrap_or(0)),
+        ..event(fixtures::event_number(target.id(), 1 + n), action, &target)
+    };
+    let apply = |suspension: Suspension, n: u128| {
+        let r = r.clone();
+        let event = step(
+            n,
+            match suspension {
+                Suspension::Suspend => AuditAction::TokenSuspended,
+                Suspension::Resume => AuditAction::TokenResumed,
+            },
+        );
+        async move {
+            ok!(r
+                .tokens
+                .set_suspended(token_id(1), suspension, event.at, &event)
+                .await)
+        }
+    };
+    let done = |outcome: SuspendOutcome| match outcome {
+        SuspendOutcome::Done { token, changed } => (token.suspended_at(), changed),
+        other => panic!("expected Done, got {other:?}"),
+    };
+    let first = epoch() + Duration::minutes(1);
+    assert_eq!(
+        done(apply(Suspension::Suspend, 1).await),
+        (Some(first), true)
+    );
+    assert_eq!(
+        done(apply(Suspension::Suspend, 2).await),
+        (Some(first), false),
+        "the first suspension time is kept"
+    );
+    let stored = ok!(r.tokens.get(token_id(1)).await);
+    assert_eq!(
+        stored.as_ref().and_then(ApiToken::suspended_at),
+        Some(first)
+    );
+    assert_eq!(
+        stored.map(|t| t.status_at(epoch() + Duration::minutes(2))),
+        Some(TokenStatus::Suspended)
+    );
+    assert_eq!(done(apply(Suspension::Resume, 3).await), (None, true));
+    assert_eq!(done(apply(Suspension::Resume, 4).await), (None, false));
+    assert_eq!(
+        ok!(r.tokens.get(token_id(1)).await).and_then(|t| t.suspended_at()),
+        None
+    );
+    let revocation = step(5, AuditAction::TokenRevoked);
+    assert!(ok!(r
+        .tokens
+        .revoke(token_id(1), revocation.at, &revocation)
+        .await)
+    .is_some());
+    for (suspension, n) in [(Suspension::Suspend, 6), (Suspension::Resume, 7)] {
+        assert_eq!(
+            apply(suspension, n).await,
+            SuspendOutcome::Ended(TokenStatus::Revoked)
+        );
+    }
+    let unknown = step(8, AuditAction::TokenSuspended);
+    assert_eq!(
+        ok!(r
+            .tokens
+            .set_suspended(token_id(2), Suspension::Suspend, unknown.at, &unknown)
+            .await),
+        SuspendOutcome::NotFound
+    );
+    let actions: Vec<AuditAction> = ok!(r.events.list(space_id(1), None, 10).await)
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            AuditAction::TokenRevoked,
+            AuditAction::TokenResumed,
+            AuditAction::TokenSuspended,
+            AuditAction::TokenCreated
+        ]
+    );
+}
+
+/// An update writes the name, description and expiry the domain gave the stored token and
+/// records its event with the fields that changed; an update that changes nothing writes
+/// nothing; a refused one changes nothing; an unknown id is `NotFound`.
+pub async fn an_update_writes_what_changed_and_records_which_fields(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    let target = expiring(1, epoch() + Duration::days(10));
+    assert!(insert(&r, &target).await);
+    let update = |n: u128, changes: TokenUpdate, policy: LifetimePolicy| Update {
+        id: token_id(1),
+        changes,
+        policy,
+        now: epoch(),
+        event: event(
+            fixtures::event_number(target.id(), 1 + n),
+            AuditAction::TokenUpdated,
+            &target,
+        ),
+    };
+    let changes = TokenUpdate {
+        name: TokenName::parse("renamed").ok(),
+        description: Some(TokenDescription::parse("what it is for").ok()),
+        expires_at: Some(Some(epoch() + Duration::days(2))),
+    };
+    let done = ok!(r
+        .tokens
+        .update(&update(1, changes.clone(), LifetimePolicy::UNLIMITED))
+        .await);
+    let every: ChangedFields = TokenField::ALL.into_iter().collect();
+    let UpdateOutcome::Done { token, changed } = done else {
+        panic!("expected Done, got {done:?}");
+    };
+    assert_eq!(changed, every);
+    assert_eq!(token.name().as_str(), "renamed");
+    let stored = ok!(r.tokens.get(token_id(1)).await);
+    assert_eq!(stored.as_ref(), Some(&*token), "read back as written");
+    assert_eq!(
+        stored
+            .as_ref()
+            .and_then(|t| t.description().map(|d| d.as_str().to_owned())),
+        Some("what it is for".to_owned())
+    );
+    assert_eq!(
+        stored.and_then(|t| t.expires_at()),
+        Some(epoch() + Duration::days(2))
+    );
+    // The same again: nothing to write, no event.
+    let again = ok!(r
+        .tokens
+        .update(&update(2, changes, LifetimePolicy::UNLIMITED))
+        .await);
+    assert!(
+        matches!(&again, UpdateOutcome::Done { changed, .. } if changed.is_empty()),
+        "{again:?}"
+    );
+    // Extending past a maximum is refused on the token as stored.
+    let policy = LifetimePolicy::from_days(Some(1), None).unwrap_or_else(|_| unreachable!());
+    let extend = TokenUpdate {
+        expires_at: Some(Some(epoch() + Duration::days(3))),
+        ..TokenUpdate::default()
+    };
+    assert_eq!(
+        ok!(r.tokens.update(&update(3, extend, policy)).await),
+        UpdateOutcome::Refused(UpdateRefused::Expiry(LifetimeError::BeyondMaximum {
+            max_days: 1
+        }))
+    );
+    let revocation = AuditEvent {
+        at: epoch(),
+        ..event(
+            fixtures::event_number(target.id(), 5),
+            AuditAction::TokenRevoked,
+            &target,
+        )
+    };
+    assert!(ok!(r.tokens.revoke(token_id(1), epoch(), &revocation).await).is_some());
+    let rename = TokenUpdate {
+        name: TokenName::parse("again").ok(),
+        ..TokenUpdate::default()
+    };
+    assert_eq!(
+        ok!(r
+            .tokens
+            .update(&update(6, rename.clone(), LifetimePolicy::UNLIMITED))
+            .await),
+        UpdateOutcome::Refused(UpdateRefused::Ended(TokenStatus::Revoked))
+    );
+    let unknown = Update {
+        id: token_id(2),
+        ..update(7, rename, LifetimePolicy::UNLIMITED)
+    };
+    assert_eq!(
+        ok!(r.tokens.update(&unknown).await),
+        UpdateOutcome::NotFound
+    );
+    let events = ok!(r.events.list(space_id(1), None, 10).await);
+    let logged: Vec<(AuditAction, ChangedFields)> =
+        events.iter().map(|e| (e.action, e.changed)).collect();
+    assert_eq!(
+        logged,
+        [
+            (AuditAction::TokenRevoked, ChangedFields::NONE),
+            (AuditAction::TokenUpdated, every),
+            (AuditAction::TokenCreated, ChangedFields::NONE),
+        ]
     );
 }
 
@@ -678,7 +881,7 @@ pub async fn any_instance_admin_counts_instance_tokens_only(r: Repositories) {
 
 /// Every subset of the four statuses, the empty one included.
 fn every_status_set() -> Vec<Vec<TokenStatus>> {
-    (0u8..16)
+    (0u8..1 << TokenStatus::ALL.len())
         .map(|bits| {
             TokenStatus::ALL
                 .into_iter()
@@ -718,6 +921,19 @@ fn tokens_in_every_state() -> Vec<ApiToken> {
             t.revoked_at = Some(epoch() - Duration::minutes(30));
         },
         |t| t.replaces = Some(token_id(7)),
+        |t| t.suspended_at = Some(epoch() - Duration::hours(1)),
+        |t| {
+            t.suspended_at = Some(epoch() - Duration::hours(1));
+            t.expires_at = Some(epoch() + Duration::days(1));
+        },
+        |t| {
+            t.suspended_at = Some(epoch() - Duration::hours(1));
+            t.expires_at = Some(epoch());
+        },
+        |t| {
+            t.suspended_at = Some(epoch() - Duration::hours(1));
+            t.revoked_at = Some(epoch() - Duration::minutes(30));
+        },
     ];
     edits
         .into_iter()
@@ -735,7 +951,8 @@ fn tokens_in_every_state() -> Vec<ApiToken> {
 
 /// Listing by status: the store's filter of every status set agrees with the domain's
 /// [`ApiToken::status_at`], on tokens in every state and at the edges (expiring exactly now,
-/// revoked and rotated, rotated and past the grace period), with and without a level.
+/// revoked and rotated, rotated and past the grace period, suspended and expired or revoked),
+/// with and without a level.
 pub async fn every_status_set_lists_exactly_the_tokens_whose_status_is_in_it(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
     ok!(r.spaces.insert(&space(2)).await);
@@ -798,6 +1015,8 @@ macro_rules! repository_contract_tests {
             token_list_pages_newest_first_as_the_reverse_of_oldest_first,
             every_status_set_lists_exactly_the_tokens_whose_status_is_in_it,
             revocation_keeps_the_first_time_and_logs_once,
+            suspension_and_resumption_change_the_token_once_each,
+            an_update_writes_what_changed_and_records_which_fields,
             concurrent_inserts_and_revocations_are_never_lost,
             rotation_replaces_an_active_token_whole,
             concurrent_rotations_of_one_token_let_exactly_one_win,

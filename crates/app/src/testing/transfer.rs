@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use time::Duration;
 use tollgate_domain::{
-    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, GracePeriod, NewApiToken, Space,
-    TokenLevel, UserId,
+    ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, GracePeriod, LifetimePolicy,
+    NewApiToken, Space, TokenDescription, TokenLevel, TokenUpdate, UserId,
 };
 use uuid::Uuid;
 
@@ -27,7 +27,8 @@ use super::fixtures::{
     token_id,
 };
 use crate::ports::{
-    ImportError, ListOrder, RotateOutcome, StatusFilter, StoreTransfer, TokenQuery,
+    ImportError, ListOrder, RotateOutcome, StatusFilter, StoreTransfer, SuspendOutcome, Suspension,
+    TokenQuery, Update, UpdateOutcome,
 };
 use crate::services::{ExportRecord, TransferService};
 use crate::store_contents::StoreContents;
@@ -100,8 +101,9 @@ fn event_id(n: u128) -> EventId {
 }
 
 /// Fills `r` through the repositories, as a running server would: three spaces (one empty), a
-/// rotated token and its replacement, a revoked admin token created by a member, a client token
-/// created by a token with an expiry and a last use, an instance admin token, and events of
+/// rotated token and its replacement, a revoked admin token created by a member, a suspended
+/// client token created by a token with an expiry and a last use, an instance admin token, and
+/// events of
 /// every kind, one of them of the instance token, by every kind of actor (`leak_report` too).
 async fn fill(r: &Repositories) {
     for n in [1, 2, 3] {
@@ -137,6 +139,34 @@ async fn fill(r: &Repositories) {
             (token_id(10), epoch() + Duration::minutes(6)),
         ])
         .await);
+    // The client token with an expiry is suspended: `suspended_at` moves with it.
+    let suspended = event(43, AuditAction::TokenSuspended, &stored[2]);
+    let outcome = ok!(r
+        .tokens
+        .set_suspended(token_id(4), Suspension::Suspend, suspended.at, &suspended)
+        .await);
+    assert!(
+        matches!(outcome, SuspendOutcome::Done { changed: true, .. }),
+        "{outcome:?}"
+    );
+    // ... and described: the description and the event's changed fields move too.
+    let described = ok!(r
+        .tokens
+        .update(&Update {
+            id: token_id(4),
+            changes: TokenUpdate {
+                description: Some(TokenDescription::parse("moved with its description").ok()),
+                ..TokenUpdate::default()
+            },
+            policy: LifetimePolicy::UNLIMITED,
+            now: epoch(),
+            event: event(44, AuditAction::TokenUpdated, &stored[2]),
+        })
+        .await);
+    assert!(
+        matches!(&described, UpdateOutcome::Done { changed, .. } if !changed.is_empty()),
+        "{described:?}"
+    );
     let mut rejected = event(40, AuditAction::TokenRejected, &stored[1]);
     rejected.actor = CreatedBy::Token(token_id(3));
     ok!(r.events.record(&rejected).await);
@@ -201,9 +231,13 @@ where
     let exported = export(&source, 2).await;
     assert_eq!(exported.spaces.len(), 3);
     assert_eq!(exported.tokens.len(), 5);
-    // Four creations, a rotation, a revocation, a rejected use, a member's revocation and a
-    // leak report's.
-    assert_eq!(exported.events.len(), 9, "{:?}", exported.events);
+    // Four creations, a rotation, a revocation, a suspension, an update, a rejected use, a
+    // member's revocation and a leak report's.
+    assert_eq!(exported.events.len(), 11, "{:?}", exported.events);
+    assert!(
+        exported.events.iter().any(|e| !e.changed.is_empty()),
+        "an update's changed fields"
+    );
     assert!(
         exported
             .events
@@ -232,6 +266,11 @@ where
         Some(token_id(2))
     );
     assert_eq!(old.and_then(|t| t.rotated_at()), Some(epoch()));
+    assert!(
+        ok!(to.tokens.get(token_id(4)).await)
+            .is_some_and(|t| t.suspended_at().is_some() && t.description().is_some()),
+        "the suspension and the description moved too"
+    );
     for space in [1, 2, 3] {
         assert_eq!(
             ok!(to.spaces.get(space_id(space)).await),

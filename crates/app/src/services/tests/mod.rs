@@ -9,7 +9,9 @@ mod leak_reports;
 mod lifecycle;
 mod lockout;
 mod sessions;
+mod suspension;
 mod tokens;
+mod update;
 mod verify;
 
 use std::sync::Arc;

@@ -131,6 +131,58 @@ async fn an_ended_session_is_deleted_and_a_new_sign_in_sweeps_the_others() {
 }
 
 #[tokio::test]
+async fn a_session_signed_in_with_a_token_that_is_then_suspended_ends() {
+    let (core, sessions, admin) = signed_core().await;
+    let (_, signed_in) = sessions.sign_in(&admin, None).await.unwrap();
+    let instance_admin = signed_in.actor;
+    let space = core
+        .spaces
+        .create(
+            &instance_admin,
+            NewSpace {
+                name: SpaceName::parse("acme").unwrap(),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let space_admin = core
+        .tokens
+        .create(
+            &instance_admin,
+            space,
+            new_token("console", TokenLevel::Admin),
+        )
+        .await
+        .unwrap();
+    let (id, _) = sessions
+        .sign_in(space_admin.secret().expose(), None)
+        .await
+        .unwrap();
+    assert!(sessions.resume(&id).await.is_ok());
+    core.tokens
+        .suspend(&instance_admin, space, space_admin.token().id())
+        .await
+        .unwrap();
+    assert!(matches!(
+        sessions.resume(&id).await,
+        Err(ResumeError::Ended)
+    ));
+    core.tokens
+        .resume(&instance_admin, space, space_admin.token().id())
+        .await
+        .unwrap();
+    assert!(
+        matches!(sessions.resume(&id).await, Err(ResumeError::Ended)),
+        "the session was deleted: resuming the token does not bring it back"
+    );
+    assert!(sessions
+        .sign_in(space_admin.secret().expose(), None)
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
 async fn a_nonce_is_claimed_once_and_can_be_given_back() {
     let (_, sessions, admin) = signed_core().await;
     let (_, signed_in) = sessions.sign_in(&admin, None).await.unwrap();

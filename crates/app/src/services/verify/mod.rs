@@ -259,6 +259,8 @@ impl Verifier {
                 id,
                 if token.revoked_at().is_some() {
                     "revoked"
+                } else if token.suspended_at().is_some() {
+                    "suspended"
                 } else {
                     "expired"
                 },
