@@ -200,3 +200,64 @@ async fn the_file_descriptor_soft_limit_is_raised_to_the_hard_limit_at_start() {
         kept.logs()
     );
 }
+
+/// Reads everything the server sends until it closes the connection.
+async fn everything(stream: &mut TcpStream) -> String {
+    let mut received = Vec::new();
+    let mut buf = [0_u8; 4096];
+    loop {
+        match tokio::time::timeout(PATIENCE, stream.read(&mut buf))
+            .await
+            .expect("the server closes the connection in time")
+        {
+            Ok(0) | Err(_) => return String::from_utf8_lossy(&received).into_owned(),
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// docs/api.md, "Answers from the HTTP layer": what hyper refuses before the router is still
+/// answered by the binary as problem+json, then closed. Every case is pinned on
+/// `tollgate_http::serve` in crates/adapters-http/tests/http_layer.rs.
+#[tokio::test]
+async fn heads_refused_before_the_api_get_a_problem_and_a_close() {
+    let app = spawn_app_with(Store::Memory, &[]).await;
+    let many: String = (0..100).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let cases = [
+        (
+            "GET /healthz HTTP/1.1\r\nHost: t\r\nx-a: a\0b\r\n\r\n".to_owned(),
+            "400 Bad Request",
+            "malformed_request",
+        ),
+        (
+            format!(
+                "GET /healthz?{} HTTP/1.1\r\nHost: t\r\n\r\n",
+                "a".repeat(65_535)
+            ),
+            "414 URI Too Long",
+            "uri_too_long",
+        ),
+        (
+            format!("GET /healthz HTTP/1.1\r\nHost: t\r\n{many}\r\n"),
+            "431 Request Header Fields Too Large",
+            "header_fields_too_large",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let mut stream = connect(&app).await;
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let answer = everything(&mut stream).await;
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}\r\n")),
+            "{answer:?}"
+        );
+        assert!(
+            answer.contains("\r\ncontent-type: application/problem+json\r\n"),
+            "{answer:?}"
+        );
+        assert!(
+            answer.contains(&format!("\"code\":\"{code}\"")),
+            "{answer:?}"
+        );
+    }
+}

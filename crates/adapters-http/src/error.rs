@@ -104,6 +104,10 @@ macro_rules! error_codes {
 error_codes! {
     BadRequest = ("bad_request", BAD_REQUEST, "Bad request",
         "The request could not be read (a body cut short, say)."),
+    MalformedRequest = ("malformed_request", BAD_REQUEST, "Malformed request",
+        "The request's head is not valid HTTP/1.1 (a NUL, a bare CR or another forbidden byte \
+         in a header, or a malformed request line), so it was answered before reaching the API \
+         and the connection was closed."),
     MalformedJson = ("malformed_json", BAD_REQUEST, "Malformed JSON",
         "The body is not syntactically valid JSON."),
     InvalidId = ("invalid_id", BAD_REQUEST, "Invalid id",
@@ -166,6 +170,9 @@ error_codes! {
          longer be suspended, resumed or updated (the detail says which)."),
     PayloadTooLarge = ("payload_too_large", PAYLOAD_TOO_LARGE, "Payload too large",
         "The body is larger than 64 KiB (128 KiB for a leak report)."),
+    UriTooLong = ("uri_too_long", URI_TOO_LONG, "URI too long",
+        "The request target is longer than 65 534 bytes, so it was answered before reaching the \
+         API and the connection was closed."),
     UnsupportedMediaType =
         ("unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported media type",
         "The body is not sent in the media type the operation takes: `application/json`, or \
@@ -202,6 +209,10 @@ error_codes! {
         ("too_many_credentials", TOO_MANY_REQUESTS, "Too many credentials reported",
         "This client address reported more credentials than it may (1000 at once, then 1000 an \
          hour): retry after the `Retry-After` header's seconds."),
+    HeaderFieldsTooLarge =
+        ("header_fields_too_large", REQUEST_HEADER_FIELDS_TOO_LARGE, "Header fields too large",
+        "The request has more than 100 headers or a head larger than about 400 KiB, so it was \
+         answered before reaching the API and the connection was closed."),
     Internal = ("internal", INTERNAL_SERVER_ERROR, "Internal error",
         "The server failed, and the body says nothing more (the cause is logged)."),
     StoreUnavailable = ("store_unavailable", SERVICE_UNAVAILABLE, "Store unavailable",
@@ -464,6 +475,27 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+impl ErrorCode {
+    /// The code of an answer hyper makes by itself to a head it cannot parse, by its status:
+    /// 431 `header_fields_too_large`, 414 `uri_too_long`, anything else (400)
+    /// `malformed_request`.
+    #[must_use]
+    pub fn for_http_layer_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Self::HeaderFieldsTooLarge,
+            StatusCode::URI_TOO_LONG => Self::UriTooLong,
+            _ => Self::MalformedRequest,
+        }
+    }
+}
+
+/// The problem+json body sent in place of hyper's own answer with `status` (see
+/// `http_layer`): the code's description is the detail, since nothing more is known.
+pub(crate) fn http_layer_problem(status: StatusCode) -> Vec<u8> {
+    let code = ErrorCode::for_http_layer_status(status);
+    serialize_problem(&ApiError::new(code, code.description()).problem())
 }
 
 fn serialize_problem(problem: &Problem) -> Vec<u8> {

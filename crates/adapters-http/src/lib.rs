@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 mod form;
 mod handlers;
+mod http_layer;
 mod middleware;
 mod openapi;
 mod rate_limit;

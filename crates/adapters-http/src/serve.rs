@@ -14,6 +14,9 @@
 //!   sending its headers), so that idle connections cannot keep a real client out; if every
 //!   connection is busy with a request, the new one is closed instead.
 //!
+//! hyper's own answer to a head it cannot parse (431, 414, 400, with no body) is replaced on
+//! the way out by our problem+json one ([`crate::http_layer`]).
+//!
 //! A request in progress is never cut here: the router's own request timeout bounds it. On
 //! shutdown the listener stops accepting, connections without a request in progress close at
 //! once, and the others close after their response.
@@ -26,7 +29,7 @@ use std::net::SocketAddr;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -138,10 +141,7 @@ async fn run_connection(
     mut stopped: watch::Receiver<bool>,
 ) {
     let config = registry.config;
-    let io = TokioIo::new(Watched {
-        inner: stream,
-        connection: Arc::clone(&connection),
-    });
+    let io = TokioIo::new(Watched::new(stream, Arc::clone(&connection)));
     let service = {
         let connection = Arc::clone(&connection);
         service_fn(move |mut request: hyper::Request<Incoming>| {
@@ -423,10 +423,46 @@ impl Drop for InProgress {
     }
 }
 
-/// The socket, telling its connection when bytes arrive.
+/// The socket, telling its connection when bytes arrive, and putting our problem+json answer
+/// in place of hyper's bare one to a head it cannot parse (see [`crate::http_layer`]).
 struct Watched {
     inner: TcpStream,
     connection: Arc<Connection>,
+    /// Our answer, once hyper wrote its own: sent before anything else, and then nothing is.
+    replacement: Option<Replacement>,
+}
+
+impl Watched {
+    fn new(inner: TcpStream, connection: Arc<Connection>) -> Self {
+        Self {
+            inner,
+            connection,
+            replacement: None,
+        }
+    }
+
+    /// Writes what is left of our answer, if there is one.
+    fn poll_replacement(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some(replacement) = self.replacement.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        while replacement.written < replacement.bytes.len() {
+            let rest = &replacement.bytes[replacement.written..];
+            match Pin::new(&mut self.inner).poll_write(cx, rest) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => replacement.written += n,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Our answer to a head hyper could not parse, and how much of it is written.
+struct Replacement {
+    bytes: Vec<u8>,
+    written: usize,
 }
 
 impl AsyncRead for Watched {
@@ -450,27 +486,42 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let this = &mut *self;
+        if this.replacement.is_none() && this.connection.in_flight.load(Ordering::Acquire) == 0 {
+            // hyper writes on its own only when no request is in progress: its answer to a
+            // head it could not parse, after what is left of any earlier response.
+            if let Some((start, status, date)) = crate::http_layer::hyper_rejection(buf) {
+                if start > 0 {
+                    return Pin::new(&mut this.inner).poll_write(cx, &buf[..start]);
+                }
+                this.replacement = Some(Replacement {
+                    bytes: crate::http_layer::our_answer(status, date),
+                    written: 0,
+                });
+            }
+        }
+        if this.replacement.is_some() {
+            // hyper closes the connection after its answer: what it writes is ours instead.
+            ready!(this.poll_replacement(cx))?;
+            return Poll::Ready(Ok(buf.len()));
+        }
+        Pin::new(&mut this.inner).poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_replacement(cx))?;
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_replacement(cx))?;
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
+    // Not vectored, on purpose: hyper then gathers each write in one buffer, so that its own
+    // answer to a bad head is always the end of one `poll_write` and can be told and replaced.
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        false
     }
 }
 
