@@ -24,7 +24,9 @@ pub use api_token::{
     TokenRecord, TokenRecordError, TokenUpdate, UpdateRefused,
 };
 pub use audit::{AuditAction, AuditActionError, AuditEvent};
-pub use description::{DescriptionError, TokenDescription, DESCRIPTION_LIMITS, MAX_DESCRIPTION_LEN};
+pub use description::{
+    DescriptionError, TokenDescription, DESCRIPTION_LIMITS, MAX_DESCRIPTION_LEN,
+};
 pub use ids::{EventId, InvalidId, SpaceId, TokenId, UserId, UserIdError};
 pub use instant::truncate_to_micros;
 pub use lifecycle::{GracePeriod, GracePeriodError, LifetimeError, LifetimePolicy};
