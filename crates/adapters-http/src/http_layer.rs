@@ -35,6 +35,11 @@ const DATE_LEN: usize = 29;
 /// buffer; anything before it is the end of an earlier, pipelined response.
 pub(crate) fn hyper_rejection(written: &[u8]) -> Option<(usize, StatusCode, &[u8])> {
     const END: &[u8] = b"\r\n\r\n";
+    // Every write of a response passes here: one comparison decides for nearly all of them (a
+    // body ends otherwise), before any head is built.
+    if !written.ends_with(END) {
+        return None;
+    }
     for &(status, reason) in REJECTIONS {
         let head = format!(
             "HTTP/1.1 {} {reason}\r\nconnection: close\r\ncontent-length: 0\r\ndate: ",
