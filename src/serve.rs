@@ -192,7 +192,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// The clock the services read: the system's. A build with the `fixed-clock` feature (for
 /// `scripts/screenshots`, never a release) reads `TOLLGATE_FIXED_CLOCK` instead, an RFC 3339
 /// instant the clock then stands still at, so that pictures of pages do not change between runs.
-fn services_clock() -> anyhow::Result<Arc<dyn Clock>> {
+pub(crate) fn services_clock() -> anyhow::Result<Arc<dyn Clock>> {
     #[cfg(feature = "fixed-clock")]
     if let Ok(at) = std::env::var("TOLLGATE_FIXED_CLOCK") {
         let at = time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)

@@ -184,6 +184,30 @@ pub async fn open_for_serving(args: &DatabaseArgs) -> anyhow::Result<Store> {
     }
 }
 
+/// Opens the store for the operator commands, migrated, without the SQLite file's lock: they
+/// work beside a running server, which learns of their changes to tokens from the file's change
+/// log (Postgres: from the NOTIFY its triggers send). The in-memory store is refused: a
+/// command's changes would vanish with it.
+pub async fn open_for_operator(args: &DatabaseArgs) -> anyhow::Result<Store> {
+    match args.choice()? {
+        StoreChoice::Sqlite(path) => Ok(Store::over(
+            &Arc::new(open_sqlite_shared(&path).await?),
+            None,
+        )),
+        StoreChoice::Postgres(url) => {
+            let pg = connect_postgres(&url, args).await?;
+            let applied = pg.migrate().await.context("failed to run the migrations")?;
+            report_migrations("Postgres", &applied);
+            Ok(Store::over(&Arc::new(pg), None))
+        }
+        StoreChoice::Memory => anyhow::bail!(
+            "the in-memory store keeps nothing, so a command's change would be lost at once: \
+             the operator commands work on a SQLite file (unset DATABASE_URL for ./tollgate.db, \
+             or sqlite://PATH) or on Postgres (postgres://...)"
+        ),
+    }
+}
+
 /// Opens the SQLite file at `path` (creating it), holding the single-server lock, migrated.
 pub async fn open_sqlite_exclusive(path: &std::path::Path) -> anyhow::Result<SqliteStore> {
     let sqlite = SqliteStore::open(path, SqliteOptions::default())
