@@ -9,7 +9,9 @@ use anyhow::Context;
 use tollgate_app::adapters::{OsRandomSource, SystemClock};
 use tollgate_app::auth_limits::{AuthFailureLimit, AuthLimits};
 use tollgate_app::ports::Clock;
-use tollgate_app::{BootstrapOutcome, SessionService, SpaceService, TokenService, Verifier};
+use tollgate_app::{
+    BootstrapOutcome, CursorKey, SessionService, SpaceService, TokenService, Verifier,
+};
 use tollgate_console::{ConsoleConfig, ConsoleState, PublicUrl};
 use tollgate_domain::SessionTimeouts;
 
@@ -75,7 +77,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let lifetimes = args.lifecycle.lifetimes.policy()?;
     let store = store::open_for_serving(&args.database).await?;
     let (clock, random) = (services_clock()?, Arc::new(OsRandomSource));
-    let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
+    // One key for every node on the store: a cursor one node hands out, the next one opens.
+    let cursor_key = store
+        .keys
+        .cursor_key(&CursorKey::random())
+        .await
+        .context("failed to read the cursor key from the store")?;
+    let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone())
+        .with_cursor_key(cursor_key.clone());
     let sessions = (store.sessions, store.tokens.clone(), clock.clone());
     let tokens = TokenService::new(
         store.spaces,
@@ -86,7 +95,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         random,
     )
     .with_verify_cache(args.cache.config())
-    .with_lifetime_policy(lifetimes);
+    .with_lifetime_policy(lifetimes)
+    .with_cursor_key(cursor_key);
     // The address before the first token: a server that cannot listen must not create (and
     // print) an instance admin token that belongs to a server that never ran.
     let listener = tokio::net::TcpListener::bind(args.listen)

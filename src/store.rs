@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use tollgate_app::adapters::InMemoryStore;
 use tollgate_app::ports::{
-    AuditRepository, RevocationFeed, SessionRepository, SpaceRepository, StoreHealth,
-    TokenRepository,
+    AuditRepository, RevocationFeed, ServerKeyRepository, SessionRepository, SpaceRepository,
+    StoreHealth, TokenRepository,
 };
 use tollgate_pg::{PgOptions, PgRevocationFeed, PgStore};
 use tollgate_sqlite::{SqliteChangeFeed, SqliteOptions, SqliteStore};
@@ -124,6 +124,8 @@ pub struct Store {
     pub health: Arc<dyn StoreHealth>,
     /// Admin console sessions.
     pub sessions: Arc<dyn SessionRepository>,
+    /// The server's keys, shared by every node on the store.
+    pub keys: Arc<dyn ServerKeyRepository>,
     /// Changes made by other nodes or processes; none for the in-memory store, which nobody
     /// else shares.
     pub revocations: Option<Box<dyn RevocationFeed>>,
@@ -136,6 +138,7 @@ impl Store {
             + TokenRepository
             + AuditRepository
             + SessionRepository
+            + ServerKeyRepository
             + StoreHealth
             + 'static,
     {
@@ -145,6 +148,7 @@ impl Store {
             events: store.clone(),
             health: store.clone(),
             sessions: store.clone(),
+            keys: store.clone(),
             revocations,
         }
     }
@@ -177,6 +181,7 @@ pub async fn open_for_serving(args: &DatabaseArgs) -> anyhow::Result<Store> {
                 tokens: memory.tokens.clone(),
                 events: memory.events.clone(),
                 sessions: memory.sessions.clone(),
+                keys: memory.keys.clone(),
                 health: Arc::new(memory),
                 revocations: None,
             })
