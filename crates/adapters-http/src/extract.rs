@@ -457,6 +457,9 @@ fn presented_token(headers: &HeaderMap) -> Presented<'_> {
         .map(Ok);
     for candidate in from_header.chain(from_bearer) {
         let candidate = match candidate {
+            // An empty value (`Authorization: Bearer `, a blank `x-undb-api-token`) presents no
+            // token: it neither conflicts with the other header nor counts as a token.
+            Ok("") => continue,
             Ok(candidate) => candidate,
             Err(unreadable) => return unreadable,
         };
@@ -497,6 +500,16 @@ mod tests {
         for code in <VerifyTokenError as ErrorCodes>::CODES {
             assert!(AUTH_CODES.contains(code), "{code}");
         }
+    }
+
+    #[test]
+    fn an_empty_header_presents_no_token_and_conflicts_with_nothing() {
+        let map = headers(&[(TOKEN_HEADER, "tgc_x"), ("authorization", "Bearer ")]);
+        assert_eq!(presented_token(&map), Presented::One("tgc_x"));
+        let map = headers(&[(TOKEN_HEADER, " "), ("authorization", "Bearer tgc_y")]);
+        assert_eq!(presented_token(&map), Presented::One("tgc_y"));
+        let map = headers(&[("authorization", "Bearer")]);
+        assert_eq!(presented_token(&map), Presented::None);
     }
 
     #[test]
