@@ -17,7 +17,7 @@ fn token(space: Uuid, id: Uuid) -> String {
     format!("/v1/spaces/{space}/tokens/{id}")
 }
 
-const METADATA_FIELDS: [&str; 16] = [
+const METADATA_FIELDS: [&str; 17] = [
     "id",
     "space_id",
     "name",
@@ -28,6 +28,7 @@ const METADATA_FIELDS: [&str; 16] = [
     "created_by",
     "expires_at",
     "last_used_at",
+    "last_used_ip",
     "revoked_at",
     "suspended_at",
     "status",
