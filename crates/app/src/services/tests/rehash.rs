@@ -12,27 +12,19 @@ use crate::testing::fixtures;
 const HOME: Option<IpAddr> = Some(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7)));
 const OFFICE: Option<IpAddr> = Some(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 9)));
 
-/// A service hashing with `hasher` over an in-memory store that holds [`space`] and `token`.
+/// A service hashing with `hasher` whose in-memory token store holds `token` (of [`space`]).
 async fn service_holding(
     token: &ApiToken,
     hasher: Arc<dyn SecretHasher>,
 ) -> (TokenService, InMemoryStore) {
     let store = InMemoryStore::new();
-    store
-        .spaces
-        .insert(&Space {
-            id: space(),
-            name: SpaceName::parse("s").unwrap(),
-            created_at: OffsetDateTime::UNIX_EPOCH,
-        })
-        .await
-        .unwrap();
     assert!(fixtures::insert(store.tokens.as_ref(), token)
         .await
         .unwrap());
     let ports = TestPorts {
+        tokens: store.tokens.clone(),
         hasher,
-        ..TestPorts::over(&store, clock())
+        ..ports().await
     };
     (ports.token_service(), store)
 }
