@@ -10,6 +10,7 @@ use tollgate_app::adapters::{Argon2Bounds, Argon2Hasher, Argon2Params};
 use tollgate_app::TrustedProxies;
 
 use crate::logs::LogFormat;
+pub use crate::operator::args::{SpaceCommand, TokenCommand};
 use crate::store::StoreChoice;
 
 // No `Debug` on the argument structs: they hold TOLLGATE_BOOTSTRAP_TOKEN and DATABASE_URL
@@ -50,7 +51,13 @@ pub enum Command {
     /// Load a dump written by `tollgate export` from standard input into an empty store, all
     /// or nothing. Every token's hash is checked against the argon2 bounds first.
     Import(ImportArgs),
-    /// Work with token strings offline.
+    /// Manage spaces on the store directly (break-glass and scripts).
+    Space {
+        #[command(subcommand)]
+        command: SpaceCommand,
+    },
+    /// Manage tokens on the store directly (break-glass and scripts), or check and mint token
+    /// strings offline.
     Token {
         #[command(subcommand)]
         command: TokenCommand,
@@ -84,16 +91,6 @@ pub struct HealthcheckArgs {
     /// How long to wait for the answer, in seconds.
     #[arg(long, default_value_t = 5)]
     pub timeout_seconds: u64,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TokenCommand {
-    /// Print a fresh, well-formed token (no server needed), e.g. for TOLLGATE_BOOTSTRAP_TOKEN.
-    Mint {
-        /// Mint an instance admin token (`tgi_...`), the only kind that can be minted offline.
-        #[arg(long, required = true)]
-        instance_admin: bool,
-    },
 }
 
 /// The kinds of store, for `--store`.

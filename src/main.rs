@@ -5,20 +5,17 @@
 mod config;
 mod logs;
 mod metrics;
+mod operator;
 mod serve;
 mod store;
 mod tools;
 mod transfer;
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tollgate_app::adapters::OsRandomSource;
-use tollgate_app::mint_token_string;
-use tollgate_domain::TokenKind;
 
-use crate::config::{Cli, Command, TokenCommand};
+use crate::config::{Cli, Command};
 
 fn main() -> ExitCode {
     match run() {
@@ -28,7 +25,12 @@ fn main() -> ExitCode {
             // One line with its causes and no backtrace, whatever RUST_BACKTRACE says: these
             // are configuration and operating errors, for a person to read. Panics keep theirs.
             eprintln!("tollgate: {}", one_line(&error));
-            ExitCode::FAILURE
+            // Bad input exits 2, as clap's own refusals of the command line do.
+            if operator::is_bad_input(&error) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -61,17 +63,15 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 }
 
 /// What a command logs: `serve` as TOLLGATE_LOG says, commands that work on a store what they
-/// did (`export` and `import` only warnings, so that their output stays the dump), the others
-/// nothing.
+/// did (`export` and `import` only warnings, so that their output stays the dump; the operator
+/// commands only warnings, since they print what they did), the others nothing.
 fn log_filter(command: &Command) -> Option<&str> {
     match command {
         Command::Serve(args) => Some(&args.log),
         Command::Migrate(_) | Command::Backup(_) => Some("info"),
-        Command::Export(_) | Command::Import(_) => Some("warn"),
-        Command::Openapi
-        | Command::Healthcheck(_)
-        | Command::Completions { .. }
-        | Command::Token { .. } => None,
+        Command::Export(_) | Command::Import(_) | Command::Space { .. } => Some("warn"),
+        Command::Token { command } => command.works_on_store().then_some("warn"),
+        Command::Openapi | Command::Healthcheck(_) | Command::Completions { .. } => None,
     }
 }
 
@@ -98,15 +98,13 @@ fn run() -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             });
         }
-        Command::Token {
-            command: TokenCommand::Mint { instance_admin: _ },
-        } => {
-            // Printing the token is the whole point of this command; it goes to stdout alone so
-            // that `export TOLLGATE_BOOTSTRAP_TOKEN=$(tollgate token mint --instance-admin)` works.
-            let token = mint_token_string(&OsRandomSource, TokenKind::InstanceAdmin);
-            let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "{}", token.expose())?;
-            Ok(())
+        Command::Space { command } => operator::space(command),
+        Command::Token { command } => {
+            return Ok(if operator::token(command)? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
         }
     };
     done.map(|()| ExitCode::SUCCESS)

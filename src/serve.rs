@@ -9,7 +9,9 @@ use anyhow::Context;
 use tollgate_app::adapters::{OsRandomSource, SystemClock};
 use tollgate_app::auth_limits::{AuthFailureLimit, AuthLimits};
 use tollgate_app::ports::Clock;
-use tollgate_app::{BootstrapOutcome, SessionService, SpaceService, TokenService, Verifier};
+use tollgate_app::{
+    BootstrapOutcome, CursorKey, SessionService, SpaceService, TokenService, Verifier,
+};
 use tollgate_console::{ConsoleConfig, ConsoleState, PublicUrl};
 use tollgate_domain::SessionTimeouts;
 
@@ -75,7 +77,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let lifetimes = args.lifecycle.lifetimes.policy()?;
     let store = store::open_for_serving(&args.database).await?;
     let (clock, random) = (services_clock()?, Arc::new(OsRandomSource));
-    let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
+    // One key for every node on the store: a cursor one node hands out, the next one opens.
+    let cursor_key = store
+        .keys
+        .cursor_key(&CursorKey::random())
+        .await
+        .context("failed to read the cursor key from the store")?;
+    let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone())
+        .with_cursor_key(cursor_key.clone());
     let sessions = (store.sessions, store.tokens.clone(), clock.clone());
     let tokens = TokenService::new(
         store.spaces,
@@ -86,7 +95,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         random,
     )
     .with_verify_cache(args.cache.config())
-    .with_lifetime_policy(lifetimes);
+    .with_lifetime_policy(lifetimes)
+    .with_cursor_key(cursor_key);
     // The address before the first token: a server that cannot listen must not create (and
     // print) an instance admin token that belongs to a server that never ran.
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -192,7 +202,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// The clock the services read: the system's. A build with the `fixed-clock` feature (for
 /// `scripts/screenshots`, never a release) reads `TOLLGATE_FIXED_CLOCK` instead, an RFC 3339
 /// instant the clock then stands still at, so that pictures of pages do not change between runs.
-fn services_clock() -> anyhow::Result<Arc<dyn Clock>> {
+pub(crate) fn services_clock() -> anyhow::Result<Arc<dyn Clock>> {
     #[cfg(feature = "fixed-clock")]
     if let Ok(at) = std::env::var("TOLLGATE_FIXED_CLOCK") {
         let at = time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)

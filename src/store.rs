@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use tollgate_app::adapters::InMemoryStore;
 use tollgate_app::ports::{
-    AuditRepository, RevocationFeed, SessionRepository, SpaceRepository, StoreHealth,
-    TokenRepository,
+    AuditRepository, RevocationFeed, ServerKeyRepository, SessionRepository, SpaceRepository,
+    StoreHealth, TokenRepository,
 };
 use tollgate_pg::{PgOptions, PgRevocationFeed, PgStore};
 use tollgate_sqlite::{SqliteChangeFeed, SqliteOptions, SqliteStore};
@@ -124,6 +124,8 @@ pub struct Store {
     pub health: Arc<dyn StoreHealth>,
     /// Admin console sessions.
     pub sessions: Arc<dyn SessionRepository>,
+    /// The server's keys, shared by every node on the store.
+    pub keys: Arc<dyn ServerKeyRepository>,
     /// Changes made by other nodes or processes; none for the in-memory store, which nobody
     /// else shares.
     pub revocations: Option<Box<dyn RevocationFeed>>,
@@ -136,6 +138,7 @@ impl Store {
             + TokenRepository
             + AuditRepository
             + SessionRepository
+            + ServerKeyRepository
             + StoreHealth
             + 'static,
     {
@@ -145,6 +148,7 @@ impl Store {
             events: store.clone(),
             health: store.clone(),
             sessions: store.clone(),
+            keys: store.clone(),
             revocations,
         }
     }
@@ -177,10 +181,35 @@ pub async fn open_for_serving(args: &DatabaseArgs) -> anyhow::Result<Store> {
                 tokens: memory.tokens.clone(),
                 events: memory.events.clone(),
                 sessions: memory.sessions.clone(),
+                keys: memory.keys.clone(),
                 health: Arc::new(memory),
                 revocations: None,
             })
         }
+    }
+}
+
+/// Opens the store for the operator commands, migrated, without the SQLite file's lock: they
+/// work beside a running server, which learns of their changes to tokens from the file's change
+/// log (Postgres: from the NOTIFY its triggers send). The in-memory store is refused: a
+/// command's changes would vanish with it.
+pub async fn open_for_operator(args: &DatabaseArgs) -> anyhow::Result<Store> {
+    match args.choice()? {
+        StoreChoice::Sqlite(path) => Ok(Store::over(
+            &Arc::new(open_sqlite_shared(&path).await?),
+            None,
+        )),
+        StoreChoice::Postgres(url) => {
+            let pg = connect_postgres(&url, args).await?;
+            let applied = pg.migrate().await.context("failed to run the migrations")?;
+            report_migrations("Postgres", &applied);
+            Ok(Store::over(&Arc::new(pg), None))
+        }
+        StoreChoice::Memory => anyhow::bail!(
+            "the in-memory store keeps nothing, so a command's change would be lost at once: \
+             the operator commands work on a SQLite file (unset DATABASE_URL for ./tollgate.db, \
+             or sqlite://PATH) or on Postgres (postgres://...)"
+        ),
     }
 }
 

@@ -116,3 +116,25 @@ async fn a_console_session_begun_on_node_a_is_served_by_node_b_and_ends_there_wh
         assert_eq!(page.location.as_deref(), Some("/admin/sign-in?ended=1"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_handed_out_by_node_a_continues_the_listing_on_node_b() {
+    let a = spawn_app(Store::Postgres).await;
+    let url = a.database_url().unwrap().to_owned();
+    let b = spawn_app_with(Store::Memory, &[("DATABASE_URL", url.as_str())]).await;
+    let space = a.create_space("shared").await;
+    let mut created = Vec::new();
+    for _ in 0..3 {
+        created.push(a.create_token(&a.admin, &space, "client").await.0);
+    }
+    let tokens = format!("/v1/spaces/{space}/tokens?limit=2");
+    let first = a.get(&tokens, &a.admin).await;
+    let cursor = first.str("next_cursor");
+    // Both nodes read the cursor key from the store, so B opens what A sealed.
+    let second = b.get(&format!("{tokens}&cursor={cursor}"), &b.admin).await;
+    assert_eq!(second.status, StatusCode::OK, "{second:?}");
+    let mut seen = first.ids();
+    seen.extend(second.ids());
+    assert_eq!(seen, created);
+    assert!(second.body["next_cursor"].is_null(), "{second:?}");
+}

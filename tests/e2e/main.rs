@@ -32,6 +32,7 @@ mod gateways;
 mod leak_reports;
 mod lifecycle;
 mod metrics;
+mod operator;
 mod outage;
 mod persistence;
 mod platform;

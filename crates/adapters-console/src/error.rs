@@ -181,13 +181,18 @@ impl From<tollgate_app::ports::HashError> for PageError {
     }
 }
 
+/// A page link whose cursor belongs to another listing (another space or filter), or that no
+/// page of ours made.
+pub(crate) const BAD_PAGE_LINK: PageError = PageError::BadRequest("That page link is not valid.");
+
 page_errors! {
-    ListSpacesError {}
+    ListSpacesError { InvalidCursor => BAD_PAGE_LINK }
     GetSpaceError { NotFound => Self::NotFound }
     CreateSpaceError { Forbidden => Self::Forbidden("Only an instance admin creates spaces.") }
     ListTokensError {
         SpaceNotFound => Self::NotFound,
         Forbidden => Self::Forbidden("You may not read this space's tokens."),
+        InvalidCursor => BAD_PAGE_LINK,
     }
     GetTokenError { SpaceNotFound => Self::NotFound, NotFound => Self::NotFound }
     RevokeTokenError {
@@ -221,6 +226,7 @@ page_errors! {
     ListEventsError {
         SpaceNotFound => Self::NotFound,
         Forbidden => Self::Forbidden("Reading a space's events needs READ_ADMIN_API_TOKEN."),
+        InvalidCursor => BAD_PAGE_LINK,
     }
     CreateTokenError {
         SpaceNotFound => Self::NotFound,

@@ -115,7 +115,8 @@ error_codes! {
     InvalidLimit = ("invalid_limit", BAD_REQUEST, "Invalid limit",
         "`limit` is not a whole number from 1 to 100."),
     InvalidCursor = ("invalid_cursor", BAD_REQUEST, "Invalid cursor",
-        "`cursor` is not a `next_cursor` this server handed out."),
+        "`cursor` is not a `next_cursor` this server handed out for this listing: the same \
+         route, space and filters."),
     InvalidQuery = ("invalid_query", BAD_REQUEST, "Invalid query parameter",
         "A query parameter is repeated or invalid, such as a `level` other than `client` or \
          `admin`, or a `status` other than `all` or a comma-separated list of `active`, \
@@ -715,12 +716,17 @@ impl From<GetSpaceError> for ApiError {
 }
 
 impl ErrorCodes for ListSpacesError {
-    const CODES: &'static [ErrorCode] = &[ErrorCode::Internal, ErrorCode::StoreUnavailable];
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::InvalidCursor,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
 }
 
 impl From<ListSpacesError> for ApiError {
     fn from(e: ListSpacesError) -> Self {
         match e {
+            ListSpacesError::InvalidCursor(e) => e.into(),
             ListSpacesError::Store(e) => e.into(),
         }
     }
@@ -767,6 +773,7 @@ impl ErrorCodes for ListTokensError {
     const CODES: &'static [ErrorCode] = &[
         ErrorCode::SpaceNotFound,
         ErrorCode::Forbidden,
+        ErrorCode::InvalidCursor,
         ErrorCode::Internal,
         ErrorCode::StoreUnavailable,
     ];
@@ -779,6 +786,7 @@ impl From<ListTokensError> for ApiError {
             ListTokensError::Forbidden => {
                 Self::forbidden("Listing tokens needs the READ_API_TOKEN permission in this space.")
             }
+            ListTokensError::InvalidCursor(e) => e.into(),
             ListTokensError::Store(e) => e.into(),
         }
     }
@@ -970,6 +978,7 @@ impl ErrorCodes for ListEventsError {
     const CODES: &'static [ErrorCode] = &[
         ErrorCode::SpaceNotFound,
         ErrorCode::Forbidden,
+        ErrorCode::InvalidCursor,
         ErrorCode::Internal,
         ErrorCode::StoreUnavailable,
     ];
@@ -983,6 +992,7 @@ impl From<ListEventsError> for ApiError {
                 "Reading a space's audit events needs the READ_ADMIN_API_TOKEN permission in \
                  this space.",
             ),
+            ListEventsError::InvalidCursor(e) => e.into(),
             ListEventsError::Store(e) => e.into(),
         }
     }
@@ -1188,6 +1198,7 @@ mod tests {
             GetSpaceError::Store(_) => store_errors().map(GetSpaceError::Store),
         }));
         assert_declared(samples!(ListSpacesError {
+            ListSpacesError::InvalidCursor(_) => [ListSpacesError::InvalidCursor(CursorError)],
             ListSpacesError::Store(_) => store_errors().map(ListSpacesError::Store),
         }));
         assert_declared(samples!(CreateTokenError {
@@ -1202,6 +1213,7 @@ mod tests {
         assert_declared(samples!(ListTokensError {
             ListTokensError::SpaceNotFound => [ListTokensError::SpaceNotFound],
             ListTokensError::Forbidden => [ListTokensError::Forbidden],
+            ListTokensError::InvalidCursor(_) => [ListTokensError::InvalidCursor(CursorError)],
             ListTokensError::Store(_) => store_errors().map(ListTokensError::Store),
         }));
         assert_declared(samples!(GetTokenError {
@@ -1258,6 +1270,7 @@ mod tests {
         assert_declared(samples!(ListEventsError {
             ListEventsError::SpaceNotFound => [ListEventsError::SpaceNotFound],
             ListEventsError::Forbidden => [ListEventsError::Forbidden],
+            ListEventsError::InvalidCursor(_) => [ListEventsError::InvalidCursor(CursorError)],
             ListEventsError::Store(_) => store_errors().map(ListEventsError::Store),
         }));
         assert_declared(samples!(IntrospectError {

@@ -1,10 +1,18 @@
 //! [`with_request_metrics`]: every request counted and timed by route pattern, method and status
 //! ([`HttpRequestMetrics`]). The binary wraps its whole server in it (the API and the console,
 //! merged) when it serves metrics, and only then, so a server without metrics pays nothing.
+//!
+//! A request's future carries what counting it needs without touching memory that requests on
+//! the other core touch too: the metrics by value (no shared `Arc` whose count every request
+//! bumps), the route as a `&'static str` interned once per pattern (no clone of the router's
+//! `Arc<str>`). On two cores such shared writes were a measurable part of what metrics cost a
+//! cached `whoami` (docs/performance.md).
 
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -21,15 +29,15 @@ use tower::{Layer, Service};
 /// panic's 500). The route label is the pattern the router matched, or `<unmatched>`, never the
 /// path sent.
 pub fn with_request_metrics(router: Router) -> Router {
-    router.layer(CountRequests(Arc::new(HttpRequestMetrics::new())))
+    router.layer(CountRequests(HttpRequestMetrics::new()))
 }
 
 /// The layer [`with_request_metrics`] adds. A service of its own rather than
 /// `axum::middleware::from_fn`, which boxes the request's future and the inner service on
 /// every request: on a cached `whoami`, that alone was most of what metrics cost
 /// (docs/performance.md).
-#[derive(Clone)]
-struct CountRequests(Arc<HttpRequestMetrics>);
+#[derive(Clone, Copy)]
+struct CountRequests(HttpRequestMetrics);
 
 impl<S> Layer<S> for CountRequests {
     type Service = Counted<S>;
@@ -37,7 +45,7 @@ impl<S> Layer<S> for CountRequests {
     fn layer(&self, inner: S) -> Counted<S> {
         Counted {
             inner,
-            metrics: Arc::clone(&self.0),
+            metrics: self.0,
         }
     }
 }
@@ -45,7 +53,7 @@ impl<S> Layer<S> for CountRequests {
 #[derive(Clone)]
 struct Counted<S> {
     inner: S,
-    metrics: Arc<HttpRequestMetrics>,
+    metrics: HttpRequestMetrics,
 }
 
 impl<S> Service<Request> for Counted<S>
@@ -62,12 +70,15 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
-        let route = request.extensions().get::<MatchedPath>().cloned();
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or(UNMATCHED_ROUTE, |matched| intern(matched.as_str()));
         let method = request.method().clone();
         CountedFuture {
             inner: self.inner.call(request),
             count: Some(Pending {
-                metrics: Arc::clone(&self.metrics),
+                metrics: self.metrics,
                 route,
                 method,
                 started,
@@ -78,8 +89,8 @@ where
 
 /// What is needed to count a request once its answer is known.
 struct Pending {
-    metrics: Arc<HttpRequestMetrics>,
-    route: Option<MatchedPath>,
+    metrics: HttpRequestMetrics,
+    route: &'static str,
     method: Method,
     started: Instant,
 }
@@ -104,10 +115,7 @@ where
         let answer = std::task::ready!(this.inner.poll(cx));
         if let (Ok(response), Some(pending)) = (&answer, this.count.take()) {
             pending.metrics.record(
-                pending
-                    .route
-                    .as_ref()
-                    .map_or(UNMATCHED_ROUTE, MatchedPath::as_str),
+                pending.route,
                 pending.method.as_str(),
                 response.status().as_u16(),
                 pending.started.elapsed(),
@@ -115,6 +123,36 @@ where
         }
         Poll::Ready(answer)
     }
+}
+
+/// Every route pattern seen, leaked once per process: patterns come from the router's route
+/// table, never from a request, so there are as many as the routes.
+static ROUTES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+
+thread_local! {
+    /// This thread's copy of [`ROUTES`], read without a lock.
+    static LOCAL_ROUTES: RefCell<HashSet<&'static str>> = RefCell::new(HashSet::new());
+}
+
+/// `pattern` as a `&'static str`, the same one for every request of that route.
+fn intern(pattern: &str) -> &'static str {
+    LOCAL_ROUTES.with_borrow_mut(|local| {
+        if let Some(known) = local.get(pattern) {
+            return *known;
+        }
+        let mut routes = ROUTES.lock().unwrap_or_else(PoisonError::into_inner);
+        let routes = routes.get_or_insert_with(HashSet::new);
+        let interned = match routes.get(pattern) {
+            Some(known) => *known,
+            None => {
+                let leaked: &'static str = Box::leak(pattern.into());
+                routes.insert(leaked);
+                leaked
+            }
+        };
+        local.insert(interned);
+        interned
+    })
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod audit;
 mod error;
+mod keys;
 mod revocations;
 mod rows;
 mod sessions;

@@ -14,7 +14,9 @@ pub mod testing;
 pub mod trusted_proxies;
 
 pub use error::{BoxError, StoreError};
-pub use pagination::{Cursor, CursorError, Page, PageLimit, PageLimitError, PageRequest};
+pub use pagination::{
+    Cursor, CursorError, CursorKey, Listing, Page, PageLimit, PageLimitError, PageRequest, Pager,
+};
 pub use services::*;
 pub use store_contents::{ContentsError, RecordCounts, RecordId, StoreContents};
 pub use trusted_proxies::{TrustedProxies, TrustedProxiesError};

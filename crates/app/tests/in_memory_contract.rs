@@ -57,3 +57,17 @@ mod sessions {
 
     tollgate_app::session_contract_tests!(fresh);
 }
+
+/// The server-key contract suite against the in-memory store.
+mod server_keys {
+    use std::sync::Arc;
+
+    use tollgate_app::adapters::InMemoryStore;
+    use tollgate_app::ports::ServerKeyRepository;
+
+    async fn fresh() -> Arc<dyn ServerKeyRepository> {
+        InMemoryStore::new().keys
+    }
+
+    tollgate_app::server_key_contract_tests!(fresh);
+}

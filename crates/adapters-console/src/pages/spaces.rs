@@ -31,10 +31,7 @@ struct SpacesPage {
 pub(crate) fn page_request(cursor: &str) -> Result<PageRequest, PageError> {
     let cursor = match cursor {
         "" => None,
-        raw => Some(
-            Cursor::parse(raw)
-                .map_err(|_| PageError::BadRequest("That page link is not valid."))?,
-        ),
+        raw => Some(Cursor::parse(raw).map_err(|_| crate::error::BAD_PAGE_LINK)?),
     };
     Ok(PageRequest {
         limit: PageLimit::default(),

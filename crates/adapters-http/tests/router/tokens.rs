@@ -460,3 +460,60 @@ async fn the_last_used_ip_is_the_client_behind_a_trusted_proxy_and_only_admin_re
         "{listed}"
     );
 }
+
+#[tokio::test]
+async fn a_cursor_works_only_on_the_listing_that_handed_it_out() {
+    let app = TestApp::new().await;
+    let (acme, globex) = (app.space("acme").await, app.space("globex").await);
+    for space in [acme, globex] {
+        for _ in 0..3 {
+            app.token(&app.admin, space, "client").await;
+        }
+    }
+    let first = app
+        .send(Req::get(&format!("{}?limit=1", tokens(acme))).token(&app.admin))
+        .await
+        .json();
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let next = app
+        .send(Req::get(&format!("{}?limit=1&cursor={cursor}", tokens(acme))).token(&app.admin))
+        .await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.text());
+
+    let mut tampered = cursor.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'0' { b'1' } else { b'0' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    for (uri, what) in [
+        (
+            format!("{}?limit=1&cursor={cursor}", tokens(globex)),
+            "another space",
+        ),
+        (
+            format!("{}?limit=1&cursor={cursor}&status=all", tokens(acme)),
+            "another status filter",
+        ),
+        (
+            format!("{}?limit=1&cursor={cursor}&level=client", tokens(acme)),
+            "another level filter",
+        ),
+        (
+            format!("/v1/spaces/{acme}/events?limit=1&cursor={cursor}"),
+            "another route",
+        ),
+        (format!("/v1/spaces?limit=1&cursor={cursor}"), "the spaces"),
+        (
+            format!("{}?limit=1&cursor={tampered}", tokens(acme)),
+            "a changed cursor",
+        ),
+    ] {
+        let res = app.send(Req::get(&uri).token(&app.admin)).await;
+        assert_eq!(
+            res.status,
+            StatusCode::BAD_REQUEST,
+            "{what}: {}",
+            res.text()
+        );
+        assert_eq!(res.json()["code"], "invalid_cursor", "{what}");
+    }
+}

@@ -17,3 +17,17 @@ async fn fresh() -> Repositories {
 }
 
 tollgate_app::repository_contract_tests!(fresh);
+
+/// The server-key contract suite, each case on a fresh database.
+mod server_keys {
+    use std::sync::Arc;
+
+    use tollgate_app::ports::ServerKeyRepository;
+    use tollgate_pg::testing::TestDatabase;
+
+    async fn fresh() -> Arc<dyn ServerKeyRepository> {
+        Arc::new(TestDatabase::create().await.store())
+    }
+
+    tollgate_app::server_key_contract_tests!(fresh);
+}

@@ -16,3 +16,17 @@ async fn fresh() -> Repositories {
 }
 
 tollgate_app::repository_contract_tests!(fresh);
+
+/// The server-key contract suite, each case on a fresh file.
+mod server_keys {
+    use std::sync::Arc;
+
+    use tollgate_app::ports::ServerKeyRepository;
+    use tollgate_sqlite::testing::TestFile;
+
+    async fn fresh() -> Arc<dyn ServerKeyRepository> {
+        Arc::new(TestFile::create().await.open().await)
+    }
+
+    tollgate_app::server_key_contract_tests!(fresh);
+}

@@ -4,6 +4,7 @@
 //! (an import) cannot deadlock with the others. Console sessions live in a file of their own,
 //! behind a lock that no other method takes.
 
+mod keys;
 mod sessions;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ use crate::ports::{
 };
 use crate::store_contents::StoreContents;
 
+pub use keys::InMemoryServerKeyRepository;
 pub use sessions::InMemorySessionRepository;
 
 fn after<K: Ord + Copy>(key: Option<K>) -> (Bound<K>, Bound<K>) {
@@ -321,6 +323,8 @@ pub struct InMemoryStore {
     pub events: Arc<InMemoryAuditRepository>,
     /// The console sessions (not part of an export or import).
     pub sessions: Arc<InMemorySessionRepository>,
+    /// The server's keys (not part of an export or import).
+    pub keys: Arc<InMemoryServerKeyRepository>,
 }
 
 impl InMemoryStore {
@@ -333,6 +337,7 @@ impl InMemoryStore {
             tokens: Arc::new(InMemoryTokenRepository::with_audit(events.clone())),
             events,
             sessions: Arc::new(InMemorySessionRepository::new()),
+            keys: Arc::new(InMemoryServerKeyRepository::new()),
         }
     }
 }

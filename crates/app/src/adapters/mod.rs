@@ -9,7 +9,7 @@ mod random;
 pub use argon2_hasher::{Argon2Bounds, Argon2Hasher, Argon2Params};
 pub use clock::{ManualClock, SystemClock};
 pub use memory::{
-    InMemoryAuditRepository, InMemorySessionRepository, InMemorySpaceRepository, InMemoryStore,
-    InMemoryTokenRepository,
+    InMemoryAuditRepository, InMemoryServerKeyRepository, InMemorySessionRepository,
+    InMemorySpaceRepository, InMemoryStore, InMemoryTokenRepository,
 };
 pub use random::{OsRandomSource, SequentialRandomSource};

@@ -6,6 +6,7 @@ mod clock;
 mod random_source;
 mod revocation_feed;
 mod secret_hasher;
+mod server_key_repository;
 mod session_repository;
 mod space_repository;
 mod store_health;
@@ -17,6 +18,7 @@ pub use clock::Clock;
 pub use random_source::RandomSource;
 pub use revocation_feed::{RevocationEvent, RevocationFeed};
 pub use secret_hasher::{HashAssessment, HashError, HashRefused, SecretHasher};
+pub use server_key_repository::ServerKeyRepository;
 pub use session_repository::SessionRepository;
 pub use space_repository::SpaceRepository;
 pub use store_health::StoreHealth;
@@ -34,6 +36,8 @@ pub use clock::MockClock;
 pub use random_source::MockRandomSource;
 #[cfg(any(test, feature = "testing"))]
 pub use secret_hasher::MockSecretHasher;
+#[cfg(any(test, feature = "testing"))]
+pub use server_key_repository::MockServerKeyRepository;
 #[cfg(any(test, feature = "testing"))]
 pub use session_repository::MockSessionRepository;
 #[cfg(any(test, feature = "testing"))]

@@ -4,6 +4,7 @@
 use tollgate_domain::{create_permission, NotActive, TokenLevel, TokenStatus};
 
 use crate::error::StoreError;
+use crate::pagination::CursorError;
 use crate::ports::HashError;
 
 /// Why a token could not be issued. Nothing was stored in any case.
@@ -41,6 +42,9 @@ pub enum ListTokensError {
     /// The actor lacks READ_API_TOKEN in the space.
     #[error("listing tokens needs READ_API_TOKEN")]
     Forbidden,
+    /// The cursor was not handed out for this listing.
+    #[error(transparent)]
+    InvalidCursor(#[from] CursorError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -191,6 +195,9 @@ pub enum ListEventsError {
     /// The actor lacks READ_ADMIN_API_TOKEN in the space.
     #[error("reading audit events needs READ_ADMIN_API_TOKEN")]
     Forbidden,
+    /// The cursor was not handed out for this listing.
+    #[error(transparent)]
+    InvalidCursor(#[from] CursorError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

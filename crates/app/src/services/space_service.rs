@@ -7,7 +7,7 @@ use tollgate_domain::{allows, Actor, Permission, Resource, Space, SpaceId, Space
 use super::access::{Access, SpaceUnreachable};
 
 use crate::error::StoreError;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{CursorError, CursorKey, Listing, Page, PageRequest};
 use crate::ports::{Clock, RandomSource, SpaceRepository};
 
 /// The command to create a space.
@@ -42,6 +42,9 @@ pub enum GetSpaceError {
 /// Why spaces could not be listed.
 #[derive(Debug, thiserror::Error)]
 pub enum ListSpacesError {
+    /// The cursor was not handed out for this listing.
+    #[error(transparent)]
+    InvalidCursor(#[from] CursorError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -60,6 +63,7 @@ pub struct SpaceService {
     access: Access,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
+    cursors: CursorKey,
 }
 
 impl std::fmt::Debug for SpaceService {
@@ -81,7 +85,16 @@ impl SpaceService {
             spaces,
             clock,
             random,
+            cursors: CursorKey::random(),
         }
+    }
+
+    /// The same service sealing its listings' cursors with `key` (see
+    /// [`TokenService::with_cursor_key`](crate::TokenService::with_cursor_key)).
+    #[must_use]
+    pub fn with_cursor_key(mut self, key: CursorKey) -> Self {
+        self.cursors = key;
+        self
     }
 
     /// Creates a space. Needs MANAGE_SPACES.
@@ -122,7 +135,8 @@ impl SpaceService {
         actor: &Actor,
         page: PageRequest,
     ) -> Result<Page<Space>, ListSpacesError> {
-        let after = page.cursor.map(|c| SpaceId::from_uuid(c.last_id()));
+        let pager = self.cursors.pager(Listing::of("spaces"));
+        let after = pager.position(&page)?.map(SpaceId::from_uuid);
         if let Some(own) = actor.space_id() {
             let visible = after.is_none_or(|after| own > after);
             let own_space = if visible {
@@ -137,6 +151,6 @@ impl SpaceService {
         }
         let limit = page.limit.get() as usize;
         let spaces = self.spaces.list(after, limit + 1).await?;
-        Ok(Page::from_overfetch(spaces, page.limit, |s| s.id.as_uuid()))
+        Ok(pager.page(spaces, page.limit, |s| s.id.as_uuid()))
     }
 }

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use tollgate_domain::{
     allows, as_seen_by, create_permission, event_as_seen_by, may_manage_instance_tokens, Actor,
     ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, LifetimeError, LifetimePolicy,
-    Permission, Resource, SpaceId, TokenId, TokenLevel, TokenName, TokenScope,
+    Permission, Resource, SpaceId, TokenId, TokenLevel, TokenName, TokenScope, TokenStatus,
 };
 
 use super::access::{unreachable_as_not_found, Access};
@@ -24,10 +24,10 @@ use super::errors::{
 use super::issuer::{IssuedToken, Issuer};
 use super::verify::{VerifiedToken, Verifier, VerifyCacheConfig};
 use crate::error::StoreError;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{CursorKey, Listing, Page, PageRequest};
 use crate::ports::{
-    AuditRepository, Clock, RandomSource, RotateOutcome, Rotation, SecretHasher, SpaceRepository,
-    TokenQuery, TokenRepository,
+    AuditRepository, Clock, ListOrder, RandomSource, RotateOutcome, Rotation, SecretHasher,
+    SpaceRepository, TokenQuery, TokenRepository,
 };
 
 mod suspension;
@@ -70,6 +70,7 @@ pub struct TokenService {
     issuer: Issuer,
     verifier: Arc<Verifier>,
     lifetime: LifetimePolicy,
+    cursors: CursorKey,
 }
 
 impl fmt::Debug for TokenService {
@@ -109,8 +110,18 @@ impl TokenService {
             ),
             verifier: ports.verifier(&VerifyCacheConfig::default()),
             lifetime: LifetimePolicy::UNLIMITED,
+            cursors: CursorKey::random(),
             ports,
         }
+    }
+
+    /// The same service sealing its listings' cursors with `key` instead of a random key of
+    /// its own: every node serving the same store needs the same key, or a cursor one node
+    /// handed out is refused by the next.
+    #[must_use]
+    pub fn with_cursor_key(mut self, key: CursorKey) -> Self {
+        self.cursors = key;
+        self
     }
 
     /// The same service with a verification cache of these bounds (the default one is on). It
@@ -411,6 +422,8 @@ impl TokenService {
             None if !reads_admin => Some(TokenLevel::Client),
             level => level,
         };
+        let pager = self.cursors.pager(token_listing(space_id, &query));
+        let after = pager.position(&query.page)?.map(TokenId::from_uuid);
         let limit = query.page.limit.get() as usize;
         let tokens = self
             .repository()
@@ -419,7 +432,7 @@ impl TokenService {
                 level,
                 statuses: query.statuses,
                 now: self.now(),
-                after: query.page.cursor.map(|c| TokenId::from_uuid(c.last_id())),
+                after,
                 limit: limit + 1,
                 order: query.order,
             })
@@ -431,9 +444,7 @@ impl TokenService {
             .into_iter()
             .map(|t| self.view(actor, t, &spaces))
             .collect();
-        Ok(Page::from_overfetch(views, query.page.limit, |v| {
-            v.token.id().as_uuid()
-        }))
+        Ok(pager.page(views, query.page.limit, |v| v.token.id().as_uuid()))
     }
 
     /// Reads one token's metadata, whatever its status.
@@ -540,7 +551,10 @@ impl TokenService {
         ) {
             return Err(ListEventsError::Forbidden);
         }
-        let before = page.cursor.map(|c| EventId::from_uuid(c.last_id()));
+        let pager = self
+            .cursors
+            .pager(Listing::of("events").with("space", space_id));
+        let before = pager.position(&page)?.map(EventId::from_uuid);
         let limit = page.limit.get() as usize;
         let events = self.ports.events.list(space_id, before, limit + 1).await?;
         let spaces = self
@@ -553,8 +567,29 @@ impl TokenService {
                 event_as_seen_by(actor, e, actor_space)
             })
             .collect();
-        Ok(Page::from_overfetch(events, page.limit, |e| e.id.as_uuid()))
+        Ok(pager.page(events, page.limit, |e| e.id.as_uuid()))
     }
+}
+
+/// What a page of a space's tokens is bound to: the space and every filter the request gave
+/// (the level asked for, not the one the actor's permissions narrowed it to).
+fn token_listing(space_id: SpaceId, query: &ListTokens) -> Listing {
+    let statuses: Vec<&str> = TokenStatus::ALL
+        .into_iter()
+        .filter(|status| query.statuses.contains(*status))
+        .map(TokenStatus::as_str)
+        .collect();
+    Listing::of("tokens")
+        .with("space", space_id)
+        .with("level", query.level.map_or("*", TokenLevel::as_str))
+        .with("status", statuses.join(","))
+        .with(
+            "order",
+            match query.order {
+                ListOrder::OldestFirst => "oldest",
+                ListOrder::NewestFirst => "newest",
+            },
+        )
 }
 
 /// The spaces of the tokens that actors name, by token id (`None`: an instance admin token).

@@ -23,7 +23,7 @@ use crate::error::StoreError;
 
 /// Verifications, by `outcome` and `path`.
 pub const VERIFICATIONS: &str = "tollgate_verifications_total";
-/// How long verifications took, by `path` (`cached`, `cold`).
+/// How long cold verifications took (`path` is `cold`): cached ones are not timed.
 pub const VERIFICATION_DURATION: &str = "tollgate_verification_duration_seconds";
 /// Verified tokens in this node's cache.
 pub const CACHE_ENTRIES: &str = "tollgate_verification_cache_entries";
@@ -50,8 +50,8 @@ pub const HTTP_REQUESTS: &str = "tollgate_http_requests_total";
 /// How long HTTP requests took, by `route` and `method`.
 pub const HTTP_REQUEST_DURATION: &str = "tollgate_http_request_duration_seconds";
 
-/// The buckets (seconds) of every `*_duration_seconds` histogram: from a cached verification
-/// (a few microseconds) to a request that times out (tens of seconds).
+/// The buckets (seconds) of every `*_duration_seconds` histogram: from a request answered from
+/// memory (a few microseconds) to a request that times out (tens of seconds).
 pub const DURATION_BUCKETS: &[f64] = &[
     0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005,
     0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -69,8 +69,9 @@ pub fn describe() {
     describe_histogram!(
         VERIFICATION_DURATION,
         Unit::Seconds,
-        "How long the verifications that ran took, by path (cached, cold); junk and rate-limited \
-         refusals are not timed."
+        "How long the cold verifications (the store asked, argon2 perhaps run) took; path is \
+         always cold. Cached answers, junk and rate-limited refusals are not timed: a cached \
+         request's time is in tollgate_http_request_duration_seconds."
     );
     describe_gauge!(
         CACHE_ENTRIES,

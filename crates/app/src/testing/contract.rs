@@ -1236,3 +1236,54 @@ macro_rules! repository_contract_tests {
         )*
     };
 }
+
+/// The contract of a [`ServerKeyRepository`](crate::ports::ServerKeyRepository): the first key
+/// stored is the key, for every caller and every later call, even when callers race. Run it
+/// with `tollgate_app::server_key_contract_tests!(fresh)`, where `fresh()` gives an empty
+/// store's repository.
+pub mod server_keys {
+    use std::sync::Arc;
+
+    use crate::pagination::CursorKey;
+    use crate::ports::ServerKeyRepository;
+
+    /// The first candidate is kept; a later, different one changes nothing.
+    pub async fn the_first_cursor_key_stored_is_the_key(keys: Arc<dyn ServerKeyRepository>) {
+        let first = CursorKey::from_bytes([1; 32]);
+        let second = CursorKey::from_bytes([2; 32]);
+        assert_eq!(keys.cursor_key(&first).await.ok(), Some(first.clone()));
+        assert_eq!(keys.cursor_key(&second).await.ok(), Some(first.clone()));
+        assert_eq!(keys.cursor_key(&first).await.ok(), Some(first));
+    }
+
+    /// Callers racing with different candidates all get one and the same key.
+    pub async fn racing_callers_all_get_one_key(keys: Arc<dyn ServerKeyRepository>) {
+        let calls = (0..8u8).map(|n| {
+            let keys = Arc::clone(&keys);
+            async move { keys.cursor_key(&CursorKey::from_bytes([n; 32])).await.ok() }
+        });
+        let got = futures::future::join_all(calls).await;
+        let first = got[0].clone();
+        assert!(first.is_some(), "{got:?}");
+        assert!(got.iter().all(|key| *key == first), "{got:?}");
+    }
+}
+
+/// One `#[tokio::test]` per case of [`server_keys`], each on `$fresh().await`.
+#[macro_export]
+macro_rules! server_key_contract_tests {
+    ($fresh:path) => {
+        $crate::server_key_contract_tests!(@cases $fresh;
+            the_first_cursor_key_stored_is_the_key,
+            racing_callers_all_get_one_key,
+        );
+    };
+    (@cases $fresh:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                $crate::testing::contract::server_keys::$case($fresh().await).await;
+            }
+        )*
+    };
+}
