@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tollgate_app::adapters::{Argon2Bounds, Argon2Hasher, Argon2Params};
 use tollgate_app::TrustedProxies;
 
 use crate::logs::LogFormat;
@@ -48,8 +49,8 @@ pub enum Command {
     /// standard output, as JSON lines.
     Export(DatabaseArgs),
     /// Load a dump written by `tollgate export` from standard input into an empty store, all
-    /// or nothing.
-    Import(DatabaseArgs),
+    /// or nothing. Every token's hash is checked against the argon2 bounds first.
+    Import(ImportArgs),
     /// Manage spaces on the store directly (break-glass and scripts).
     Space {
         #[command(subcommand)]
@@ -260,30 +261,94 @@ impl LimitArgs {
     }
 }
 
-/// The argon2id parameters of new token hashes (docs/security.md).
+/// Which argon2id parameters new token hashes start from (docs/security.md, "Hashing").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Argon2Preset {
+    /// 64 KiB, 1 iteration, 1 lane: sized for 256-bit random secrets (about 0.1 ms a hash).
+    Tokens,
+    /// OWASP's password parameters: 19 MiB, 2 iterations, 1 lane (tens of milliseconds).
+    Owasp,
+}
+
+/// The argon2id parameters of new token hashes, and the bounds every stored or imported hash
+/// must stay within (docs/security.md, "Hashing").
 #[derive(Debug, Clone, Args)]
 pub struct HashingArgs {
-    /// argon2id memory cost for new token hashes, in KiB (OWASP: 19456).
-    #[arg(long, env = "TOLLGATE_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
-    pub argon2_memory_kib: u32,
-    /// argon2id iterations for new token hashes (OWASP: 2).
-    #[arg(long, env = "TOLLGATE_ARGON2_ITERATIONS", default_value_t = 2)]
-    pub argon2_iterations: u32,
-    /// argon2id lanes for new token hashes (OWASP: 1).
-    #[arg(long, env = "TOLLGATE_ARGON2_PARALLELISM", default_value_t = 1)]
-    pub argon2_parallelism: u32,
+    /// The parameters new token hashes use: `tokens` (64 KiB, 1 iteration, 1 lane) or `owasp`
+    /// (19456 KiB, 2 iterations, 1 lane). Hashes made with other parameters keep verifying and
+    /// are re-hashed with these after their next successful verification.
+    #[arg(long, env = "TOLLGATE_ARGON2_PRESET", value_enum, default_value_t = Argon2Preset::Tokens)]
+    pub argon2_preset: Argon2Preset,
+    /// argon2id memory cost for new token hashes, in KiB, instead of the preset's.
+    #[arg(long, env = "TOLLGATE_ARGON2_MEMORY_KIB")]
+    pub argon2_memory_kib: Option<u32>,
+    /// argon2id iterations for new token hashes, instead of the preset's.
+    #[arg(long, env = "TOLLGATE_ARGON2_ITERATIONS")]
+    pub argon2_iterations: Option<u32>,
+    /// argon2id lanes for new token hashes, instead of the preset's.
+    #[arg(long, env = "TOLLGATE_ARGON2_PARALLELISM")]
+    pub argon2_parallelism: Option<u32>,
+    /// The most memory a stored or imported hash may ask for, in KiB: a hash beyond it is
+    /// refused, never run (a verification would allocate what the hash says).
+    #[arg(long, env = "TOLLGATE_ARGON2_MAX_MEMORY_KIB", default_value_t = Argon2Bounds::DEFAULT.max_memory_kib)]
+    pub argon2_max_memory_kib: u32,
+    /// The most iterations a stored or imported hash may ask for.
+    #[arg(long, env = "TOLLGATE_ARGON2_MAX_ITERATIONS", default_value_t = Argon2Bounds::DEFAULT.max_iterations)]
+    pub argon2_max_iterations: u32,
+    /// The most lanes a stored or imported hash may ask for.
+    #[arg(long, env = "TOLLGATE_ARGON2_MAX_PARALLELISM", default_value_t = Argon2Bounds::DEFAULT.max_parallelism)]
+    pub argon2_max_parallelism: u32,
 }
 
 impl HashingArgs {
-    /// The hasher of new tokens, with these parameters.
-    pub fn hasher(&self) -> anyhow::Result<tollgate_app::adapters::Argon2Hasher> {
-        let params = tollgate_app::adapters::Argon2Params {
-            memory_kib: self.argon2_memory_kib,
-            iterations: self.argon2_iterations,
-            parallelism: self.argon2_parallelism,
+    /// The parameters of new hashes: the preset's, with any single value overridden.
+    pub fn params(&self) -> Argon2Params {
+        let preset = match self.argon2_preset {
+            Argon2Preset::Tokens => Argon2Params::TOKENS,
+            Argon2Preset::Owasp => Argon2Params::OWASP,
         };
-        tollgate_app::adapters::Argon2Hasher::new(params).context("invalid argon2 parameters")
+        Argon2Params {
+            memory_kib: self.argon2_memory_kib.unwrap_or(preset.memory_kib),
+            iterations: self.argon2_iterations.unwrap_or(preset.iterations),
+            parallelism: self.argon2_parallelism.unwrap_or(preset.parallelism),
+        }
     }
+
+    /// The bounds stored and imported hashes must stay within.
+    pub const fn bounds(&self) -> Argon2Bounds {
+        Argon2Bounds {
+            max_memory_kib: self.argon2_max_memory_kib,
+            max_iterations: self.argon2_max_iterations,
+            max_parallelism: self.argon2_max_parallelism,
+        }
+    }
+
+    /// The hasher of new tokens, with these parameters and bounds.
+    pub fn hasher(&self) -> anyhow::Result<Argon2Hasher> {
+        let (params, bounds) = (self.params(), self.bounds());
+        Argon2Hasher::with_bounds(params, bounds).with_context(|| {
+            format!(
+                "invalid argon2 settings: new hashes with {} KiB, {} iterations, {} lanes must be \
+                 valid argon2id parameters within TOLLGATE_ARGON2_MAX_MEMORY_KIB ({}), \
+                 TOLLGATE_ARGON2_MAX_ITERATIONS ({}) and TOLLGATE_ARGON2_MAX_PARALLELISM ({})",
+                params.memory_kib,
+                params.iterations,
+                params.parallelism,
+                bounds.max_memory_kib,
+                bounds.max_iterations,
+                bounds.max_parallelism
+            )
+        })
+    }
+}
+
+/// `tollgate import`: the store, and the hashing bounds every imported hash is checked against.
+#[derive(Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub hashing: HashingArgs,
 }
 
 /// The lifetime policy of new tokens (docs/operations.md).

@@ -12,7 +12,7 @@ use anyhow::Context;
 use tollgate_app::ports::StoreTransfer;
 use tollgate_app::TransferService;
 
-use crate::config::DatabaseArgs;
+use crate::config::{DatabaseArgs, ImportArgs};
 use crate::serve::runtime;
 use crate::store::{self, StoreChoice};
 
@@ -68,15 +68,17 @@ pub fn export(args: &DatabaseArgs) -> anyhow::Result<()> {
     })
 }
 
-/// `tollgate import`.
-pub fn import(args: &DatabaseArgs) -> anyhow::Result<()> {
+/// `tollgate import`: every token's hash is checked against the argon2 bounds of `args`
+/// (`TOLLGATE_ARGON2_MAX_*`) before anything is written.
+pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
+    let hasher = args.hashing.hasher()?;
     runtime()?.block_on(async {
         // The store first: without one, say so at once rather than wait for standard input.
-        let service = TransferService::new(open_store(args, Schema::Migrated).await?);
+        let service = TransferService::new(open_store(&args.database, Schema::Migrated).await?);
         let contents = dump::read(std::io::stdin().lock())
             .context("the dump cannot be imported; nothing was written")?;
         let counts = service
-            .import(&contents)
+            .import(&contents, &hasher)
             .await
             .context("nothing was imported")?;
         eprintln!("imported {counts}");

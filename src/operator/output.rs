@@ -195,6 +195,10 @@ fn details(out: &mut impl Write, view: &TokenView) -> anyhow::Result<()> {
         ("created_by", token.created_by().to_string()),
         ("expires_at", when(token.expires_at())),
         ("last_used_at", when(token.last_used_at())),
+        (
+            "last_used_ip",
+            id(token.last_used_ip().map(|ip| ip.to_string())),
+        ),
         ("suspended_at", when(token.suspended_at())),
         ("revoked_at", when(token.revoked_at())),
         ("replaces", id(token.replaces().map(|t| t.to_string()))),

@@ -66,6 +66,10 @@ struct TokenLine {
     /// Absent for tokens without a description, and in dumps made before descriptions existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    /// The address of the last use; absent when none is known, and in dumps made before it
+    /// was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_used_ip: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -154,6 +158,7 @@ pub fn write_record(out: &mut impl Write, record: ExportRecord<'_>) -> io::Resul
                 secret_hash: token.secret_hash().as_str().to_owned(),
                 suspended_at: optional_rfc3339(token.suspended_at())?,
                 description: token.description().map(|d| d.as_str().to_owned()),
+                last_used_ip: token.last_used_ip().map(|ip| ip.to_string()),
             },
         ),
         ExportRecord::Event(event) => write_line(
@@ -203,6 +208,7 @@ mod tests {
             t.created_by =
                 CreatedBy::Member(UserId::parse("user-7").unwrap_or_else(|_| unreachable!()));
             t.last_used_at = Some(epoch() + time::Duration::microseconds(1_500_001));
+            t.last_used_ip = Some(std::net::IpAddr::from([192, 0, 2, 7]));
         });
         let grace = GracePeriod::from_seconds(60).unwrap_or_else(|_| unreachable!());
         old.rotate(token_id(2), epoch(), grace)

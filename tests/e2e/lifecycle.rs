@@ -13,6 +13,7 @@ on_every_store!(
     lists_filter_by_status_and_level_and_show_status,
     the_audit_log_records_what_happened_newest_first,
     last_used_at_is_written_in_batches_and_at_shutdown,
+    an_owasp_hash_is_rehashed_by_its_first_use_after_an_upgrade,
     the_maximum_lifetime_bounds_and_defaults_expiry,
 );
 
@@ -187,15 +188,17 @@ async fn last_used_at_is_written_in_batches_and_at_shutdown(store: Store) {
     for _ in 0..20 {
         assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
     }
-    eventually(
+    let read = eventually(
         "last_used_at to be written by a flush",
         PATIENCE,
         async || {
             let read = app.get(&path, &app.admin).await;
-            read.body["last_used_at"].is_string().then_some(())
+            read.body["last_used_at"].is_string().then_some(read)
         },
     )
     .await;
+    // Over a real socket from this machine, in the same batch as the time.
+    assert_eq!(read.body["last_used_ip"], "127.0.0.1", "{read:?}");
     if store.keeps_data() {
         // A long interval: only the flush at graceful shutdown can write this use.
         let mut app = spawn_app_with(store, &[("TOLLGATE_LAST_USED_FLUSH_SECONDS", "3600")]).await;
@@ -207,7 +210,38 @@ async fn last_used_at_is_written_in_batches_and_at_shutdown(store: Store) {
             .get(&format!("/v1/spaces/{space}/tokens/{id}"), &app.admin)
             .await;
         assert!(read.body["last_used_at"].is_string(), "{read:?}");
+        assert_eq!(read.body["last_used_ip"], "127.0.0.1", "{read:?}");
     }
+}
+
+/// An upgrade from OWASP's parameters (the earlier default) to the token parameters: a token
+/// hashed before verifies after, is re-hashed by that verification and written with its use,
+/// and verifies again after the next restart, now from its new hash.
+async fn an_owasp_hash_is_rehashed_by_its_first_use_after_an_upgrade(store: Store) {
+    if !store.keeps_data() {
+        return;
+    }
+    let mut app = spawn_app_with(
+        store,
+        &[
+            ("TOLLGATE_ARGON2_PRESET", "owasp"),
+            ("TOLLGATE_LAST_USED_FLUSH_SECONDS", "3600"),
+        ],
+    )
+    .await;
+    let space = app.create_space("acme").await;
+    let (id, token) = app.create_token(&app.admin, &space, "client").await;
+    app.restart_with(&[("TOLLGATE_ARGON2_PRESET", "tokens")])
+        .await;
+    assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
+    // The re-hash is written with the use, by the flush at graceful shutdown.
+    app.restart().await;
+    assert_eq!(app.get("/v1/whoami", &token).await.status, StatusCode::OK);
+    let read = app
+        .get(&format!("/v1/spaces/{space}/tokens/{id}"), &app.admin)
+        .await;
+    assert!(read.body["last_used_at"].is_string(), "{read:?}");
+    assert!(!app.logs().contains("$argon2id$"), "no hash in the logs");
 }
 
 async fn the_maximum_lifetime_bounds_and_defaults_expiry(store: Store) {

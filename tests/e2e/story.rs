@@ -91,6 +91,7 @@ async fn tokens_work_with_both_headers_and_report_who_they_are(store: Store) {
         "created_by",
         "expires_at",
         "last_used_at",
+        "last_used_ip",
         "revoked_at",
     ] {
         assert!(

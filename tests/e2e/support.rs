@@ -372,6 +372,16 @@ impl App {
         self.start_again().await;
     }
 
+    /// Stops the server and starts it again on the same store, with `changed` set in its
+    /// environment from now on (an upgrade that changes a setting).
+    pub async fn restart_with(&mut self, changed: &[(&str, &str)]) {
+        for (key, value) in changed {
+            self.env.retain(|(k, _)| k != key);
+            self.env.push(((*key).to_owned(), (*value).to_owned()));
+        }
+        self.restart().await;
+    }
+
     pub async fn call(
         &self,
         method: Method,

@@ -211,7 +211,11 @@ on_lasting_stores!(a_moved_store_keeps_every_token_verifying);
 
 const SPACE: &str = "0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f10";
 const TOKEN: &str = "0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f11";
-const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$never-print-this-hash";
+/// A hash argon2 can read (import refuses one it cannot), whose output says
+/// `never-print-this-hash-32-bytes!!` in base64.
+const HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$bmV2ZXItcHJpbnQtdGhpcy1oYXNoLTMyLWJ5dGVzISE";
+const HASH_OUTPUT: &str = "bmV2ZXItcHJpbnQtdGhpcy1oYXNoLTMyLWJ5dGVzISE";
 
 /// A small, valid dump of one space, one token and its event, line by line.
 fn small_dump() -> Vec<String> {
@@ -234,6 +238,38 @@ fn joined(lines: &[String]) -> Vec<u8> {
         .iter()
         .flat_map(|l| format!("{l}\n").into_bytes())
         .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dump_whose_hash_exceeds_the_argon2_bounds_is_refused_whole() {
+    // 4 GiB of memory per verification: a memory bomb waiting for the token's first use.
+    let mut lines = small_dump();
+    lines[2] = lines[2].replace("m=19456,t=2", "m=4194304,t=1");
+    let target = TestDatabase::create().await;
+    let refused = import(target.url(), &joined(&lines));
+    assert!(!refused.status.success(), "{}", stderr(&refused));
+    let message = stderr(&refused);
+    assert!(
+        message.contains(&format!("token {TOKEN}'s secret hash is refused")),
+        "{message}"
+    );
+    assert!(
+        message.contains("4194304, above the configured maximum of 65536"),
+        "{message}"
+    );
+    assert!(!message.contains(HASH_OUTPUT), "{message}");
+    assert_eq!(counts(&target).await, [0, 0, 0]);
+
+    // The bounds are the operator's: raised for a dump they trust, it loads.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    command
+        .arg("import")
+        .env_remove("TOLLGATE_BOOTSTRAP_TOKEN")
+        .env("DATABASE_URL", target.url())
+        .env("TOLLGATE_ARGON2_MAX_MEMORY_KIB", "4194304");
+    let loaded = run_with_input(command, &joined(&lines));
+    assert!(loaded.status.success(), "{}", stderr(&loaded));
+    assert_eq!(counts(&target).await, [1, 1, 1]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -270,7 +306,7 @@ async fn a_malformed_dump_names_its_bad_line_and_writes_nothing() {
     let message = stderr(&refused);
     assert!(message.contains("line 3: token field `level`"), "{message}");
     assert!(message.contains("nothing was written"), "{message}");
-    assert!(!message.contains("never-print-this-hash"), "{message}");
+    assert!(!message.contains(HASH_OUTPUT), "{message}");
     assert_eq!(counts(&target).await, [0, 0, 0]);
 }
 

@@ -160,6 +160,9 @@ pub(crate) struct TokenRow {
     pub created_by: String,
     pub expires: Option<When>,
     pub last_used: Option<When>,
+    /// The address of the last use, for readers of admin tokens (the service hides it from
+    /// others).
+    pub last_used_ip: Option<String>,
     pub can_revoke: bool,
     pub can_rotate: bool,
     pub can_suspend: bool,
@@ -200,6 +203,7 @@ impl TokenRow {
             created_by: creator(token.created_by()),
             expires: token.expires_at().map(|at| when(at, now)),
             last_used: token.last_used_at().map(|at| when(at, now)),
+            last_used_ip: token.last_used_ip().map(|ip| ip.to_string()),
             // What the service will allow; the service decides again on the POST.
             can_revoke: may_revoke && view.status != TokenStatus::Revoked,
             can_rotate: active && may_revoke && may_create_level,

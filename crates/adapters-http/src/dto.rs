@@ -4,6 +4,7 @@
 //! nothing of serde.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use time::{OffsetDateTime, UtcOffset};
@@ -567,6 +568,12 @@ pub struct TokenResponse {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub last_used_at: Option<OffsetDateTime>,
+    /// The client address of that last use (after the trusted-proxy rules), IPv4 or IPv6;
+    /// null if never used, if the address was not known, and always for a reader without
+    /// READ_ADMIN_API_TOKEN (an address says where the holder is). Written in the same batches
+    /// as `last_used_at`.
+    #[schema(value_type = Option<String>, required = true, example = "203.0.113.7")]
+    pub last_used_ip: Option<IpAddr>,
     /// When it was revoked; null while it is not.
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime, required = true)]
@@ -604,6 +611,7 @@ impl From<&TokenView> for TokenResponse {
             created_by: token.created_by().to_string(),
             expires_at: token.expires_at(),
             last_used_at: token.last_used_at(),
+            last_used_ip: token.last_used_ip(),
             revoked_at: token.revoked_at(),
             suspended_at: token.suspended_at(),
             status: status.into(),

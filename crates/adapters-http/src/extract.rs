@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use tollgate_app::auth_limits::LimitedVerifyError;
 use tollgate_app::{
-    Malformed, PresentedToken, TokenService, TrustedProxies, VerifiedToken, Verifier,
+    Malformed, PresentedToken, TokenService, TrustedProxies, Usage, VerifiedToken, Verifier,
     VerifyTokenError,
 };
 use tollgate_domain::Actor;
@@ -348,10 +348,12 @@ impl Authenticated {
         // Parsed once: the limits need its id, the verifier the rest.
         let presented = PresentedToken::parse(presented);
         let verifier = state.token_service().verifier();
+        // By the trusted-proxy rules: what failures count against, and the use's
+        // `last_used_ip`.
+        let address = client_address(parts, state.trusted_proxies());
         let Some(limits) = state.auth_limits() else {
-            return verify(verifier, presented.as_ref()).await;
+            return verify(verifier, presented.as_ref(), address).await;
         };
-        let address = limited_address(parts, state);
         match limits.verify(verifier, address, presented.as_ref()).await {
             Ok(verified) => Ok(verified),
             Err(LimitedVerifyError::TooManyFailures { retry_after_secs }) => {
@@ -362,30 +364,6 @@ impl Authenticated {
             }
             Err(LimitedVerifyError::Verify(error)) => Err(error.into()),
         }
-    }
-}
-
-/// The client address that failed authentications count against, when the limits count
-/// addresses (else `None`, and no address is worked out).
-pub(crate) fn limited_address<S: AuthState>(parts: &Parts, state: &S) -> Option<IpAddr> {
-    let limits = state.auth_limits()?;
-    if limits.counts_addresses() {
-        client_address(parts, state.trusted_proxies())
-    } else {
-        None
-    }
-}
-
-/// The client address a handler counts failed authentications against, as [`Authenticated`]
-/// does (`None` when the limits do not count addresses).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientAddress(pub(crate) Option<IpAddr>);
-
-impl<S: AuthState> FromRequestParts<S> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(limited_address(parts, state)))
     }
 }
 
@@ -402,13 +380,19 @@ impl<S: AuthState> FromRequestParts<S> for RequestAddress {
     }
 }
 
-/// What the verifier says of a presented string: junk is refused without verifying.
+/// What the verifier says of a presented string used from `address`: junk is refused without
+/// verifying.
 async fn verifier_outcome(
     verifier: &Verifier,
     presented: Result<&PresentedToken, &Malformed>,
+    address: Option<IpAddr>,
 ) -> Result<VerifiedToken, VerifyTokenError> {
     match presented {
-        Ok(presented) => verifier.verify_presented(presented).await,
+        Ok(presented) => {
+            verifier
+                .verify_presented(presented, Usage::From(address))
+                .await
+        }
         Err(malformed) => Err(verifier.refuse_malformed(*malformed)),
     }
 }
@@ -416,8 +400,9 @@ async fn verifier_outcome(
 async fn verify(
     verifier: &Verifier,
     presented: Result<&PresentedToken, &Malformed>,
+    address: Option<IpAddr>,
 ) -> Result<VerifiedToken, ApiError> {
-    match verifier_outcome(verifier, presented).await {
+    match verifier_outcome(verifier, presented, address).await {
         Ok(verified) => Ok(verified),
         // The common failure gets the one canned answer, without a detour through `From`.
         Err(VerifyTokenError::Invalid) => Err(ApiError::invalid_token()),

@@ -189,6 +189,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
         "'$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA'".to_owned(),
         "NULL".to_owned(),
         "NULL".to_owned(),
+        "NULL".to_owned(),
     ];
 
     let by_id = [
@@ -274,11 +275,14 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
         ),
         (
             // A flush's batch; one much larger than a small table may rightly be hash-joined.
-            "record last used",
-            tokens::RECORD_LAST_USED,
+            "record uses",
+            tokens::RECORD_USES,
             vec![
                 literals(&big_tokens[..50], "uuid[]"),
                 "array_fill(now(), ARRAY[50])".to_owned(),
+                "array_fill('192.0.2.1'::inet, ARRAY[50])".to_owned(),
+                "array_fill(NULL::text, ARRAY[50])".to_owned(),
+                "array_fill('$argon2id$v=19$m=8,t=1,p=1$c2FsdA$bmV3'::text, ARRAY[50])".to_owned(),
             ],
             "api_tokens_pkey",
         ),

@@ -3,9 +3,13 @@
 //! that breaks a domain rule becomes [`StoreError::Corrupt`] naming the row and the rule, never a
 //! panic, and never quoting the secret hash.
 
+use std::net::IpAddr;
+
+use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgTypeInfo, PgValueFormat, PgValueRef};
-use sqlx::{Decode, Postgres, Type};
+use sqlx::postgres::types::Oid;
+use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueFormat, PgValueRef};
+use sqlx::{Decode, Encode, Postgres, Type};
 use time::OffsetDateTime;
 use tollgate_app::stored::{StoredEvent, StoredInstant, StoredSpace, StoredToken};
 use tollgate_app::StoreError;
@@ -24,7 +28,8 @@ pub(crate) use space_columns;
 macro_rules! token_columns {
     () => {
         "id, space_id, level, name, created_at, created_by, expires_at, last_used_at, \
-         revoked_at, replaces, replaced_by, rotated_at, secret_hash, suspended_at, description"
+         revoked_at, replaces, replaced_by, rotated_at, secret_hash, suspended_at, description, \
+         last_used_ip"
     };
 }
 pub(crate) use token_columns;
@@ -94,6 +99,85 @@ impl<'r> Decode<'r, Postgres> for PgTimestamp {
     }
 }
 
+/// An `inet` value: one address, in Postgres's binary format (family, netmask bits, `is_cidr`,
+/// address length, the address). Written as a host address (full netmask); read as text
+/// (`192.0.2.1`, or `10.0.0.0/8` for a network that someone wrote by hand, which the domain
+/// then refuses as a corrupt row), so that reading never fails before the domain's rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PgInet(pub(crate) IpAddr);
+
+impl PgInet {
+    /// `inet`'s type oid (`pg_type.oid`), and its array's.
+    const OID: Oid = Oid(869);
+    const ARRAY_OID: Oid = Oid(1041);
+    /// `PGSQL_AF_INET` and `PGSQL_AF_INET6`, as the binary format names the families.
+    const AF_INET: u8 = 2;
+    const AF_INET6: u8 = 3;
+}
+
+impl Type<Postgres> for PgInet {
+    fn type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(Self::OID)
+    }
+}
+
+impl PgHasArrayType for PgInet {
+    fn array_type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(Self::ARRAY_OID)
+    }
+}
+
+impl Encode<'_, Postgres> for PgInet {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        match self.0 {
+            IpAddr::V4(ip) => {
+                buf.extend_from_slice(&[Self::AF_INET, 32, 0, 4]);
+                buf.extend_from_slice(&ip.octets());
+            }
+            IpAddr::V6(ip) => {
+                buf.extend_from_slice(&[Self::AF_INET6, 128, 0, 16]);
+                buf.extend_from_slice(&ip.octets());
+            }
+        }
+        Ok(IsNull::No)
+    }
+}
+
+/// An `inet` as text, for [`StoredToken`]'s `last_used_ip`.
+pub(crate) struct PgInetText(pub(crate) String);
+
+impl Type<Postgres> for PgInetText {
+    fn type_info() -> PgTypeInfo {
+        PgInet::type_info()
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for PgInetText {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        match value.format() {
+            PgValueFormat::Binary => {
+                let bytes = value.as_bytes()?;
+                let (head, address) = bytes.split_at_checked(4).ok_or("inet: short value")?;
+                let (family, bits, len) = (head[0], head[1], usize::from(head[3]));
+                let ip = match (family, address.len()) {
+                    (PgInet::AF_INET, 4) if len == 4 => IpAddr::from(<[u8; 4]>::try_from(address)?),
+                    (PgInet::AF_INET6, 16) if len == 16 => {
+                        IpAddr::from(<[u8; 16]>::try_from(address)?)
+                    }
+                    _ => return Err("inet: unknown family or length".into()),
+                };
+                let full = if ip.is_ipv4() { 32 } else { 128 };
+                Ok(Self(if bits == full {
+                    ip.to_string()
+                } else {
+                    format!("{ip}/{bits}")
+                }))
+            }
+            PgValueFormat::Text => Ok(Self(value.as_str()?.to_owned())),
+        }
+    }
+}
+
 /// A row of `spaces`.
 #[derive(sqlx::FromRow)]
 pub(crate) struct SpaceRow {
@@ -133,6 +217,7 @@ pub(crate) struct TokenRow {
     pub(crate) secret_hash: String,
     pub(crate) suspended_at: Option<PgTimestamp>,
     pub(crate) description: Option<String>,
+    pub(crate) last_used_ip: Option<PgInetText>,
 }
 
 impl TryFrom<TokenRow> for ApiToken {
@@ -155,6 +240,7 @@ impl TryFrom<TokenRow> for ApiToken {
             secret_hash: row.secret_hash,
             suspended_at: row.suspended_at,
             description: row.description,
+            last_used_ip: row.last_used_ip.map(|ip| ip.0),
         }
         .into_token()
     }
@@ -228,6 +314,7 @@ mod tests {
             secret_hash: HASH.into(),
             suspended_at: None,
             description: None,
+            last_used_ip: None,
         }
     }
 
@@ -428,6 +515,13 @@ mod tests {
                     ..row()
                 },
                 "last_used_at is out of",
+            ),
+            (
+                TokenRow {
+                    last_used_ip: Some(PgInetText("10.0.0.0/8".into())),
+                    ..row()
+                },
+                "last_used_ip must be one address",
             ),
             (
                 TokenRow {

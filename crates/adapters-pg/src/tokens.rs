@@ -5,7 +5,7 @@ use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use tollgate_app::ports::{
     ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome, Suspension, TokenQuery,
-    TokenRepository, Update, UpdateOutcome,
+    TokenRepository, TokenUse, Update, UpdateOutcome,
 };
 use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::audit::event_write_error;
 use crate::error::{constraint, store_error, violated_constraint};
-use crate::rows::{event_columns, state_assignments, token_columns, TokenRow};
+use crate::rows::{event_columns, state_assignments, token_columns, PgInet, TokenRow};
 use crate::spaces::sql_limit;
 use crate::values::{bind_event, bind_state, bind_token};
 use crate::PgStore;
@@ -24,12 +24,12 @@ use crate::PgStore;
 pub(crate) const INSERT: &str = concat!(
     "WITH inserted AS (INSERT INTO api_tokens (",
     token_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
      ON CONFLICT (id) DO NOTHING RETURNING id) \
      INSERT INTO audit_events (",
     event_columns!(),
-    ") SELECT $16::uuid, $17::timestamptz, $18::text, $19::text, $20::uuid, $21::uuid, \
-     $22::uuid, $23::text FROM inserted"
+    ") SELECT $17::uuid, $18::timestamptz, $19::text, $20::text, $21::uuid, $22::uuid, \
+     $23::uuid, $24::text FROM inserted"
 );
 pub(crate) const GET: &str = concat!(
     "SELECT ",
@@ -76,33 +76,44 @@ pub(crate) const UPDATE_DETAILS: &str = concat!(
     " FROM updated"
 );
 /// A rotation, once the domain applied it to the locked old token: the old one's new state
-/// (`$1` to `$6`, see [`state_assignments!`]), the new token (`$7` to `$21`) and the event
-/// (`$22` to `$29`). The foreign keys between the two rows are checked at the end of the
+/// (`$1` to `$6`, see [`state_assignments!`]), the new token (`$7` to `$22`) and the event
+/// (`$23` to `$30`). The foreign keys between the two rows are checked at the end of the
 /// statement, when both exist. Returns the old token as stored.
 pub(crate) const ROTATE: &str = concat!(
     "WITH created AS (INSERT INTO api_tokens (",
     token_columns!(),
-    ") VALUES ($7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)), \
+    ") VALUES ($7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)), \
      rotated AS (",
     state_assignments!(),
     " RETURNING ",
     token_columns!(),
     "), logged AS (INSERT INTO audit_events (",
     event_columns!(),
-    ") VALUES ($22, $23, $24, $25, $26, $27, $28, $29)) SELECT ",
+    ") VALUES ($23, $24, $25, $26, $27, $28, $29, $30)) SELECT ",
     token_columns!(),
     " FROM rotated"
 );
 /// A whole batch of uses in one statement: `$1` the token ids (distinct, ascending), `$2` the
-/// times. The rows to change are locked in id order first, so two nodes flushing overlapping
-/// batches at once wait for each other instead of deadlocking; a row whose `last_used_at` is
-/// already as late is neither locked nor written. Unknown ids match no row.
-pub(crate) const RECORD_LAST_USED: &str = "\
-    WITH uses AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) AS u (id, at)), \
-    locked AS (SELECT t.id, uses.at FROM api_tokens t JOIN uses ON uses.id = t.id \
-    WHERE t.last_used_at IS NULL OR t.last_used_at < uses.at \
+/// times, `$3` the addresses, `$4` and `$5` the hash each re-hash replaces and its replacement
+/// (both NULL where there is none). The rows to change are locked in id order first, so two
+/// nodes flushing overlapping batches at once wait for each other instead of deadlocking; a row
+/// with nothing to change (its `last_used_at` already as late, and no re-hash of the hash it
+/// holds) is neither locked nor written. Each assignment is decided on the row as locked, so a
+/// re-hash replaces exactly the hash it was made against (another node's re-hash or an import
+/// in between wins), and an address goes with the time it came with. Unknown ids match no row.
+pub(crate) const RECORD_USES: &str = "\
+    WITH uses AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::inet[], $4::text[], \
+    $5::text[]) AS u (id, at, ip, old_hash, new_hash)), \
+    locked AS (SELECT t.id, uses.at, uses.ip, uses.old_hash, uses.new_hash \
+    FROM api_tokens t JOIN uses ON uses.id = t.id \
+    WHERE t.last_used_at IS NULL OR t.last_used_at < uses.at OR t.secret_hash = uses.old_hash \
     ORDER BY t.id FOR NO KEY UPDATE OF t) \
-    UPDATE api_tokens t SET last_used_at = GREATEST(t.last_used_at, locked.at) \
+    UPDATE api_tokens t SET \
+    last_used_at = GREATEST(t.last_used_at, locked.at), \
+    last_used_ip = CASE WHEN t.last_used_at IS NULL OR t.last_used_at < locked.at \
+    THEN locked.ip ELSE t.last_used_ip END, \
+    secret_hash = CASE WHEN t.secret_hash = locked.old_hash THEN locked.new_hash \
+    ELSE t.secret_hash END \
     FROM locked WHERE t.id = locked.id";
 pub(crate) const ANY_INSTANCE_ADMIN: &str =
     "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE space_id IS NULL)";
@@ -193,11 +204,33 @@ fn write_error(err: sqlx::Error, token: &ApiToken, event: &AuditEvent) -> StoreE
     }
 }
 
-/// `uses` as the two arrays [`RECORD_LAST_USED`] takes: one entry per token, with its latest
-/// time, in ascending id order (the order the statement locks rows in anyway; sorted input
-/// keeps its plan simple).
-fn last_used_arrays(uses: &[(TokenId, OffsetDateTime)]) -> (Vec<Uuid>, Vec<OffsetDateTime>) {
-    latest_uses(uses).into_iter().unzip()
+/// `uses` as the five arrays [`RECORD_USES`] takes: one entry per token (see
+/// [`latest_uses`]), in ascending id order (the order the statement locks rows in anyway;
+/// sorted input keeps its plan simple).
+fn use_arrays(uses: &[TokenUse]) -> UseArrays {
+    let mut arrays = UseArrays::default();
+    for (id, used) in latest_uses(uses) {
+        arrays.ids.push(id);
+        arrays.times.push(used.at);
+        arrays.ips.push(used.ip.map(PgInet));
+        let (old, new) = used
+            .rehash
+            .map(|r| (r.old.as_str().to_owned(), r.new.as_str().to_owned()))
+            .unzip();
+        arrays.old_hashes.push(old);
+        arrays.new_hashes.push(new);
+    }
+    arrays
+}
+
+/// The columns of a batch of uses, one array each.
+#[derive(Default)]
+struct UseArrays {
+    ids: Vec<Uuid>,
+    times: Vec<OffsetDateTime>,
+    ips: Vec<Option<PgInet>>,
+    old_hashes: Vec<Option<String>>,
+    new_hashes: Vec<Option<String>>,
 }
 
 #[async_trait]
@@ -394,19 +427,22 @@ impl TokenRepository for PgStore {
     }
 
     #[tracing::instrument(
-        name = "pg.record_last_used",
+        name = "pg.record_uses",
         level = "debug",
         skip_all,
         fields(tokens = uses.len())
     )]
-    async fn record_last_used(&self, uses: &[(TokenId, OffsetDateTime)]) -> Result<(), StoreError> {
+    async fn record_uses(&self, uses: &[TokenUse]) -> Result<(), StoreError> {
         if uses.is_empty() {
             return Ok(());
         }
-        let (ids, times) = last_used_arrays(uses);
-        sqlx::query(RECORD_LAST_USED)
-            .bind(ids)
-            .bind(times)
+        let arrays = use_arrays(uses);
+        sqlx::query(RECORD_USES)
+            .bind(arrays.ids)
+            .bind(arrays.times)
+            .bind(arrays.ips)
+            .bind(arrays.old_hashes)
+            .bind(arrays.new_hashes)
             .execute(self.pool())
             .await
             .map(drop)
@@ -425,6 +461,8 @@ impl TokenRepository for PgStore {
 #[cfg(test)]
 mod tests {
     use time::Duration;
+    use tollgate_app::ports::Rehash;
+    use tollgate_domain::SecretHash;
 
     use super::*;
 
@@ -433,16 +471,27 @@ mod tests {
     }
 
     #[test]
-    fn last_used_batches_keep_one_latest_time_per_token_in_id_order() {
+    fn use_batches_keep_one_latest_use_per_token_in_id_order() {
         let t = |s: i64| OffsetDateTime::UNIX_EPOCH + Duration::seconds(s);
-        let (ids, times) = last_used_arrays(&[
-            (id(3), t(5)),
-            (id(1), t(9)),
-            (id(3), t(7)),
-            (id(3), t(6)),
-            (id(2), t(1)),
+        let ip = |last: u8| Some(std::net::IpAddr::from([192, 0, 2, last]));
+        let rehash = Rehash {
+            old: SecretHash::new("$old".into()),
+            new: SecretHash::new("$new".into()),
+        };
+        let arrays = use_arrays(&[
+            TokenUse::new(id(3), t(5), ip(5)),
+            TokenUse::new(id(1), t(9), ip(9)),
+            TokenUse {
+                rehash: Some(rehash),
+                ..TokenUse::new(id(3), t(7), ip(7))
+            },
+            TokenUse::new(id(3), t(6), ip(6)),
+            TokenUse::new(id(2), t(1), None),
         ]);
-        assert_eq!(ids, [1, 2, 3].map(Uuid::from_u128));
-        assert_eq!(times, [t(9), t(1), t(7)]);
+        assert_eq!(arrays.ids, [1, 2, 3].map(Uuid::from_u128));
+        assert_eq!(arrays.times, [t(9), t(1), t(7)]);
+        assert_eq!(arrays.ips, [ip(9), None, ip(7)].map(|ip| ip.map(PgInet)));
+        assert_eq!(arrays.old_hashes, [None, None, Some("$old".to_owned())]);
+        assert_eq!(arrays.new_hashes, [None, None, Some("$new".to_owned())]);
     }
 }

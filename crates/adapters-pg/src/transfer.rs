@@ -11,7 +11,7 @@ use tollgate_domain::{ApiToken, AuditEvent, EventId, Space, SpaceId, TokenId};
 use uuid::Uuid;
 
 use crate::error::store_error;
-use crate::rows::{event_columns, token_columns, EventRow, TokenRow};
+use crate::rows::{event_columns, token_columns, EventRow, PgInet, TokenRow};
 use crate::spaces::sql_limit;
 use crate::tokens::to_tokens;
 use crate::PgStore;
@@ -53,10 +53,10 @@ pub(crate) const INSERT_SPACES: &str = "INSERT INTO spaces (id, name, created_at
 /// into a later batch): [`LINK_TOKENS`] sets them once every token is in.
 pub(crate) const INSERT_TOKENS: &str = "INSERT INTO api_tokens (id, space_id, level, name, \
      created_at, created_by, expires_at, last_used_at, revoked_at, secret_hash, suspended_at, \
-     description) \
+     description, last_used_ip) \
      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], \
      $6::text[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::text[], \
-     $11::timestamptz[], $12::text[])";
+     $11::timestamptz[], $12::text[], $13::inet[])";
 /// The rotation links of a batch of tokens: `replaced_by` and `rotated_at` together, as the
 /// `api_tokens_rotation_complete` check wants. (Setting `replaced_by` fires the cache
 /// invalidation trigger; no node caches a token that did not exist a moment ago.)
@@ -130,6 +130,12 @@ async fn insert_tokens(tx: &mut Tx, tokens: &[ApiToken]) -> Result<(), StoreErro
                 batch
                     .iter()
                     .map(|t| t.description().map(|d| d.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                batch
+                    .iter()
+                    .map(|t| t.last_used_ip().map(PgInet))
                     .collect::<Vec<_>>(),
             )
             .execute(&mut **tx)

@@ -1,12 +1,14 @@
 //! Domain values as statement parameters: the columns of a token or an event, bound in the
 //! order of [`token_columns!`](crate::rows::token_columns) and
 //! [`event_columns!`](crate::rows::event_columns), so that an `INSERT` naming those columns
-//! takes them as `$n` to `$n + 12` (token) or `$n + 5` (event).
+//! takes them as `$n` to `$n + 15` (token) or `$n + 7` (event).
 
 use sqlx::postgres::PgArguments;
 use sqlx::query::{Query, QueryAs};
 use sqlx::{Encode, Postgres, Type};
 use tollgate_domain::{ApiToken, AuditEvent};
+
+use crate::rows::PgInet;
 
 /// A statement that takes parameters: sqlx's [`Query`] and [`QueryAs`], which have the same
 /// `bind` without a common trait.
@@ -27,7 +29,7 @@ impl<'q, O> Bind<'q> for QueryAs<'q, Postgres, O, PgArguments> {
     }
 }
 
-/// Binds the 15 columns of `token`, in `token_columns!()` order.
+/// Binds the 16 columns of `token`, in `token_columns!()` order.
 pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
     query
         .bind_value(token.id().as_uuid())
@@ -45,6 +47,7 @@ pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
         .bind_value(token.secret_hash().as_str())
         .bind_value(token.suspended_at())
         .bind_value(token.description().map(|d| d.as_str()))
+        .bind_value(token.last_used_ip().map(PgInet))
 }
 
 /// Binds what a token's transitions change, in the order of

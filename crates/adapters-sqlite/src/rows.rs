@@ -23,7 +23,8 @@ pub(crate) use space_columns;
 macro_rules! token_columns {
     () => {
         "id, space_id, level, name, created_at, created_by, expires_at, last_used_at, \
-         revoked_at, replaces, replaced_by, rotated_at, secret_hash, suspended_at, description"
+         revoked_at, replaces, replaced_by, rotated_at, secret_hash, suspended_at, description, \
+         last_used_ip"
     };
 }
 pub(crate) use token_columns;
@@ -95,6 +96,7 @@ pub(crate) struct TokenRow {
     secret_hash: String,
     suspended_at: Option<Micros>,
     description: Option<String>,
+    last_used_ip: Option<String>,
 }
 
 impl TryFrom<TokenRow> for ApiToken {
@@ -117,6 +119,7 @@ impl TryFrom<TokenRow> for ApiToken {
             secret_hash: row.secret_hash,
             suspended_at: row.suspended_at,
             description: row.description,
+            last_used_ip: row.last_used_ip,
         }
         .into_token()
     }
@@ -179,7 +182,7 @@ impl<'q, O> Bind<'q> for QueryAs<'q, Sqlite, O, SqliteArguments<'q>> {
     }
 }
 
-/// Binds the 15 columns of `token`, in `token_columns!()` order.
+/// Binds the 16 columns of `token`, in `token_columns!()` order.
 pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
     query
         .bind_value(token.id().as_uuid())
@@ -197,6 +200,7 @@ pub(crate) fn bind_token<'q, Q: Bind<'q>>(query: Q, token: &'q ApiToken) -> Q {
         .bind_value(token.secret_hash().as_str())
         .bind_value(token.suspended_at().map(Micros::of))
         .bind_value(token.description().map(|d| d.as_str()))
+        .bind_value(token.last_used_ip().map(|ip| ip.to_string()))
 }
 
 /// Binds what a token's transitions change, in the order of [`STATE_UPDATE`]: `expires_at`,

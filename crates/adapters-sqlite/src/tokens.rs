@@ -11,7 +11,7 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 use time::OffsetDateTime;
 use tollgate_app::ports::{
     ListOrder, RotateOutcome, Rotation, SuspendOutcome, Suspension, TokenQuery, TokenRepository,
-    Update, UpdateOutcome,
+    TokenUse, Update, UpdateOutcome,
 };
 use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
@@ -26,7 +26,7 @@ use crate::SqliteStore;
 const INSERT: &str = concat!(
     "INSERT INTO api_tokens (",
     token_columns!(),
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
 );
 const GET: &str = concat!("SELECT ", token_columns!(), " FROM api_tokens WHERE id = ?");
 /// What a token's transitions change, written back after the domain applied one (see
@@ -42,9 +42,12 @@ const DETAILS_UPDATE: &str = concat!(
     "UPDATE api_tokens SET name = ?, description = ?, expires_at = ? WHERE id = ? RETURNING ",
     token_columns!()
 );
-/// One use: `last_used_at` becomes the later of its own and the given time.
-const RECORD_USE: &str = "UPDATE api_tokens SET last_used_at = ?1 \
-     WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)";
+/// One use: `last_used_at` becomes the later of its own and the given time, and
+/// `last_used_ip` the address of that use (see `TokenUse::apply`).
+const RECORD_USE: &str = "UPDATE api_tokens SET last_used_at = ?1, last_used_ip = ?2 \
+     WHERE id = ?3 AND (last_used_at IS NULL OR last_used_at < ?1)";
+/// One re-hash: the new hash, only where the stored one is still the hash it replaces.
+const REHASH: &str = "UPDATE api_tokens SET secret_hash = ?1 WHERE id = ?2 AND secret_hash = ?3";
 const ANY_INSTANCE_ADMIN: &str = "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE space_id IS NULL)";
 
 /// The listing statement for `query`: each optional filter is left out of the text rather than
@@ -306,24 +309,36 @@ impl TokenRepository for SqliteStore {
     }
 
     #[tracing::instrument(
-        name = "sqlite.record_last_used",
+        name = "sqlite.record_uses",
         level = "debug",
         skip_all,
         fields(tokens = uses.len())
     )]
-    async fn record_last_used(&self, uses: &[(TokenId, OffsetDateTime)]) -> Result<(), StoreError> {
+    async fn record_uses(&self, uses: &[TokenUse]) -> Result<(), StoreError> {
         if uses.is_empty() {
             return Ok(());
         }
-        // One transaction for the batch: one commit, one sync, however many tokens.
+        // One transaction for the batch: one commit, one sync, however many tokens. It holds
+        // the write lock from its first statement, so each re-hash's comparison and write are
+        // one step.
         let mut tx = self.begin_write().await?;
-        for (id, at) in latest_uses(uses) {
+        for (id, used) in latest_uses(uses) {
             sqlx::query(RECORD_USE)
-                .bind(Micros::of(at))
+                .bind(Micros::of(used.at))
+                .bind(used.ip.map(|ip| ip.to_string()))
                 .bind(id)
                 .execute(&mut *tx)
                 .await
                 .map_err(store_error)?;
+            if let Some(rehash) = &used.rehash {
+                sqlx::query(REHASH)
+                    .bind(rehash.new.as_str())
+                    .bind(id)
+                    .bind(rehash.old.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+            }
         }
         commit(tx).await
     }

@@ -41,7 +41,7 @@ const INSERT_SPACE: &str = "INSERT INTO spaces (id, name, created_at) VALUES (?,
 const INSERT_TOKEN: &str = concat!(
     "INSERT INTO api_tokens (",
     token_columns!(),
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 );
 
 /// Loads `contents` inside `tx`, which holds the write lock, if the file is empty.

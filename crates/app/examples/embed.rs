@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.spaces.clone(),
         store.tokens.clone(),
         store.events.clone(),
-        Arc::new(Argon2Hasher::owasp()),
+        Arc::new(Argon2Hasher::for_tokens()),
         clock,
         random,
     );

@@ -49,7 +49,9 @@ use governor::{NotUntil, Quota, RateLimiter};
 use metrics::Counter;
 use tollgate_domain::TokenId;
 
-use crate::services::{Malformed, PresentedToken, VerifiedToken, Verifier, VerifyTokenError};
+use crate::services::{
+    Malformed, PresentedToken, Usage, VerifiedToken, Verifier, VerifyTokenError,
+};
 use crate::telemetry::AUTH_BLOCKS;
 
 /// How many failed authentications one client address (or one token id from one address) may
@@ -180,6 +182,8 @@ impl AuthLimits {
     /// blocked address stays blocked whatever it presents. An invalid token counts one failure
     /// against the address and, when well formed, against its id from that address.
     ///
+    /// A success is a use of the token from `address` ([`Usage::From`]).
+    ///
     /// # Errors
     /// [`LimitedVerifyError`].
     pub async fn verify(
@@ -188,12 +192,29 @@ impl AuthLimits {
         address: Option<IpAddr>,
         presented: Result<&PresentedToken, &Malformed>,
     ) -> Result<VerifiedToken, LimitedVerifyError> {
+        self.verify_as(verifier, address, presented, Usage::From(address))
+            .await
+    }
+
+    /// [`Self::verify`], with the verification's `usage` said apart from the address failures
+    /// count against: a leak report's check counts against the reporter's address, and is no
+    /// use of the token ([`Usage::NotAUse`]).
+    ///
+    /// # Errors
+    /// [`LimitedVerifyError`].
+    pub async fn verify_as(
+        &self,
+        verifier: &Verifier,
+        address: Option<IpAddr>,
+        presented: Result<&PresentedToken, &Malformed>,
+        usage: Usage,
+    ) -> Result<VerifiedToken, LimitedVerifyError> {
         let limiter = &self.0;
         let address = address.map(limit_key);
         let token_id = presented.ok().map(PresentedToken::id);
         if let Some(block) = limiter.blocked(address, token_id) {
             if let (Block::TokenId(_), Ok(presented)) = (block, presented) {
-                if let Some(verified) = verifier.verify_cached(presented) {
+                if let Some(verified) = verifier.verify_cached(presented, usage) {
                     return Ok(verified);
                 }
             }
@@ -203,7 +224,7 @@ impl AuthLimits {
             });
         }
         let outcome = match presented {
-            Ok(presented) => verifier.verify_presented(presented).await,
+            Ok(presented) => verifier.verify_presented(presented, usage).await,
             Err(malformed) => Err(verifier.refuse_malformed(*malformed)),
         };
         match outcome {

@@ -7,6 +7,7 @@
 //! quoting the secret hash.
 
 use std::fmt::Display;
+use std::net::IpAddr;
 
 use time::OffsetDateTime;
 use tollgate_domain::{
@@ -17,7 +18,7 @@ use tollgate_domain::{
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::ports::StatusFilter;
+use crate::ports::{StatusFilter, TokenUse};
 
 /// An instant in a store's own encoding (Postgres microseconds since 2000, SQLite Unix
 /// microseconds, ...).
@@ -107,6 +108,8 @@ pub struct StoredToken<T> {
     pub expires_at: Option<T>,
     /// `last_used_at`.
     pub last_used_at: Option<T>,
+    /// `last_used_ip`, as text (`192.0.2.1`, `2001:db8::1`).
+    pub last_used_ip: Option<String>,
     /// `revoked_at`.
     pub revoked_at: Option<T>,
     /// `replaces`.
@@ -168,6 +171,14 @@ impl<T: StoredInstant> StoredToken<T> {
             created_by,
             expires_at: optional_instant(&corrupt, "expires_at", self.expires_at)?,
             last_used_at: optional_instant(&corrupt, "last_used_at", self.last_used_at)?,
+            last_used_ip: self
+                .last_used_ip
+                .as_deref()
+                .map(|text| {
+                    text.parse::<IpAddr>()
+                        .map_err(|_| corrupt(&"last_used_ip must be one address"))
+                })
+                .transpose()?,
             revoked_at: optional_instant(&corrupt, "revoked_at", self.revoked_at)?,
             suspended_at: optional_instant(&corrupt, "suspended_at", self.suspended_at)?,
             replaces: self.replaces.map(TokenId::from_uuid),
@@ -284,18 +295,21 @@ impl<T: StoredInstant> StoredSession<T> {
     }
 }
 
-/// A batch of uses as a SQL store writes it: one entry per token, its latest time, in
-/// ascending id order (the order both SQL stores lock or write rows in).
+/// A batch of uses as a SQL store writes it: one entry per token (several uses of one token
+/// folded by [`TokenUse::merge`]), in ascending id order (the order both SQL stores lock or
+/// write rows in).
 #[must_use]
-pub fn latest_uses(
-    uses: &[(TokenId, OffsetDateTime)],
-) -> std::collections::BTreeMap<Uuid, OffsetDateTime> {
-    let mut latest = std::collections::BTreeMap::new();
-    for &(id, at) in uses {
-        latest
-            .entry(id.as_uuid())
-            .and_modify(|t: &mut OffsetDateTime| *t = (*t).max(at))
-            .or_insert(at);
+pub fn latest_uses(uses: &[TokenUse]) -> std::collections::BTreeMap<Uuid, TokenUse> {
+    let mut latest = std::collections::BTreeMap::<Uuid, TokenUse>::new();
+    for used in uses {
+        match latest.entry(used.id.as_uuid()) {
+            std::collections::btree_map::Entry::Occupied(mut entry) => {
+                entry.get_mut().merge(used.clone());
+            }
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(used.clone());
+            }
+        }
     }
     latest
 }

@@ -5,6 +5,8 @@
 
 mod update;
 
+use std::net::IpAddr;
+
 use time::OffsetDateTime;
 
 pub use self::update::{ChangedFields, TokenField, TokenFieldError, TokenUpdate, UpdateRefused};
@@ -32,6 +34,7 @@ pub struct ApiToken {
     created_by: CreatedBy,
     expires_at: Option<OffsetDateTime>,
     last_used_at: Option<OffsetDateTime>,
+    last_used_ip: Option<IpAddr>,
     revoked_at: Option<OffsetDateTime>,
     suspended_at: Option<OffsetDateTime>,
     replaces: Option<TokenId>,
@@ -79,6 +82,8 @@ pub struct TokenRecord {
     pub expires_at: Option<OffsetDateTime>,
     /// See [`ApiToken::last_used_at`].
     pub last_used_at: Option<OffsetDateTime>,
+    /// See [`ApiToken::last_used_ip`].
+    pub last_used_ip: Option<IpAddr>,
     /// See [`ApiToken::revoked_at`].
     pub revoked_at: Option<OffsetDateTime>,
     /// See [`ApiToken::suspended_at`].
@@ -125,6 +130,7 @@ impl ApiToken {
             created_by: new.created_by,
             expires_at: new.expires_at,
             last_used_at: None,
+            last_used_ip: None,
             revoked_at: None,
             suspended_at: None,
             replaces: new.replaces,
@@ -152,6 +158,7 @@ impl ApiToken {
             created_by: record.created_by,
             expires_at: record.expires_at,
             last_used_at: record.last_used_at,
+            last_used_ip: record.last_used_ip,
             revoked_at: record.revoked_at,
             suspended_at: record.suspended_at,
             replaces: record.replaces,
@@ -172,6 +179,7 @@ impl ApiToken {
             created_by: self.created_by.clone(),
             expires_at: self.expires_at,
             last_used_at: self.last_used_at,
+            last_used_ip: self.last_used_ip,
             revoked_at: self.revoked_at,
             suspended_at: self.suspended_at,
             replaces: self.replaces,
@@ -239,6 +247,13 @@ impl ApiToken {
     #[must_use]
     pub const fn last_used_at(&self) -> Option<OffsetDateTime> {
         self.last_used_at
+    }
+
+    /// The client address of the use [`Self::last_used_at`] records, as the adapter that
+    /// verified it determined it (trusted-proxy rules); `None` if never used or not known.
+    #[must_use]
+    pub const fn last_used_ip(&self) -> Option<IpAddr> {
+        self.last_used_ip
     }
 
     /// When it was revoked.
@@ -397,13 +412,30 @@ impl ApiToken {
         Ok(())
     }
 
-    /// Notes a successful use at `at`; the latest use wins.
-    pub fn record_use(&mut self, at: OffsetDateTime) {
-        self.last_used_at = Some(self.last_used_at.map_or(at, |last| last.max(at)));
+    /// Notes a successful use at `at` from `ip` (`None`: not known); the latest use wins, with
+    /// its address, so the address always belongs to the use `last_used_at` shows. Of two uses
+    /// at the same instant the first noted stays.
+    pub fn record_use(&mut self, at: OffsetDateTime, ip: Option<IpAddr>) {
+        if self.last_used_at.is_none_or(|last| last < at) {
+            self.last_used_at = Some(at);
+            self.last_used_ip = ip;
+        }
+    }
+
+    /// Replaces the secret's hash with `new` (the same secret hashed with other parameters), if
+    /// the hash is still `old`: a hash changed since `old` was read (another node re-hashed it
+    /// first, say) is kept. Whether it changed.
+    pub fn rehash(&mut self, old: &SecretHash, new: SecretHash) -> bool {
+        if self.secret_hash != *old {
+            return false;
+        }
+        self.secret_hash = new;
+        true
     }
 
     /// The token as a reader sees it: one without READ_ADMIN_API_TOKEN does not learn which
-    /// (admin-level) token created it (see [`CreatedBy::as_seen_by`]), and one that may not
+    /// (admin-level) token created it (see [`CreatedBy::as_seen_by`]) nor where the token was
+    /// last used from (an address is about the holder, not the token), and one that may not
     /// learn the creating token's id (`discloses_creator` false) sees an instance-level
     /// creator without its id (see [`CreatedBy::disclosed`]).
     #[must_use]
@@ -412,6 +444,9 @@ impl ApiToken {
             .created_by
             .disclosed(discloses_creator)
             .as_seen_by(reads_admin_tokens);
+        if !reads_admin_tokens {
+            self.last_used_ip = None;
+        }
         self
     }
 }
@@ -445,6 +480,10 @@ mod tests {
 
     fn now() -> OffsetDateTime {
         OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap_or_else(|_| unreachable!())
     }
 
     fn id(n: u128) -> TokenId {
@@ -546,17 +585,61 @@ mod tests {
     }
 
     #[test]
-    fn uses_keep_the_latest_time() {
+    fn uses_keep_the_latest_time_with_its_address() {
+        let (a, b) = (ip("192.0.2.1"), ip("2001:db8::7"));
         let mut t = token(None);
-        t.record_use(now() + Duration::seconds(10));
-        t.record_use(now() + Duration::seconds(5));
+        t.record_use(now() + Duration::seconds(10), Some(a));
+        t.record_use(now() + Duration::seconds(5), Some(b));
         assert_eq!(t.last_used_at(), Some(now() + Duration::seconds(10)));
+        assert_eq!(t.last_used_ip(), Some(a));
+        t.record_use(now() + Duration::seconds(10), Some(b));
+        assert_eq!(
+            t.last_used_ip(),
+            Some(a),
+            "the first of two uses at one instant stays"
+        );
+        t.record_use(now() + Duration::seconds(11), None);
+        assert_eq!(
+            t.last_used_ip(),
+            None,
+            "an address belongs to the use it came with"
+        );
+        t.record_use(now() + Duration::seconds(12), Some(b));
+        assert_eq!(t.last_used_ip(), Some(b));
+    }
+
+    #[test]
+    fn a_rehash_replaces_the_hash_only_while_it_is_the_one_read() {
+        let mut t = token(None);
+        let (old, new) = (t.secret_hash().clone(), SecretHash::new("$new".into()));
+        assert!(!t.rehash(&SecretHash::new("$other".into()), new.clone()));
+        assert_eq!(t.secret_hash(), &old);
+        assert!(t.rehash(&old, new.clone()));
+        assert_eq!(t.secret_hash(), &new);
+        assert!(
+            !t.rehash(&old, SecretHash::new("$newer".into())),
+            "already replaced"
+        );
+        assert_eq!(t.secret_hash(), &new);
+    }
+
+    #[test]
+    fn only_readers_of_admin_tokens_see_where_a_token_was_used() {
+        let mut t = client(CreatedBy::System, None);
+        t.record_use(now(), Some(ip("192.0.2.1")));
+        assert_eq!(
+            t.clone().seen_with(true, true).last_used_ip(),
+            Some(ip("192.0.2.1"))
+        );
+        let hidden = t.seen_with(true, false);
+        assert_eq!(hidden.last_used_ip(), None);
+        assert_eq!(hidden.last_used_at(), Some(now()), "the time stays");
     }
 
     #[test]
     fn every_token_the_transitions_make_restores_as_it_was() {
         let mut rotated = token(Some(Duration::days(1)));
-        rotated.record_use(now());
+        rotated.record_use(now(), Some(ip("192.0.2.1")));
         assert_eq!(rotated.rotate(id(8), now(), grace(60)), Ok(()));
         let mut revoked = token(None);
         revoked.revoke(now());

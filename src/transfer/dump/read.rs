@@ -238,6 +238,14 @@ fn token(line: TokenLine) -> Result<ApiToken, String> {
         created_by: f.creator("created_by", &line.created_by)?,
         expires_at: f.optional_time("expires_at", line.expires_at.as_deref())?,
         last_used_at: f.optional_time("last_used_at", line.last_used_at.as_deref())?,
+        last_used_ip: line
+            .last_used_ip
+            .as_deref()
+            .map(|raw| {
+                raw.parse()
+                    .map_err(|_| f.bad("last_used_ip", "not an IP address"))
+            })
+            .transpose()?,
         revoked_at: f.optional_time("revoked_at", line.revoked_at.as_deref())?,
         suspended_at: f.optional_time("suspended_at", line.suspended_at.as_deref())?,
         replaces: f.optional_id("replaces", line.replaces.as_deref())?,

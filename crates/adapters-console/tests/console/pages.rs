@@ -630,3 +630,34 @@ async fn the_last_day_the_date_picker_offers_is_accepted() {
         .await;
     assert_eq!(page.status, StatusCode::OK, "{last}: {}", page.body);
 }
+
+#[tokio::test]
+async fn the_tokens_table_says_where_a_token_was_last_used_from() {
+    let console = TestConsole::new().await;
+    let space = console.create_space("acme").await;
+    let client = issue(&console, &space, "ci", TokenLevel::Client).await;
+    let from = "203.0.113.7".parse().ok();
+    console
+        .core
+        .tokens
+        .verify_from(&client, from)
+        .await
+        .unwrap();
+    console
+        .core
+        .tokens
+        .verifier()
+        .flush_last_used()
+        .await
+        .unwrap();
+    let cookie = console.sign_in(&console.admin).await;
+    let list = console
+        .get(&format!("/admin/spaces/{space}/tokens"), Some(&cookie))
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.body.contains(" from <code>203.0.113.7</code>"),
+        "{}",
+        list.body
+    );
+}

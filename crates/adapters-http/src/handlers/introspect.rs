@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::dto::TokenLevelDto;
 use crate::error::ApiError;
-use crate::extract::{AuthState, Authenticated, ClientAddress};
+use crate::extract::{AuthState, Authenticated, RequestAddress};
 use crate::form::ApiForm;
 use crate::openapi::IntrospectErrors;
 use crate::RouterState;
@@ -148,7 +148,7 @@ impl From<&Introspection> for IntrospectionResponse {
 pub(crate) async fn introspect(
     State(state): State<RouterState>,
     auth: Authenticated,
-    ClientAddress(address): ClientAddress,
+    RequestAddress(address): RequestAddress,
     ApiForm(form): ApiForm<IntrospectRequest>,
 ) -> Result<Json<IntrospectionResponse>, ApiError> {
     let outcome = state

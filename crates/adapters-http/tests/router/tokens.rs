@@ -17,7 +17,7 @@ fn token(space: Uuid, id: Uuid) -> String {
     format!("/v1/spaces/{space}/tokens/{id}")
 }
 
-const METADATA_FIELDS: [&str; 16] = [
+const METADATA_FIELDS: [&str; 17] = [
     "id",
     "space_id",
     "name",
@@ -28,6 +28,7 @@ const METADATA_FIELDS: [&str; 16] = [
     "created_by",
     "expires_at",
     "last_used_at",
+    "last_used_ip",
     "revoked_at",
     "suspended_at",
     "status",
@@ -413,6 +414,51 @@ async fn a_space_admin_never_sees_the_instance_admin_token_s_id_in_metadata_or_e
         .send(Req::get(&format!("/v1/spaces/{space}/tokens/{by_instance}")).token(&app.admin))
         .await;
     assert_eq!(read.json()["created_by"], format!("token:{instance_id}"));
+}
+
+#[tokio::test]
+async fn the_last_used_ip_is_the_client_behind_a_trusted_proxy_and_only_admin_readers_see_it() {
+    let config = tollgate_http::HttpConfig::default()
+        .with_trusted_proxies(tollgate_app::TrustedProxies::parse("10.0.0.0/24").unwrap());
+    let app = TestApp::with(config, None).await;
+    let space = app.space("acme").await;
+    let (id, client) = app.token(&app.admin, space, "client").await;
+    let (_, reader) = app.token(&app.admin, space, "client").await;
+    let res = app
+        .send(
+            Req::get("/v1/whoami")
+                .token(&client)
+                .header("x-forwarded-for", "198.51.100.1, 2001:db8::77")
+                .from("10.0.0.5:443"),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    app.core.tokens.verifier().flush_last_used().await.unwrap();
+
+    let as_admin = app
+        .send(Req::get(&token(space, id)).token(&app.admin))
+        .await
+        .json();
+    assert_eq!(as_admin["last_used_ip"], "2001:db8::77", "{as_admin}");
+    assert!(as_admin["last_used_at"].is_string());
+    let as_reader = app
+        .send(Req::get(&token(space, id)).token(&reader))
+        .await
+        .json();
+    assert_eq!(as_reader["last_used_ip"], json!(null), "{as_reader}");
+    assert_eq!(as_reader["last_used_at"], as_admin["last_used_at"]);
+    let listed = app
+        .send(Req::get(&tokens(space)).token(&reader))
+        .await
+        .json();
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["last_used_ip"].is_null()),
+        "{listed}"
+    );
 }
 
 #[tokio::test]

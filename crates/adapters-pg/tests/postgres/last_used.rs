@@ -1,11 +1,13 @@
-//! `record_last_used`: a whole batch is one `UPDATE` statement, however many tokens it holds;
+//! `record_uses`: a whole batch is one `UPDATE` statement, however many tokens it holds;
 //! times only move forward; and nodes flushing overlapping batches at once do not deadlock.
 
 use std::collections::BTreeMap;
 
 use time::{Duration, OffsetDateTime};
 use tokio::task::JoinSet;
-use tollgate_app::ports::{ListOrder, SpaceRepository, StatusFilter, TokenQuery, TokenRepository};
+use tollgate_app::ports::{
+    ListOrder, SpaceRepository, StatusFilter, TokenQuery, TokenRepository, TokenUse,
+};
 use tollgate_app::testing::fixtures::{epoch, space, space_id, token_id};
 use tollgate_domain::TokenId;
 use tollgate_pg::testing::TestDatabase;
@@ -43,6 +45,13 @@ async fn seeded() -> TestDatabase {
     .await
     .unwrap();
     db
+}
+
+/// Uses at these times from no known address, as a batch.
+fn as_uses(uses: &[(TokenId, OffsetDateTime)]) -> Vec<TokenUse> {
+    uses.iter()
+        .map(|&(id, at)| TokenUse::new(id, at, None))
+        .collect()
 }
 
 async fn update_statements(db: &TestDatabase) -> i64 {
@@ -88,7 +97,7 @@ async fn a_batch_of_a_thousand_uses_is_one_statement_and_keeps_the_latest_times(
     uses.extend((1..=TOKENS).step_by(7).map(|n| (token_id(n), at(1))));
     uses.extend((1..=20).map(|n| (token_id(TOKENS + n), at(n))));
     uses.reverse();
-    store.record_last_used(&uses).await.unwrap();
+    store.record_uses(&as_uses(&uses)).await.unwrap();
     assert_eq!(
         update_statements(&db).await,
         1,
@@ -104,8 +113,8 @@ async fn a_batch_of_a_thousand_uses_is_one_statement_and_keeps_the_latest_times(
 
     // An older batch moves nothing back; an empty one runs no statement at all.
     let older: Vec<_> = (1..=TOKENS).map(|n| (token_id(n), epoch())).collect();
-    store.record_last_used(&older).await.unwrap();
-    store.record_last_used(&[]).await.unwrap();
+    store.record_uses(&as_uses(&older)).await.unwrap();
+    store.record_uses(&[]).await.unwrap();
     assert_eq!(update_statements(&db).await, 2);
     assert_eq!(last_used(&db).await, stored);
 }
@@ -131,7 +140,7 @@ async fn nodes_flushing_overlapping_batches_at_once_neither_deadlock_nor_lose_th
                     if node % 2 == 1 {
                         uses.reverse();
                     }
-                    store.record_last_used(&uses).await.unwrap();
+                    store.record_uses(&as_uses(&uses)).await.unwrap();
                 }
             });
         }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use tollgate_app::ports::{
-    RevocationEvent, RevocationFeed, RotateOutcome, SpaceRepository, TokenRepository,
+    RevocationEvent, RevocationFeed, RotateOutcome, SpaceRepository, TokenRepository, TokenUse,
 };
 use tollgate_app::testing::fixtures::{epoch, space, space_id, token, token_id};
 use tollgate_domain::TokenLevel;
@@ -81,7 +81,10 @@ async fn a_rotation_or_a_changed_expiry_reaches_every_listener_and_last_used_doe
     // Writes that leave validity alone notify nothing: a new token (the rotation's replacement
     // included), a use, an expiry set to what it is.
     store
-        .record_last_used(&[(token_id(1), epoch()), (token_id(3), epoch())])
+        .record_uses(&[
+            TokenUse::new(token_id(1), epoch(), None),
+            TokenUse::new(token_id(3), epoch(), None),
+        ])
         .await
         .unwrap();
     sqlx::query("UPDATE api_tokens SET expires_at = expires_at WHERE id = $1")

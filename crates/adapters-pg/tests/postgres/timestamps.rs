@@ -2,7 +2,7 @@
 //! write, so a value read back equals the value written with its nanoseconds truncated.
 
 use time::{Duration, OffsetDateTime, UtcOffset};
-use tollgate_app::ports::{RotateOutcome, SpaceRepository, TokenRepository};
+use tollgate_app::ports::{RotateOutcome, SpaceRepository, TokenRepository, TokenUse};
 use tollgate_app::testing::fixtures::{edited, epoch, space, space_id, token};
 use tollgate_domain::TokenLevel;
 use tollgate_pg::testing::TestDatabase;
@@ -75,7 +75,7 @@ async fn timestamps_keep_microseconds_whatever_their_offset_and_range() {
             "expires_at of {written}"
         );
         store
-            .record_last_used(&[(rotated.id(), written)])
+            .record_uses(&[TokenUse::new(rotated.id(), written, None)])
             .await
             .unwrap();
         let used = TokenRepository::get(&store, rotated.id()).await.unwrap();

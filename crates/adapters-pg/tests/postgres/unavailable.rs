@@ -12,7 +12,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::ConnectOptions;
 use tollgate_app::ports::{
     AuditRepository, ListOrder, SpaceRepository, StatusFilter, StoreHealth, TokenQuery,
-    TokenRepository,
+    TokenRepository, TokenUse,
 };
 use tollgate_app::testing::fixtures::{epoch, event, space, space_id, token, token_id};
 use tollgate_app::StoreError;
@@ -38,7 +38,7 @@ async fn every_method(store: &PgStore, round: u128) -> Vec<(&'static str, Result
     // Token 2 is active until a round rotates it; later rounds find it rotated (`NotActive`),
     // which is an answer, not a failure.
     let rotated = rotation(2, 10_000 + round, epoch(), time::Duration::ZERO);
-    let used = [(token_id(1), epoch())];
+    let used = [TokenUse::new(token_id(1), epoch(), None)];
     let rejected = event(20_000 + round, AuditAction::TokenRejected, &new_token);
     let (a, b, c, d, e, f, g, h, i, j, k, l, m) = tokio::join!(
         SpaceRepository::insert(store, &new_space),
@@ -49,7 +49,7 @@ async fn every_method(store: &PgStore, round: u128) -> Vec<(&'static str, Result
         TokenRepository::list(store, &query),
         revoke(store, token_id(1), space_id(1), epoch()),
         store.rotate(&rotated),
-        store.record_last_used(&used),
+        store.record_uses(&used),
         store.any_instance_admin(),
         AuditRepository::record(store, &rejected),
         AuditRepository::list(store, space_id(1), None, 10),
@@ -64,7 +64,7 @@ async fn every_method(store: &PgStore, round: u128) -> Vec<(&'static str, Result
         ("TokenRepository::list", f.map(drop)),
         ("TokenRepository::revoke", g.map(drop)),
         ("TokenRepository::rotate", h.map(drop)),
-        ("TokenRepository::record_last_used", i),
+        ("TokenRepository::record_uses", i),
         ("TokenRepository::any_instance_admin", j.map(drop)),
         ("AuditRepository::record", k),
         ("AuditRepository::list", l.map(drop)),

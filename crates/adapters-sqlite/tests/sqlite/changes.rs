@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use tollgate_app::ports::{RevocationEvent, RevocationFeed, SpaceRepository, TokenRepository};
+use tollgate_app::ports::{
+    RevocationEvent, RevocationFeed, SpaceRepository, TokenRepository, TokenUse,
+};
 use tollgate_app::testing::fixtures::{epoch, insert, revoke, space, space_id, token, token_id};
 use tollgate_domain::TokenLevel;
 use tollgate_sqlite::testing::TestFile;
@@ -27,7 +29,7 @@ async fn a_revocation_by_another_handle_reaches_the_feed_and_uses_do_not() {
     // Another handle, as a CLI command would open the file: a use, then a revocation.
     let other = file.open().await;
     other
-        .record_last_used(&[(token_id(1), epoch())])
+        .record_uses(&[TokenUse::new(token_id(1), epoch(), None)])
         .await
         .unwrap();
     revoke(&other, token_id(2), space_id(1), epoch())

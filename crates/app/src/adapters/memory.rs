@@ -20,7 +20,8 @@ use tollgate_domain::{
 use crate::error::StoreError;
 use crate::ports::{
     AuditRepository, ImportError, ListOrder, RotateOutcome, Rotation, SpaceRepository, StoreHealth,
-    StoreTransfer, SuspendOutcome, Suspension, TokenQuery, TokenRepository, Update, UpdateOutcome,
+    StoreTransfer, SuspendOutcome, Suspension, TokenQuery, TokenRepository, TokenUse, Update,
+    UpdateOutcome,
 };
 use crate::store_contents::StoreContents;
 
@@ -295,11 +296,11 @@ impl TokenRepository for InMemoryTokenRepository {
         Ok(RotateOutcome::Rotated(Box::new(rotated)))
     }
 
-    async fn record_last_used(&self, uses: &[(TokenId, OffsetDateTime)]) -> Result<(), StoreError> {
+    async fn record_uses(&self, uses: &[TokenUse]) -> Result<(), StoreError> {
         let mut tokens = self.write();
-        for (id, at) in uses {
-            if let Some(token) = tokens.get_mut(id) {
-                token.record_use(*at);
+        for used in uses {
+            if let Some(token) = tokens.get_mut(&used.id) {
+                used.apply(token);
             }
         }
         Ok(())

@@ -6,7 +6,7 @@ mod clock;
 mod memory;
 mod random;
 
-pub use argon2_hasher::{Argon2Hasher, Argon2Params};
+pub use argon2_hasher::{Argon2Bounds, Argon2Hasher, Argon2Params};
 pub use clock::{ManualClock, SystemClock};
 pub use memory::{
     InMemoryAuditRepository, InMemoryServerKeyRepository, InMemorySessionRepository,

@@ -17,15 +17,15 @@ pub use audit_repository::AuditRepository;
 pub use clock::Clock;
 pub use random_source::RandomSource;
 pub use revocation_feed::{RevocationEvent, RevocationFeed};
-pub use secret_hasher::{HashError, SecretHasher};
+pub use secret_hasher::{HashAssessment, HashError, HashRefused, SecretHasher};
 pub use server_key_repository::ServerKeyRepository;
 pub use session_repository::SessionRepository;
 pub use space_repository::SpaceRepository;
 pub use store_health::StoreHealth;
 pub use store_transfer::{ImportError, StoreTransfer};
 pub use token_repository::{
-    ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome, Suspension, TokenQuery,
-    TokenRepository, Update, UpdateOutcome,
+    ListOrder, Rehash, RotateOutcome, Rotation, StatusFilter, SuspendOutcome, Suspension,
+    TokenQuery, TokenRepository, TokenUse, Update, UpdateOutcome,
 };
 
 #[cfg(any(test, feature = "testing"))]

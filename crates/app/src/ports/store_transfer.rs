@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use tollgate_domain::{ApiToken, AuditEvent, EventId, Space, SpaceId, TokenId};
 
 use crate::error::StoreError;
+use crate::ports::HashRefused;
 use crate::store_contents::StoreContents;
 
 /// [`StoreTransfer::import`] failed; the store is as it was.
@@ -20,6 +21,32 @@ pub enum ImportError {
     /// The store failed.
     #[error("the store failed during the import, which wrote nothing")]
     Store(#[source] StoreError),
+    /// A token's hash is one the configured hasher refuses to run (its parameters exceed the
+    /// bounds, or it is no argon2id hash): checked by
+    /// [`TransferService::import`](crate::TransferService::import) before the store is
+    /// touched, so nothing was written.
+    #[error(
+        "token {token}'s secret hash is refused: {reason}{}; nothing was imported (raise the \
+         argon2 bounds only for a dump you trust)",
+        more_refused(.others)
+    )]
+    RefusedHash {
+        /// The first token whose hash is refused.
+        token: TokenId,
+        /// Why.
+        reason: HashRefused,
+        /// How many more tokens' hashes are refused.
+        others: usize,
+    },
+}
+
+/// How [`ImportError::RefusedHash`] counts the other refused hashes.
+fn more_refused(others: &usize) -> String {
+    match others {
+        0 => String::new(),
+        1 => ", and so is 1 more token's".to_owned(),
+        n => format!(", and so are {n} more tokens'"),
+    }
 }
 
 /// Reads a whole store out, and loads a whole store into an empty one.

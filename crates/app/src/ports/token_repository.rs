@@ -1,10 +1,12 @@
 //! Storage of API tokens (metadata and secret hash; never a secret).
 
+use std::net::IpAddr;
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditEvent, ChangedFields, Ended, GracePeriod, LifetimePolicy, SpaceId, TokenId,
-    TokenLevel, TokenStatus, TokenUpdate, UpdateRefused,
+    ApiToken, AuditEvent, ChangedFields, Ended, GracePeriod, LifetimePolicy, SecretHash, SpaceId,
+    TokenId, TokenLevel, TokenStatus, TokenUpdate, UpdateRefused,
 };
 
 use crate::error::StoreError;
@@ -210,6 +212,70 @@ pub enum UpdateOutcome {
     NotFound,
 }
 
+/// One entry of a [`TokenRepository::record_uses`] batch: a token's latest successful use seen
+/// by this node, and perhaps a new hash of its secret to store in place of an outdated one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenUse {
+    /// The token used.
+    pub id: TokenId,
+    /// When (its `last_used_at` becomes the later of its own and this).
+    pub at: OffsetDateTime,
+    /// From where, as the adapter that verified it determined it; `None` if not known.
+    pub ip: Option<IpAddr>,
+    /// A new hash of the token's secret, made right after a successful verification against an
+    /// outdated one.
+    pub rehash: Option<Rehash>,
+}
+
+impl TokenUse {
+    /// A use of `id` at `at` from `ip`, with no new hash.
+    #[must_use]
+    pub const fn new(id: TokenId, at: OffsetDateTime, ip: Option<IpAddr>) -> Self {
+        Self {
+            id,
+            at,
+            ip,
+            rehash: None,
+        }
+    }
+
+    /// Folds `other`, another use of the same token, into this one, as a store applies both:
+    /// the later time wins with its address (the earlier noted on a tie, as
+    /// [`ApiToken::record_use`] does), and the first new hash noted stays (any of them does:
+    /// they hash the same secret, and each replaces only the hash it was made against).
+    pub fn merge(&mut self, other: Self) {
+        if other.at > self.at {
+            self.at = other.at;
+            self.ip = other.ip;
+        }
+        if self.rehash.is_none() {
+            self.rehash = other.rehash;
+        }
+    }
+
+    /// Applies this use to `token` as stored: [`ApiToken::record_use`], then
+    /// [`ApiToken::rehash`] if a new hash came with it. What the in-memory store does, and the
+    /// rule the SQL stores write in SQL.
+    pub fn apply(&self, token: &mut ApiToken) {
+        token.record_use(self.at, self.ip);
+        if let Some(rehash) = &self.rehash {
+            token.rehash(&rehash.old, rehash.new.clone());
+        }
+    }
+}
+
+/// A new hash of a token's secret (the same secret, hashed with the current parameters) and the
+/// hash it replaces. The secret itself is never queued. The store writes `new` only where the
+/// stored hash is still `old`, so a hash changed meanwhile (by another node's re-hash, or an
+/// import) is never overwritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rehash {
+    /// The hash the secret was verified against.
+    pub old: SecretHash,
+    /// Its replacement.
+    pub new: SecretHash,
+}
+
 /// Stores API tokens, and the audit events of the changes it makes.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
@@ -284,12 +350,17 @@ pub trait TokenRepository: Send + Sync {
     /// [`StoreError`] if the store fails; nothing was changed.
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError>;
 
-    /// Records successful uses: each token's `last_used_at` becomes the later of its own and the
-    /// given time, as [`ApiToken::record_use`] says. Unknown ids are ignored. One call is one write, however many tokens.
+    /// Records successful uses, as [`TokenUse::apply`] says: each token's `last_used_at` becomes
+    /// the later of its own and the given time, `last_used_ip` the address of that use, and a
+    /// [`Rehash`] replaces the secret's hash only if the stored hash is still its `old` one (a
+    /// compare-and-set on the row, atomic against concurrent batches of other nodes). Several
+    /// uses of one token in a batch count as their [`TokenUse::merge`]. Unknown ids are ignored.
+    /// One call is one write, however many tokens, and changes no token's validity (no
+    /// revocation notification).
     ///
     /// # Errors
-    /// [`StoreError`] if the store fails.
-    async fn record_last_used(&self, uses: &[(TokenId, OffsetDateTime)]) -> Result<(), StoreError>;
+    /// [`StoreError`] if the store fails; then nothing was written.
+    async fn record_uses(&self, uses: &[TokenUse]) -> Result<(), StoreError>;
 
     /// Whether any instance admin token exists, whatever its status.
     ///

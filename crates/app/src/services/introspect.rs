@@ -70,7 +70,10 @@ impl TokenService {
                 let presented = PresentedToken::parse(presented);
                 limits.verify(verifier, address, presented.as_ref()).await
             }
-            None => verifier.verify(presented).await.map_err(Into::into),
+            None => verifier
+                .verify_from(presented, address)
+                .await
+                .map_err(Into::into),
         };
         let verified = match outcome {
             Ok(verified) => verified,

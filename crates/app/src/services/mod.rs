@@ -45,7 +45,7 @@ pub use sessions::{
 pub use space_service::{CreateSpaceError, GetSpaceError, ListSpacesError, NewSpace, SpaceService};
 pub use token_service::TokenService;
 pub use transfer::{ExportError, ExportRecord, TransferService};
-pub use verify::{Malformed, PresentedToken, VerifiedToken, Verifier, VerifyCacheConfig};
+pub use verify::{Malformed, PresentedToken, Usage, VerifiedToken, Verifier, VerifyCacheConfig};
 
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@ use tollgate_domain::{
 };
 
 use super::errors::VerifyTokenError;
-use super::verify::{PresentedToken, VerifiedToken, Verifier};
+use super::verify::{PresentedToken, Usage, VerifiedToken, Verifier};
 use crate::auth_limits::{AuthLimits, LimitedVerifyError};
 use crate::error::StoreError;
 use crate::ports::{Clock, SessionRepository, TokenRepository};
@@ -291,7 +291,11 @@ impl SessionService {
                     .await
             }
             None => match &parsed {
-                Ok(parsed) => self.verifier.verify_presented(parsed).await,
+                Ok(parsed) => {
+                    self.verifier
+                        .verify_presented(parsed, Usage::From(address))
+                        .await
+                }
                 Err(malformed) => Err(self.verifier.refuse_malformed(*malformed)),
             }
             .map_err(LimitedVerifyError::from),

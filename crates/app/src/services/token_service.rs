@@ -161,6 +161,19 @@ impl TokenService {
         self.verifier.verify(presented).await
     }
 
+    /// Verifies a presented token string used from `client`, which becomes its
+    /// `last_used_ip`; see [`Verifier::verify_from`].
+    ///
+    /// # Errors
+    /// [`VerifyTokenError`].
+    pub async fn verify_from(
+        &self,
+        presented: &str,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<VerifiedToken, VerifyTokenError> {
+        self.verifier.verify_from(presented, client).await
+    }
+
     pub(super) const fn issuer(&self) -> &Issuer {
         &self.issuer
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tollgate_domain::{ApiToken, AuditEvent, Space};
 
 use crate::error::StoreError;
-use crate::ports::{ImportError, StoreTransfer};
+use crate::ports::{HashAssessment, ImportError, SecretHasher, StoreTransfer};
 use crate::store_contents::{RecordCounts, StoreContents};
 
 /// One record of an export, handed to the sink as it is read.
@@ -145,15 +145,39 @@ impl TransferService {
         Ok(counts)
     }
 
-    /// Loads `contents` into the store, all or nothing, if the store is empty. The contents are
-    /// held whole in memory (the caller built them), which a dump of a million tokens fits in
-    /// (about a kilobyte per token).
+    /// Loads `contents` into the store, all or nothing, if the store is empty and `hasher`
+    /// would run every token's hash ([`SecretHasher::assess`]: a hash beyond the configured
+    /// argon2 bounds is a memory bomb waiting for its first verification). Hashes made with
+    /// other parameters than `hasher`'s current ones are fine: they verify, and are re-hashed
+    /// after their first successful verification. The contents are held whole in memory (the
+    /// caller built them), which a dump of a million tokens fits in (about a kilobyte per
+    /// token).
     ///
     /// # Errors
-    /// [`ImportError::NotEmpty`] for a store that holds anything, [`ImportError::Store`] if the
-    /// store fails. Either way nothing was written.
+    /// [`ImportError::RefusedHash`] for a hash `hasher` refuses (checked before the store is
+    /// touched), [`ImportError::NotEmpty`] for a store that holds anything,
+    /// [`ImportError::Store`] if the store fails. Either way nothing was written.
     #[tracing::instrument(name = "transfer.import", skip_all)]
-    pub async fn import(&self, contents: &StoreContents) -> Result<RecordCounts, ImportError> {
+    pub async fn import(
+        &self,
+        contents: &StoreContents,
+        hasher: &dyn SecretHasher,
+    ) -> Result<RecordCounts, ImportError> {
+        let mut refused =
+            contents
+                .tokens()
+                .iter()
+                .filter_map(|token| match hasher.assess(token.secret_hash()) {
+                    HashAssessment::Refused(reason) => Some((token.id(), reason)),
+                    HashAssessment::Current | HashAssessment::Outdated => None,
+                });
+        if let Some((token, reason)) = refused.next() {
+            return Err(ImportError::RefusedHash {
+                token,
+                reason,
+                others: refused.count(),
+            });
+        }
         self.store.import(contents).await?;
         let counts = contents.counts();
         tracing::info!(
@@ -174,8 +198,11 @@ mod tests {
     use tollgate_domain::{AuditAction, TokenLevel};
 
     use super::*;
-    use crate::ports::MockStoreTransfer;
-    use crate::testing::fixtures::{event, space, space_id, token, token_id};
+    use crate::adapters::Argon2Hasher;
+    use crate::ports::{HashRefused, MockStoreTransfer};
+    use crate::testing::fixtures::{edited, event, space, space_id, token, token_id};
+    use crate::testing::FakeHasher;
+    use tollgate_domain::SecretHash;
 
     /// What a sink saw, as (kind, id number) pairs.
     fn seen(records: &Mutex<Vec<(char, u128)>>) -> Vec<(char, u128)> {
@@ -301,8 +328,52 @@ mod tests {
         let contents =
             StoreContents::new(vec![space(1)], vec![], vec![]).unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(
-            service.import(&contents).await,
+            service.import(&contents, &FakeHasher::new()).await,
             Err(ImportError::NotEmpty)
         ));
+    }
+
+    #[tokio::test]
+    async fn import_refuses_hashes_beyond_the_bounds_before_touching_the_store() {
+        let mut store = MockStoreTransfer::new();
+        store.expect_import().never();
+        let service = TransferService::new(Arc::new(store));
+        let hasher = Argon2Hasher::for_tokens();
+        let phc = |m: u32| {
+            SecretHash::new(format!(
+                "$argon2id$v=19$m={m},t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhcw"
+            ))
+        };
+        let with_hash = |n, m| {
+            edited(&token(n, space_id(1), TokenLevel::Client), |t| {
+                t.secret_hash = phc(m);
+            })
+        };
+        let contents = StoreContents::new(
+            vec![space(1)],
+            vec![
+                with_hash(1, 19_456),
+                with_hash(2, 4_194_304),
+                with_hash(3, 1_048_576),
+                with_hash(4, 64),
+            ],
+            vec![],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let refused = service.import(&contents, &hasher).await;
+        match &refused {
+            Err(ImportError::RefusedHash {
+                token,
+                reason: HashRefused::AboveBound { value, .. },
+                others,
+            }) => assert_eq!((*token, *value, *others), (token_id(2), 4_194_304, 1)),
+            other => panic!("{other:?}"),
+        }
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("and so is 1 more token's"), "{message}");
+        assert!(
+            !message.contains("aGFzaGhh"),
+            "the hash is never quoted: {message}"
+        );
     }
 }

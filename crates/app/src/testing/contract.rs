@@ -16,8 +16,9 @@ use std::sync::Arc;
 use time::Duration;
 use tollgate_domain::{
     ApiToken, AuditAction, AuditEvent, ChangedFields, CreatedBy, EventId, GracePeriod,
-    LifetimeError, LifetimePolicy, NewApiToken, TokenDescription, TokenField, TokenId, TokenLevel,
-    TokenName, TokenRecord, TokenScope, TokenStatus, TokenUpdate, UpdateRefused, UserId,
+    LifetimeError, LifetimePolicy, NewApiToken, SecretHash, TokenDescription, TokenField, TokenId,
+    TokenLevel, TokenName, TokenRecord, TokenScope, TokenStatus, TokenUpdate, UpdateRefused,
+    UserId,
 };
 use uuid::Uuid;
 
@@ -25,8 +26,8 @@ use super::fixtures::{
     self, edited, epoch, event, instance_token, new_token, space, space_id, token, token_id,
 };
 use crate::ports::{
-    AuditRepository, ListOrder, RotateOutcome, Rotation, SpaceRepository, StatusFilter,
-    SuspendOutcome, Suspension, TokenQuery, TokenRepository, Update, UpdateOutcome,
+    AuditRepository, ListOrder, Rehash, RotateOutcome, Rotation, SpaceRepository, StatusFilter,
+    SuspendOutcome, Suspension, TokenQuery, TokenRepository, TokenUse, Update, UpdateOutcome,
 };
 
 /// A fresh, empty set of repositories over one store.
@@ -129,7 +130,7 @@ pub async fn token_reads_back_with_every_field(r: Repositories) {
         expires_at: Some(epoch() + Duration::days(30)),
         ..new_token(7, space_id(1), TokenLevel::Admin)
     });
-    full.record_use(epoch() + Duration::hours(1));
+    full.record_use(epoch() + Duration::hours(1), Some(ip("2001:db8::42")));
     let by_token = ApiToken::issue(NewApiToken {
         created_by: CreatedBy::Token(token_id(7)),
         replaces: Some(token_id(7)),
@@ -725,28 +726,224 @@ pub async fn concurrent_rotations_of_one_token_let_exactly_one_win(r: Repositori
     assert_eq!(listed.len(), 2, "the old token and one replacement");
 }
 
-/// `record_last_used` keeps the latest time per token and ignores unknown ids.
-pub async fn last_used_keeps_the_latest_time(r: Repositories) {
+fn ip(text: &str) -> std::net::IpAddr {
+    text.parse()
+        .unwrap_or_else(|_| unreachable!("a test address"))
+}
+
+/// `record_uses` keeps the latest time per token with the address of that use (v4 or v6, or
+/// none where none was known), folds several uses of one token in a batch, and ignores unknown
+/// ids.
+pub async fn last_used_keeps_the_latest_time_and_its_address(r: Repositories) {
     ok!(r.spaces.insert(&space(1)).await);
     assert!(insert(&r, &token(1, space_id(1), TokenLevel::Client)).await);
     assert!(insert(&r, &token(2, space_id(1), TokenLevel::Client)).await);
+    assert!(insert(&r, &token(4, space_id(1), TokenLevel::Client)).await);
     let t = |s: i64| epoch() + Duration::seconds(s);
+    let (v4, v6) = (Some(ip("192.0.2.10")), Some(ip("2001:db8::a")));
     ok!(r
         .tokens
-        .record_last_used(&[
-            (token_id(1), t(10)),
-            (token_id(2), t(5)),
-            (token_id(3), t(5))
+        .record_uses(&[
+            TokenUse::new(token_id(1), t(10), v4),
+            TokenUse::new(token_id(2), t(5), v6),
+            TokenUse::new(token_id(3), t(5), v4),
+            TokenUse::new(token_id(4), t(3), v4),
+            TokenUse::new(token_id(4), t(8), v6),
+            TokenUse::new(token_id(4), t(6), v4),
         ])
         .await);
-    ok!(r.tokens.record_last_used(&[(token_id(1), t(7))]).await);
-    ok!(r.tokens.record_last_used(&[]).await);
+    // An older use changes nothing, not even the address.
+    ok!(r
+        .tokens
+        .record_uses(&[TokenUse::new(token_id(1), t(7), v6)])
+        .await);
+    ok!(r.tokens.record_uses(&[]).await);
     let last = |id| {
         let r = r.clone();
-        async move { ok!(r.tokens.get(token_id(id)).await).and_then(|t| t.last_used_at()) }
+        async move {
+            ok!(r.tokens.get(token_id(id)).await).map(|t| (t.last_used_at(), t.last_used_ip()))
+        }
     };
-    assert_eq!(last(1).await, Some(t(10)));
-    assert_eq!(last(2).await, Some(t(5)));
+    assert_eq!(last(1).await, Some((Some(t(10)), v4)));
+    assert_eq!(last(2).await, Some((Some(t(5)), v6)));
+    assert_eq!(
+        last(4).await,
+        Some((Some(t(8)), v6)),
+        "the batch's latest use"
+    );
+    assert_eq!(last(3).await, None);
+    // A later use from an unknown address leaves no stale address behind.
+    ok!(r
+        .tokens
+        .record_uses(&[TokenUse::new(token_id(2), t(11), None)])
+        .await);
+    assert_eq!(last(2).await, Some((Some(t(11)), None)));
+}
+
+/// A hash the way the stores keep them, with `tag` in place of the digest.
+fn phc(tag: &str) -> SecretHash {
+    SecretHash::new(format!(
+        "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$dGFn{tag}"
+    ))
+}
+
+/// A use of token `id` at `at` that carries a re-hash from `old` to `new`.
+fn rehashed(id: u128, at: time::OffsetDateTime, old: &SecretHash, new: &SecretHash) -> TokenUse {
+    TokenUse {
+        rehash: Some(Rehash {
+            old: old.clone(),
+            new: new.clone(),
+        }),
+        ..TokenUse::new(token_id(id), at, None)
+    }
+}
+
+/// A re-hash in a batch replaces the secret's hash only where the stored hash is still the one
+/// it was made against, whether or not the use beside it is newer than the stored one; changes
+/// nothing else of the token; and of two batches re-hashing one hash at once, exactly one wins.
+pub async fn a_rehash_replaces_only_the_hash_it_was_made_against(r: Repositories) {
+    ok!(r.spaces.insert(&space(1)).await);
+    let (old, new, other) = (phc("old"), phc("new"), phc("other"));
+    let stored = edited(&token(1, space_id(1), TokenLevel::Client), |t| {
+        t.secret_hash = old.clone();
+        t.last_used_at = Some(epoch() + Duration::seconds(100));
+    });
+    assert!(insert(&r, &stored).await);
+    let hash_of = |id| {
+        let r = r.clone();
+        async move { ok!(r.tokens.get(token_id(id)).await).map(|t| t.secret_hash().clone()) }
+    };
+    // The use is older than the stored one: the re-hash still lands, the time stays.
+    ok!(r
+        .tokens
+        .record_uses(&[rehashed(1, epoch(), &old, &new)])
+        .await);
+    let after = ok!(r.tokens.get(token_id(1)).await);
+    assert_eq!(after.as_ref().map(ApiToken::secret_hash), Some(&new));
+    let mut expected = stored.clone();
+    assert!(expected.rehash(&old, new.clone()));
+    assert_eq!(after, Some(expected), "nothing but the hash changed");
+    // Made against a hash that is no longer there (another node re-hashed first): kept.
+    ok!(r
+        .tokens
+        .record_uses(&[rehashed(1, epoch() + Duration::seconds(200), &old, &other)])
+        .await);
+    assert_eq!(hash_of(1).await, Some(new.clone()));
+    let used = ok!(r.tokens.get(token_id(1)).await);
+    assert_eq!(
+        used.and_then(|t| t.last_used_at()),
+        Some(epoch() + Duration::seconds(200)),
+        "the use in the same entry is written all the same"
+    );
+    // Two nodes re-hash the same hash at once: one wins, whole.
+    for round in 0..5_u128 {
+        let id = 10 + round;
+        let base = edited(&token(id, space_id(1), TokenLevel::Client), |t| {
+            t.secret_hash = old.clone();
+        });
+        assert!(insert(&r, &base).await);
+        let (a, b) = (phc(&format!("a{round}")), phc(&format!("b{round}")));
+        let (ua, ub) = (
+            [rehashed(id, epoch(), &old, &a)],
+            [rehashed(id, epoch(), &old, &b)],
+        );
+        let (ra, rb) = tokio::join!(r.tokens.record_uses(&ua), r.tokens.record_uses(&ub));
+        ok!(ra);
+        ok!(rb);
+        let won = hash_of(id).await;
+        assert!(won == Some(a) || won == Some(b), "round {round}");
+    }
+}
+
+/// The whole re-hash path on this store (issue 16): a token hashed with OWASP's password
+/// parameters (what earlier versions made) verifies on a node that hashes with the token
+/// parameters; that verification queues a new hash and writes nothing; the flush stores it
+/// with the use; and the token still verifies with it, on a node that never saw it before,
+/// without being re-hashed again.
+pub async fn an_owasp_hash_is_verified_then_rehashed_then_still_verifies(r: Repositories) {
+    use crate::adapters::{Argon2Hasher, ManualClock, OsRandomSource};
+    use crate::services::{NewSpace, NewToken, SpaceService, TokenService};
+
+    let clock = Arc::new(ManualClock::default());
+    let node = |hasher: Argon2Hasher| {
+        TokenService::new(
+            Arc::clone(&r.spaces),
+            Arc::clone(&r.tokens),
+            Arc::clone(&r.events),
+            Arc::new(hasher),
+            clock.clone(),
+            Arc::new(OsRandomSource),
+        )
+    };
+    let stored_hash = |id| {
+        let r = r.clone();
+        async move {
+            ok!(r.tokens.get(id).await)
+                .map(|t| t.secret_hash().as_str().to_owned())
+                .unwrap_or_default()
+        }
+    };
+
+    let before = node(Argon2Hasher::owasp());
+    let admin = ok!(before.ensure_instance_admin().await).unwrap_or_else(|| unreachable!());
+    let admin = tollgate_domain::Actor::for_token(admin.token());
+    let spaces = SpaceService::new(
+        Arc::clone(&r.spaces),
+        clock.clone(),
+        Arc::new(OsRandomSource),
+    );
+    let new_space = NewSpace {
+        name: ok!(tollgate_domain::SpaceName::parse("rehash")),
+    };
+    let space = ok!(spaces.create(&admin, new_space).await);
+    let issued = ok!(before
+        .create(
+            &admin,
+            space.id,
+            NewToken {
+                name: ok!(TokenName::parse("old")),
+                level: TokenLevel::Client,
+                expires_at: None,
+            },
+        )
+        .await);
+    let (id, secret) = (issued.token().id(), issued.secret().expose().to_owned());
+    let owasp = stored_hash(id).await;
+    assert!(
+        owasp.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "an OWASP hash"
+    );
+
+    let after = node(Argon2Hasher::for_tokens());
+    let from = Some(ip("198.51.100.23"));
+    assert!(
+        after.verify_from(&secret, from).await.is_ok(),
+        "the old hash verifies"
+    );
+    assert_eq!(stored_hash(id).await, owasp, "no write on the request path");
+    assert_eq!(ok!(after.verifier().flush_last_used().await), 1);
+    let rehashed = stored_hash(id).await;
+    assert!(
+        rehashed.starts_with("$argon2id$v=19$m=64,t=1,p=1$"),
+        "re-hashed with the token parameters"
+    );
+    let used = ok!(r.tokens.get(id).await).unwrap_or_else(|| unreachable!());
+    assert_eq!(
+        used.last_used_ip(),
+        from,
+        "written in the same batch as the use"
+    );
+
+    let fresh = node(Argon2Hasher::for_tokens());
+    assert!(fresh.verify(&secret).await.is_ok(), "the new hash verifies");
+    assert_eq!(ok!(fresh.verifier().flush_last_used().await), 1);
+    assert_eq!(
+        stored_hash(id).await,
+        rehashed,
+        "a current hash is not re-hashed"
+    );
+    let wrong = format!("{}x", &secret[..secret.len() - 1]);
+    assert!(fresh.verify(&wrong).await.is_err());
 }
 
 /// Events list per space, newest first, before a cursor, up to a limit, and read back whole.
@@ -1020,7 +1217,9 @@ macro_rules! repository_contract_tests {
             concurrent_inserts_and_revocations_are_never_lost,
             rotation_replaces_an_active_token_whole,
             concurrent_rotations_of_one_token_let_exactly_one_win,
-            last_used_keeps_the_latest_time,
+            last_used_keeps_the_latest_time_and_its_address,
+            a_rehash_replaces_only_the_hash_it_was_made_against,
+            an_owasp_hash_is_verified_then_rehashed_then_still_verifies,
             audit_events_list_newest_first_per_space,
             audit_events_keep_the_token_a_platform_acted_through,
             a_leak_reports_revocation_records_its_actor,

@@ -1,6 +1,7 @@
 //! [`FakeHasher`]: one configurable stand-in for argon2 in tests. It hashes in no time, checks
 //! secrets truthfully, and can hold every verification at a gate the test opens, fail on
-//! demand, and count what it was asked.
+//! demand, count what it was asked, and play a hasher whose parameters changed (its hashes
+//! carry a generation; another generation's are outdated to it).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -10,9 +11,10 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{watch, Semaphore};
 use tollgate_domain::{SecretHash, TokenSecret};
 
-use crate::ports::{HashError, SecretHasher};
+use crate::ports::{HashAssessment, HashError, SecretHasher};
 
-/// Where a fake hash starts; anything else is not one of its hashes.
+/// Where a fake hash starts; anything else is not one of its hashes. Generation 1 hashes are
+/// `$fake-sha256$<hex>`, generation `n` ones `$fake-sha256$g<n>$<hex>`.
 const PREFIX: &str = "$fake-sha256$";
 
 /// A fast, deterministic [`SecretHasher`] for tests. Never use it outside tests: its hashes are
@@ -27,6 +29,7 @@ pub struct FakeHasher {
     max_running: AtomicUsize,
     hashed: AtomicUsize,
     checked: Mutex<Vec<SecretHash>>,
+    generation: u32,
 }
 
 impl Default for FakeHasher {
@@ -47,6 +50,26 @@ impl FakeHasher {
             max_running: AtomicUsize::new(0),
             hashed: AtomicUsize::new(0),
             checked: Mutex::default(),
+            generation: 1,
+        }
+    }
+
+    /// A hasher whose new hashes are of `generation` (at least 1; [`Self::new`]'s are 1): the
+    /// hashes of every other generation verify, and are [`HashAssessment::Outdated`] to it.
+    #[must_use]
+    pub fn of_generation(generation: u32) -> Self {
+        Self {
+            generation: generation.max(1),
+            ..Self::new()
+        }
+    }
+
+    /// The generation of a fake hash, and its digest; `None` for anything else.
+    fn parse(hash: &SecretHash) -> Option<(u32, &str)> {
+        let rest = hash.as_str().strip_prefix(PREFIX)?;
+        match rest.strip_prefix('g').and_then(|r| r.split_once('$')) {
+            Some((generation, digest)) => Some((generation.parse().ok()?, digest)),
+            None => Some((1, rest)),
         }
     }
 
@@ -110,10 +133,17 @@ impl FakeHasher {
             .clone()
     }
 
-    fn digest(secret: &TokenSecret) -> SecretHash {
+    fn hex_digest(secret: &TokenSecret) -> String {
         let digest = Sha256::digest(secret.expose().as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        SecretHash::new(format!("{PREFIX}{hex}"))
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn digest(&self, secret: &TokenSecret) -> SecretHash {
+        let hex = Self::hex_digest(secret);
+        SecretHash::new(match self.generation {
+            1 => format!("{PREFIX}{hex}"),
+            n => format!("{PREFIX}g{n}${hex}"),
+        })
     }
 
     fn failure() -> HashError {
@@ -128,7 +158,7 @@ impl SecretHasher for FakeHasher {
             return Err(Self::failure());
         }
         self.hashed.fetch_add(1, Ordering::SeqCst);
-        Ok(Self::digest(secret))
+        Ok(self.digest(secret))
     }
 
     async fn verify(&self, secret: &TokenSecret, hash: &SecretHash) -> Result<bool, HashError> {
@@ -148,6 +178,15 @@ impl SecretHasher for FakeHasher {
         if self.failing {
             return Err(Self::failure());
         }
-        Ok(hash.as_str().starts_with(PREFIX) && *hash == Self::digest(secret))
+        Ok(Self::parse(hash).is_some_and(|(_, digest)| digest == Self::hex_digest(secret)))
+    }
+
+    /// Another generation's fake hash is outdated; a fake hash of this one, and anything that
+    /// is no fake hash at all (which then fails to verify, as a wrong secret does), current.
+    fn assess(&self, hash: &SecretHash) -> HashAssessment {
+        match Self::parse(hash) {
+            Some((generation, _)) if generation != self.generation => HashAssessment::Outdated,
+            _ => HashAssessment::Current,
+        }
     }
 }

@@ -28,7 +28,7 @@ use super::fixtures::{
 };
 use crate::ports::{
     ImportError, ListOrder, RotateOutcome, StatusFilter, StoreTransfer, SuspendOutcome, Suspension,
-    TokenQuery, Update, UpdateOutcome,
+    TokenQuery, TokenUse, Update, UpdateOutcome,
 };
 use crate::services::{ExportRecord, TransferService};
 use crate::store_contents::StoreContents;
@@ -134,9 +134,13 @@ async fn fill(r: &Repositories) {
     ok!(fixtures::revoke(r.tokens.as_ref(), token_id(3), space_id(1), epoch()).await);
     ok!(r
         .tokens
-        .record_last_used(&[
-            (token_id(4), epoch() + Duration::minutes(5)),
-            (token_id(10), epoch() + Duration::minutes(6)),
+        .record_uses(&[
+            TokenUse::new(
+                token_id(4),
+                epoch() + Duration::minutes(5),
+                Some(std::net::IpAddr::from([192, 0, 2, 4])),
+            ),
+            TokenUse::new(token_id(10), epoch() + Duration::minutes(6), None),
         ])
         .await);
     // The client token with an expiry is suspended: `suspended_at` moves with it.
@@ -194,7 +198,10 @@ fn sample(n: u128) -> StoreContents {
         |r| r.replaces = Some(token_id(base + 1)),
     );
     let mut revoked = token(base + 3, space_id(base + 2), TokenLevel::Admin);
-    revoked.record_use(epoch() + Duration::seconds(30));
+    revoked.record_use(
+        epoch() + Duration::seconds(30),
+        Some(std::net::IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 3])),
+    );
     revoked.revoke(epoch() + Duration::minutes(1));
     let instance = instance_token(base + 4);
     let events = vec![

@@ -10,7 +10,7 @@ use tollgate_domain::TokenId;
 
 use super::Candidate;
 use crate::auth_limits::{AuthLimits, LimitedVerifyError};
-use crate::services::{TokenService, VerifyTokenError};
+use crate::services::{TokenService, Usage, VerifyTokenError};
 
 /// What became of one reported candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,12 +83,19 @@ impl LeakWorker {
         let verifier = self.tokens.verifier();
         let verified = match &self.limits {
             Some(limits) => {
+                // Counted against the reporter's address, and no use of the token: the
+                // reporter must not show as where the token was last used from.
                 limits
-                    .verify(verifier, candidate.address, Ok(&candidate.presented))
+                    .verify_as(
+                        verifier,
+                        candidate.address,
+                        Ok(&candidate.presented),
+                        Usage::NotAUse,
+                    )
                     .await
             }
             None => verifier
-                .verify_presented(&candidate.presented)
+                .verify_presented(&candidate.presented, Usage::NotAUse)
                 .await
                 .map_err(LimitedVerifyError::from),
         };

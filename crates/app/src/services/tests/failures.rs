@@ -114,6 +114,7 @@ async fn a_hasher_failure_during_verification_is_an_invalid_token() {
     let (token, string) = stored(None);
     let tokens = store_holding(token);
     let mut hasher = MockSecretHasher::new();
+    hasher.expect_assess().return_const(HashAssessment::Current);
     hasher
         .expect_verify()
         .times(1)

@@ -77,6 +77,18 @@ async fn a_reported_token_is_revoked_with_an_event_by_leak_report() {
     assert!(core.tokens.verify(client.secret().expose()).await.is_err());
     assert_eq!(revoked.token_id, client.token().id());
     assert_eq!(revoked.via_token_id, None);
+    // The report's check is no use of the token: the reporter's address is nobody's business,
+    // least of all the space admins'.
+    core.tokens.verifier().flush_last_used().await.unwrap();
+    let read = core
+        .tokens
+        .get(&core.admin, space, client.token().id())
+        .await
+        .unwrap();
+    assert_eq!(
+        (read.token.last_used_at(), read.token.last_used_ip()),
+        (None, None)
+    );
 }
 
 #[tokio::test]

@@ -217,9 +217,9 @@ async fn many_verifications_of_one_token_within_an_interval_cause_one_write() {
     let id = token.id();
     let mut tokens = store_holding(token);
     tokens
-        .expect_record_last_used()
+        .expect_record_uses()
         .times(1)
-        .withf(move |uses| uses.len() == 1 && uses[0].0 == id)
+        .withf(move |uses| uses.len() == 1 && uses[0].id == id)
         .returning(|_| Ok(()));
     let clock = Arc::new(ManualClock::default());
     let svc = service(tokens, Arc::new(FakeHasher::new()), clock.clone()).await;
@@ -258,17 +258,14 @@ async fn a_failed_flush_keeps_the_uses_for_the_next_one() {
     let (token, string) = stored_hashed_by(&FakeHasher::new(), None).await;
     let mut tokens = store_holding(token);
     let mut calls = 0;
-    tokens
-        .expect_record_last_used()
-        .times(2)
-        .returning(move |_| {
-            calls += 1;
-            if calls == 1 {
-                Err(down())
-            } else {
-                Ok(())
-            }
-        });
+    tokens.expect_record_uses().times(2).returning(move |_| {
+        calls += 1;
+        if calls == 1 {
+            Err(down())
+        } else {
+            Ok(())
+        }
+    });
     let svc = service(tokens, Arc::new(FakeHasher::new()), clock()).await;
     svc.verify(string.expose()).await.unwrap();
     assert!(svc.verifier().flush_last_used().await.is_err());

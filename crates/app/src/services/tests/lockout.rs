@@ -60,7 +60,7 @@ async fn ten_failures_with_an_id_from_one_address_do_not_refuse_it_from_another(
 
     // (a) The real instance admin, from its own address, is verified: its token was never
     // cached on this node (as after a restart, or on another node).
-    assert!(verifier.verify_cached(&real).is_none());
+    assert!(verifier.verify_cached(&real, Usage::From(None)).is_none());
     let verified = limits
         .verify(verifier, ADMIN_HOST, Ok(&real))
         .await

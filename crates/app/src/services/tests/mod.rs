@@ -8,6 +8,7 @@ mod introspect;
 mod leak_reports;
 mod lifecycle;
 mod lockout;
+mod rehash;
 mod sessions;
 mod suspension;
 mod tokens;
@@ -29,8 +30,8 @@ use crate::adapters::{
 use crate::error::StoreError;
 use crate::pagination::{PageLimit, PageRequest};
 use crate::ports::{
-    Clock, HashError, MockClock, MockSecretHasher, MockTokenRepository, RandomSource, SecretHasher,
-    SpaceRepository, TokenRepository,
+    Clock, HashAssessment, HashError, MockClock, MockSecretHasher, MockTokenRepository,
+    RandomSource, SecretHasher, SpaceRepository, TokenRepository,
 };
 use crate::testing::{FakeHasher, TestCore, TestPorts};
 

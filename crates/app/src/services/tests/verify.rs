@@ -283,6 +283,7 @@ async fn forgeries_against_a_cached_token_cost_no_store_lookup_and_no_argon2() {
     let tokens = store_looked_up(token, 1);
     // One argon2 run in all: the genuine first verification. Forgeries never reach the hasher.
     let mut hasher = MockSecretHasher::new();
+    hasher.expect_assess().return_const(HashAssessment::Current);
     hasher.expect_verify().times(1).returning(|_, _| Ok(true));
     let svc = service(tokens, Arc::new(hasher), clock()).await;
     assert!(svc.verify(string.expose()).await.is_ok());
@@ -305,6 +306,7 @@ async fn forgeries_against_a_cached_token_cost_no_store_lookup_and_no_argon2() {
 fn verification_works_outside_a_tokio_runtime() {
     let (token, string) = stored(None);
     let mut hasher = MockSecretHasher::new();
+    hasher.expect_assess().return_const(HashAssessment::Current);
     hasher.expect_verify().times(1).returning(|_, _| Ok(true));
     let verified = futures::executor::block_on(async {
         let svc = service(store_holding(token), Arc::new(hasher), clock()).await;

@@ -3,8 +3,10 @@
 //!
 //! [`Verifier::verify_presented`] runs, in this order: the cache (a hit costs a SHA-256 and a
 //! map lookup), the negative cache, the token id's lane, the cache again, the store lookup by
-//! id, the kind, revoked, expired, then argon2id under a permit; and last, if any token was
-//! forgotten while it ran, the row is read again before the answer is cached. The protocol
+//! id, the kind, revoked, expired, then argon2id under a permit (and, right after a success
+//! against a hash with outdated parameters, a new hash under the same permit, queued for the
+//! last-used batch); and last, if any token was forgotten while it ran, the row is read again
+//! before the answer is cached. The protocol
 //! that keeps a revocation from being missed lives in [`cache`]; who gets past the cache and
 //! when, in [`admission`]. Every verification is counted, by outcome and path, and timed where
 //! it ran ([`crate::telemetry`]).
@@ -17,10 +19,11 @@ mod rejections;
 mod verified;
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tollgate_domain::{ApiToken, TokenId};
+use tollgate_domain::{ApiToken, SecretHash, TokenId};
 use tracing::Instrument;
 
 use self::admission::{HashPermits, Lanes};
@@ -31,8 +34,8 @@ use super::errors::VerifyTokenError;
 use super::issuer::EventStamp;
 use crate::error::StoreError;
 use crate::ports::{
-    AuditRepository, Clock, HashError, RandomSource, RevocationEvent, RevocationFeed, SecretHasher,
-    TokenRepository,
+    AuditRepository, Clock, HashAssessment, HashError, RandomSource, Rehash, RevocationEvent,
+    RevocationFeed, SecretHasher, TokenRepository, TokenUse,
 };
 use crate::telemetry::{Outcome, Path, VerifyMetrics};
 
@@ -105,6 +108,24 @@ impl fmt::Debug for Verifier {
     }
 }
 
+/// Whether a verification is a use of the token, for `last_used_at` and `last_used_ip`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage {
+    /// Its holder uses it, from this client address (`None` if not known): a success is noted.
+    From(Option<IpAddr>),
+    /// A check that is not a use, such as a leak report's (the reporter is not the holder, and
+    /// must not appear as where the token was used from): nothing is noted.
+    NotAUse,
+}
+
+/// What argon2 said of a presented secret.
+enum SecretCheck {
+    /// It is not the token's secret (or the hash could not be checked).
+    Mismatch,
+    /// It is, and this is its new hash if the stored one was outdated.
+    Matched { new_hash: Option<SecretHash> },
+}
+
 /// Logs why a token was refused (never the token) and gives the one opaque answer.
 fn reject(id: TokenId, reason: &'static str) -> VerifyTokenError {
     tracing::debug!(token_id = %id, reason, "token rejected");
@@ -138,14 +159,27 @@ impl Verifier {
         }
     }
 
-    /// Verifies a presented token string: [`PresentedToken::parse`], then
-    /// [`Self::verify_presented`].
+    /// Verifies a presented token string, used from an unknown address: [`Self::verify_from`]
+    /// with `None`.
     ///
     /// # Errors
     /// [`VerifyTokenError::Invalid`], or [`VerifyTokenError::Store`] when the store is down.
     pub async fn verify(&self, presented: &str) -> Result<VerifiedToken, VerifyTokenError> {
+        self.verify_from(presented, None).await
+    }
+
+    /// Verifies a presented token string used from `client` (its `last_used_ip` on success):
+    /// [`PresentedToken::parse`], then [`Self::verify_presented`].
+    ///
+    /// # Errors
+    /// [`VerifyTokenError::Invalid`], or [`VerifyTokenError::Store`] when the store is down.
+    pub async fn verify_from(
+        &self,
+        presented: &str,
+        client: Option<IpAddr>,
+    ) -> Result<VerifiedToken, VerifyTokenError> {
         match PresentedToken::parse(presented) {
-            Ok(presented) => self.verify_presented(&presented).await,
+            Ok(presented) => self.verify_presented(&presented, Usage::From(client)).await,
             Err(malformed) => Err(self.refuse_malformed(malformed)),
         }
     }
@@ -171,18 +205,20 @@ impl Verifier {
 
     /// Verifies a token that passed the offline checks: the cache, lookup by id, revoked,
     /// expired, then argon2id. Every failure is the same [`VerifyTokenError::Invalid`]; the
-    /// reason is logged with the token id, never the token. A success is noted for
-    /// `last_used_at` (written by [`Self::flush_last_used`]). Counted and timed.
+    /// reason is logged with the token id, never the token. A success that is a use (`usage`)
+    /// is noted for `last_used_at` and `last_used_ip`, with a new hash if the stored one's
+    /// parameters are outdated (written by [`Self::flush_last_used`]). Counted and timed.
     ///
     /// # Errors
     /// [`VerifyTokenError::Invalid`], or [`VerifyTokenError::Store`] when the store is down.
     pub async fn verify_presented(
         &self,
         presented: &PresentedToken,
+        usage: Usage,
     ) -> Result<VerifiedToken, VerifyTokenError> {
         let started = Instant::now();
         let mut path = Path::Cached;
-        let verified = self.verify_uncounted(presented, &mut path).await;
+        let verified = self.verify_uncounted(presented, usage, &mut path).await;
         let outcome = match &verified {
             Ok(_) => Outcome::Valid,
             Err(VerifyTokenError::Invalid) => Outcome::Invalid,
@@ -198,10 +234,11 @@ impl Verifier {
     async fn verify_uncounted(
         &self,
         presented: &PresentedToken,
+        usage: Usage,
         path: &mut Path,
     ) -> Result<VerifiedToken, VerifyTokenError> {
         let id = presented.id();
-        if let Some(answer) = self.answer_from_cache(presented).await {
+        if let Some(answer) = self.answer_from_cache(presented, usage).await {
             return answer;
         }
         if self.cache.is_known_unknown(id) {
@@ -210,13 +247,13 @@ impl Verifier {
         // One verification of this id at a time from here on; the others wait, then usually
         // find its result cached. Held until the result is cached.
         let _lane = self.lanes.enter(id).await;
-        if let Some(answer) = self.answer_from_cache(presented).await {
+        if let Some(answer) = self.answer_from_cache(presented, usage).await {
             return answer;
         }
         let ticket = self.cache.ticket();
         *path = Path::Cold;
         self.metrics.cache_miss();
-        let token = self.check_against_store(presented).await?;
+        let (token, rehash) = self.check_against_store(presented).await?;
         // A revocation or rotation may have landed while this request waited for argon2 (the
         // permits queue under a flood): then the row read above is stale, so read it again
         // before saying yes. Invalidations are rare, so this costs nothing in the common case.
@@ -232,17 +269,23 @@ impl Verifier {
         if !token.is_live_at(now) {
             return Err(reject(id, "revoked or expired while verifying"));
         }
-        self.last_used.note(id, now);
+        if let Usage::From(ip) = usage {
+            self.last_used.note(TokenUse {
+                rehash,
+                ..TokenUse::new(id, now, ip)
+            });
+        }
         let verified = Arc::new(VerifiedToken::of(token));
         ticket.insert(*presented.digest(), Arc::clone(&verified));
         Ok(Arc::unwrap_or_clone(verified))
     }
 
-    /// The stored token behind `presented` if it is live and the secret matches.
+    /// The stored token behind `presented` if it is live and the secret matches, and the new
+    /// hash of its secret if the stored one was outdated.
     async fn check_against_store(
         &self,
         presented: &PresentedToken,
-    ) -> Result<ApiToken, VerifyTokenError> {
+    ) -> Result<(ApiToken, Option<Rehash>), VerifyTokenError> {
         let id = presented.id();
         let Some(token) = self.tokens.get(id).await? else {
             self.cache.remember_unknown(id);
@@ -266,16 +309,36 @@ impl Verifier {
                 },
             ));
         }
-        if !self.secret_matches(presented, &token).await {
+        let outdated = match self.hasher.assess(token.secret_hash()) {
+            HashAssessment::Current => false,
+            HashAssessment::Outdated => true,
+            HashAssessment::Refused(why) => {
+                // Never run: its parameters could make this node allocate or spin at will.
+                tracing::error!(
+                    token_id = %id,
+                    reason = %why,
+                    "stored hash refused: outside the configured argon2 bounds or unreadable"
+                );
+                return Err(reject(id, "stored hash refused"));
+            }
+        };
+        let SecretCheck::Matched { new_hash } =
+            self.secret_matches(presented, &token, outdated).await
+        else {
             return Err(reject(id, "wrong secret"));
-        }
-        Ok(token)
+        };
+        let rehash = new_hash.map(|new| Rehash {
+            old: token.secret_hash().clone(),
+            new,
+        });
+        Ok((token, rehash))
     }
 
     /// What the cache alone can say of a presented token: `None` when it has to be verified.
     async fn answer_from_cache(
         &self,
         presented: &PresentedToken,
+        usage: Usage,
     ) -> Option<Result<VerifiedToken, VerifyTokenError>> {
         let id = presented.id();
         match self.cache.lookup(id, presented.digest()) {
@@ -287,7 +350,7 @@ impl Verifier {
                     self.rejections.record(&hit.token).await;
                     return Some(Err(reject(id, "expired")));
                 }
-                self.last_used.note(id, now);
+                self.note_use(id, usage, now);
                 Some(Ok(VerifiedToken::clone(&hit)))
             }
             // This node verified this id's one valid string and holds its digest: any other
@@ -305,7 +368,7 @@ impl Verifier {
     /// An answer is counted as a valid cached verification; `None` is not counted, since the
     /// caller decides what it means.
     #[must_use]
-    pub fn verify_cached(&self, presented: &PresentedToken) -> Option<VerifiedToken> {
+    pub fn verify_cached(&self, presented: &PresentedToken, usage: Usage) -> Option<VerifiedToken> {
         let Lookup::Hit(hit) = self.cache.lookup(presented.id(), presented.digest()) else {
             return None;
         };
@@ -314,34 +377,66 @@ impl Verifier {
         if hit.token.is_expired_at(now) {
             return None;
         }
-        self.last_used.note(presented.id(), now);
+        self.note_use(presented.id(), usage, now);
         self.metrics.verification(Outcome::Valid, Path::Cached);
         Some(VerifiedToken::clone(&hit))
     }
 
-    async fn secret_matches(&self, presented: &PresentedToken, token: &ApiToken) -> bool {
+    /// Notes a cached verification's use (no re-hash: the cache holds no outdated answer that a
+    /// cold verification did not already queue one for).
+    fn note_use(&self, id: TokenId, usage: Usage, at: time::OffsetDateTime) {
+        if let Usage::From(ip) = usage {
+            self.last_used.note(TokenUse::new(id, at, ip));
+        }
+    }
+
+    /// Runs argon2 against the stored hash under a permit, and when `outdated` says the stored
+    /// one was made with other parameters and the secret matched, hashes it anew. The new hash is made right after the success, under the same
+    /// permit (a re-hash costs what a verification does, once per token), and its failure only
+    /// costs the re-hash, never the verification.
+    async fn secret_matches(
+        &self,
+        presented: &PresentedToken,
+        token: &ApiToken,
+        outdated: bool,
+    ) -> SecretCheck {
         let permit = self.permits.acquire().await;
         let hasher = Arc::clone(&self.hasher);
         let (secret, hash) = (presented.secret().clone(), token.secret_hash().clone());
+        let id = token.id();
         let hashing = async move {
             let _permit = permit;
-            hasher.verify(&secret, &hash).await
+            if !hasher.verify(&secret, &hash).await? {
+                return Ok(SecretCheck::Mismatch);
+            }
+            let new_hash = if outdated {
+                hasher
+                    .hash(&secret)
+                    .await
+                    .map_err(|error| {
+                        tracing::warn!(token_id = %id, error = &error as &dyn std::error::Error, "could not re-hash an outdated hash; it is tried again on the next cold verification");
+                    })
+                    .ok()
+            } else {
+                None
+            };
+            Ok(SecretCheck::Matched { new_hash })
         }
         .instrument(tracing::Span::current());
         // The hash runs as a task of its own that owns the permit: if the client hangs up, this
         // future is dropped but argon2 keeps its core until it finishes, and so must the permit,
         // or a flood of requests that hang up at once would run unbounded argon2s. Outside a
         // tokio runtime (an embedder's own executor) it runs in place instead.
-        let matches = match tokio::runtime::Handle::try_current() {
+        let checked: Result<SecretCheck, HashError> = match tokio::runtime::Handle::try_current() {
             Ok(runtime) => match runtime.spawn(hashing).await {
-                Ok(matches) => matches,
+                Ok(checked) => checked,
                 Err(failed) => Err(HashError(Box::new(failed))),
             },
             Err(_) => hashing.await,
         };
-        matches.unwrap_or_else(|error| {
+        checked.unwrap_or_else(|error| {
             tracing::error!(token_id = %token.id(), error = &error as &dyn std::error::Error, "stored hash could not be checked");
-            false
+            SecretCheck::Mismatch
         })
     }
 
@@ -390,9 +485,10 @@ impl Verifier {
         self.metrics.cache_entries(self.cache.len());
     }
 
-    /// Writes the `last_used_at` of every token verified since the last flush, in one store
-    /// call. Call it every `TOLLGATE_LAST_USED_FLUSH_SECONDS` and once at shutdown. On failure
-    /// the uses are kept for the next flush.
+    /// Writes the `last_used_at` and `last_used_ip` of every token verified since the last
+    /// flush, and the new hashes of outdated ones, in one store call. Call it every
+    /// `TOLLGATE_LAST_USED_FLUSH_SECONDS` and once at shutdown. On failure the uses are kept
+    /// for the next flush.
     ///
     /// # Errors
     /// [`StoreError`] if the store fails.
@@ -401,7 +497,7 @@ impl Verifier {
         if uses.is_empty() {
             return Ok(0);
         }
-        match self.tokens.record_last_used(&uses).await {
+        match self.tokens.record_uses(&uses).await {
             Ok(()) => Ok(uses.len()),
             Err(error) => {
                 self.last_used.restore(uses);
