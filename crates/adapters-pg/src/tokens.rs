@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use tollgate_app::ports::{
-    ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome, Suspension, TokenQuery,
-    TokenRepository, Update, UpdateOutcome,
+    InstanceRevocation, ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome,
+    Suspension, TokenQuery, TokenRepository, Update, UpdateOutcome,
 };
 use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
@@ -419,6 +419,21 @@ impl TokenRepository for PgStore {
             .fetch_one(self.pool())
             .await
             .map_err(store_error)
+    }
+
+    #[tracing::instrument(name = "pg.instance_admins", level = "debug", skip_all)]
+    async fn instance_admins(&self) -> Result<Vec<ApiToken>, StoreError> {
+        crate::instance_tokens::instance_admins(self.pool()).await
+    }
+
+    #[tracing::instrument(name = "pg.revoke_instance_admin", level = "debug", skip_all, fields(token_id = %id))]
+    async fn revoke_instance_admin(
+        &self,
+        id: TokenId,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<InstanceRevocation, StoreError> {
+        crate::instance_tokens::revoke_instance_admin(self.pool(), id, at, event).await
     }
 }
 

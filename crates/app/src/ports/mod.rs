@@ -22,8 +22,8 @@ pub use space_repository::SpaceRepository;
 pub use store_health::StoreHealth;
 pub use store_transfer::{ImportError, StoreTransfer};
 pub use token_repository::{
-    ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome, Suspension, TokenQuery,
-    TokenRepository, Update, UpdateOutcome,
+    InstanceRevocation, ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome,
+    Suspension, TokenQuery, TokenRepository, Update, UpdateOutcome,
 };
 
 #[cfg(any(test, feature = "testing"))]

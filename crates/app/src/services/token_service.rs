@@ -1,6 +1,7 @@
 //! The token use cases: issuing, listing, reading, rotating and revoking a space's tokens, and
 //! reading its audit events; suspending and resuming are in `token_service/suspension.rs`,
-//! updating in `token_service/update.rs`. Each reaches its space and token through [`Access`],
+//! updating in `token_service/update.rs`, listing the instance admin tokens in
+//! `token_service/instance.rs`. Each reaches its space and token through [`Access`],
 //! asks the domain's policy, then calls the ports. Verification is the [`Verifier`]'s; the
 //! service hands it on.
 
@@ -26,10 +27,11 @@ use super::verify::{VerifiedToken, Verifier, VerifyCacheConfig};
 use crate::error::StoreError;
 use crate::pagination::{Page, PageRequest};
 use crate::ports::{
-    AuditRepository, Clock, RandomSource, RotateOutcome, Rotation, SecretHasher, SpaceRepository,
-    TokenQuery, TokenRepository,
+    AuditRepository, Clock, InstanceRevocation, RandomSource, RotateOutcome, Rotation,
+    SecretHasher, SpaceRepository, TokenQuery, TokenRepository,
 };
 
+mod instance;
 mod suspension;
 mod update;
 
@@ -442,10 +444,12 @@ impl TokenService {
     }
 
     /// Revokes a token: it fails verification from this moment on. Revoking a revoked token
-    /// succeeds again and keeps the first revocation time.
+    /// succeeds again and keeps the first revocation time. The last active instance admin
+    /// token is never revoked this way ([`leaves_an_active_instance_admin`](tollgate_domain::leaves_an_active_instance_admin)): the instance
+    /// would be left with nothing that can manage it.
     ///
     /// # Errors
-    /// [`RevokeTokenError`].
+    /// [`RevokeTokenError`]; `LastInstanceAdmin` for the last active instance admin token.
     #[tracing::instrument(skip_all, fields(space_id = %TokenHome::of(home), token_id = %token_id))]
     pub async fn revoke(
         &self,
@@ -464,12 +468,37 @@ impl TokenService {
             .issuer
             .stamp()
             .event_by(AuditAction::TokenRevoked, actor, &token);
-        let revoked = self
-            .apply_revocation(&token, &event)
-            .await?
-            .ok_or(RevokeTokenError::NotFound)?;
+        let revoked = if token.scope() == TokenScope::Instance {
+            self.revoke_instance_admin(&token, &event).await?
+        } else {
+            self.apply_revocation(&token, &event)
+                .await?
+                .ok_or(RevokeTokenError::NotFound)?
+        };
         tracing::info!("token revoked");
         Ok(self.view_one(actor, revoked).await?)
+    }
+
+    /// Revokes an instance admin token unless it is the last active one, the check and the
+    /// revocation in one step of the store; then forgets it here as [`Self::apply_revocation`]
+    /// does (the store's change tells every other node).
+    async fn revoke_instance_admin(
+        &self,
+        token: &ApiToken,
+        event: &AuditEvent,
+    ) -> Result<ApiToken, RevokeTokenError> {
+        match self
+            .repository()
+            .revoke_instance_admin(token.id(), self.now(), event)
+            .await?
+        {
+            InstanceRevocation::Revoked(revoked) => {
+                self.verifier.forget(token.id());
+                Ok(*revoked)
+            }
+            InstanceRevocation::LastActive => Err(RevokeTokenError::LastInstanceAdmin),
+            InstanceRevocation::NotFound => Err(RevokeTokenError::NotFound),
+        }
     }
 
     /// Revokes a token that was reported as leaked and verified ([`LeakReports`]), whatever
