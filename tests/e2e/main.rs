@@ -30,6 +30,7 @@ mod connections;
 mod console;
 mod console_client;
 mod gateways;
+mod generated_clients;
 mod instance_tokens;
 mod leak_reports;
 mod lifecycle;
