@@ -112,24 +112,33 @@ pub(crate) fn with_act_as_header(
                 .examples(["user=42; space=0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f00; role=editor"]),
         ))
         .build();
-    for item in document.paths.paths.values_mut() {
-        let operations = [
+    for operation in operations_mut(&mut document) {
+        if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(parameter.clone());
+        }
+    }
+    document
+}
+
+/// Every operation of `document` that the API serves with a body or a token (forward auth's
+/// other methods have neither).
+fn operations_mut(
+    document: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    document.paths.paths.values_mut().flat_map(|item| {
+        [
             &mut item.get,
             &mut item.put,
             &mut item.post,
             &mut item.delete,
             &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
-            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                operation
-                    .parameters
-                    .get_or_insert_with(Vec::new)
-                    .push(parameter.clone());
-            }
-        }
-    }
-    document
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 /// `document` with every optional body (`Option<T>` in a handler's `request_body`, which utoipa
@@ -142,28 +151,19 @@ pub(crate) fn with_optional_bodies(
 ) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::Required;
 
-    for item in document.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
-            let Some(body) = operation.request_body.as_mut() else {
-                continue;
-            };
-            let mut optional = false;
-            for content in body.content.values_mut() {
-                if let Some(target) = content.schema.as_ref().and_then(nullable_ref) {
-                    content.schema = Some(RefOr::Ref(Ref::new(target)));
-                    optional = true;
-                }
+    for operation in operations_mut(&mut document) {
+        let Some(body) = operation.request_body.as_mut() else {
+            continue;
+        };
+        let mut optional = false;
+        for content in body.content.values_mut() {
+            if let Some(target) = content.schema.as_ref().and_then(nullable_ref) {
+                content.schema = Some(RefOr::Ref(Ref::new(target)));
+                optional = true;
             }
-            if optional {
-                body.required = Some(Required::False);
-            }
+        }
+        if optional {
+            body.required = Some(Required::False);
         }
     }
     document

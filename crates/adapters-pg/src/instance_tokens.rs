@@ -8,11 +8,9 @@ use tollgate_app::ports::InstanceRevocation;
 use tollgate_app::StoreError;
 use tollgate_domain::{leaves_an_active_instance_admin, ApiToken, AuditEvent, TokenId};
 
-use crate::audit::event_write_error;
 use crate::error::store_error;
 use crate::rows::{token_columns, TokenRow};
-use crate::tokens::{to_tokens, REVOKE};
-use crate::values::{bind_event, bind_state};
+use crate::tokens::{revoke_locked, to_tokens};
 
 /// Every instance admin token, in id order.
 pub(crate) const INSTANCE_ADMINS: &str = concat!(
@@ -49,7 +47,7 @@ pub(crate) async fn revoke_instance_admin(
         .await
         .map_err(store_error)?;
     let instance = to_tokens(rows)?;
-    let Some(mut token) = instance.iter().find(|t| t.id() == id).cloned() else {
+    let Some(token) = instance.iter().find(|t| t.id() == id).cloned() else {
         tx.rollback().await.map_err(store_error)?;
         return Ok(InstanceRevocation::NotFound);
     };
@@ -57,19 +55,7 @@ pub(crate) async fn revoke_instance_admin(
         tx.rollback().await.map_err(store_error)?;
         return Ok(InstanceRevocation::LastActive);
     }
-    // Revoked already: nothing changes, nothing is logged, the first time is kept.
-    let stored = if token.revoke(at) {
-        let row = bind_event(
-            bind_state(sqlx::query_as::<_, TokenRow>(REVOKE), &token),
-            event,
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| event_write_error(e, event))?;
-        ApiToken::try_from(row)?
-    } else {
-        token
-    };
+    let stored = revoke_locked(&mut tx, token, at, event).await?;
     tx.commit().await.map_err(store_error)?;
     Ok(InstanceRevocation::Revoked(Box::new(stored)))
 }

@@ -413,6 +413,16 @@ impl TokenService {
                 order: query.order,
             })
             .await?;
+        Ok(self.page_of(actor, tokens, query.page.limit).await?)
+    }
+
+    /// `tokens` (one more than `limit` if there are more) as a page of what `actor` is shown.
+    async fn page_of(
+        &self,
+        actor: &Actor,
+        tokens: Vec<ApiToken>,
+        limit: crate::pagination::PageLimit,
+    ) -> Result<Page<TokenView>, StoreError> {
         let spaces = self
             .actor_token_spaces(actor, tokens.iter().map(ApiToken::created_by))
             .await?;
@@ -420,7 +430,7 @@ impl TokenService {
             .into_iter()
             .map(|t| self.view(actor, t, &spaces))
             .collect();
-        Ok(Page::from_overfetch(views, query.page.limit, |v| {
+        Ok(Page::from_overfetch(views, limit, |v| {
             v.token.id().as_uuid()
         }))
     }

@@ -43,16 +43,7 @@ impl TokenService {
             .filter(|t| query.statuses.contains(t.status_at(now)))
             .take(limit + 1)
             .collect();
-        let spaces = self
-            .actor_token_spaces(actor, tokens.iter().map(ApiToken::created_by))
-            .await?;
-        let views = tokens
-            .into_iter()
-            .map(|t| self.view(actor, t, &spaces))
-            .collect();
-        Ok(Page::from_overfetch(views, query.page.limit, |v| {
-            v.token.id().as_uuid()
-        }))
+        Ok(self.page_of(actor, tokens, query.page.limit).await?)
     }
 
     /// The active instance admin tokens other than `except`: what a newly registered bootstrap
