@@ -163,6 +163,11 @@ pub struct ServeArgs {
     /// variable: command lines are visible to other users of the machine.
     #[arg(long, env = "TOLLGATE_BOOTSTRAP_TOKEN", hide_env_values = true)]
     pub bootstrap_token: Option<String>,
+    /// With TOLLGATE_BOOTSTRAP_TOKEN: revoke every other instance admin token at start (the
+    /// break-glass step once one has leaked, docs/operations.md). Unset it once done: it revokes
+    /// at every start.
+    #[arg(long, env = "TOLLGATE_BOOTSTRAP_REVOKE_OTHERS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub bootstrap_revoke_others: bool,
     /// Where to write the first instance admin token, when the store has none and no
     /// TOLLGATE_BOOTSTRAP_TOKEN is set: a new file (mode 0600, never overwritten) instead of
     /// standard error.

@@ -2,6 +2,7 @@
 //! (SQLite at ./tollgate.db unless `DATABASE_URL` names another store), wires the services and
 //! serves the REST API. Nothing else lives here.
 
+mod bootstrap;
 mod config;
 mod logs;
 mod metrics;

@@ -9,9 +9,7 @@ use anyhow::Context;
 use tollgate_app::adapters::{OsRandomSource, SystemClock};
 use tollgate_app::auth_limits::{AuthFailureLimit, AuthLimits};
 use tollgate_app::ports::Clock;
-use tollgate_app::{
-    BootstrapOutcome, CursorKey, SessionService, SpaceService, TokenService, Verifier,
-};
+use tollgate_app::{CursorKey, SessionService, SpaceService, TokenService, Verifier};
 use tollgate_console::{ConsoleConfig, ConsoleState, PublicUrl};
 use tollgate_domain::SessionTimeouts;
 
@@ -105,6 +103,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     bootstrap(
         &tokens,
         args.bootstrap_token.as_deref(),
+        args.bootstrap_revoke_others,
         args.first_token_path.as_deref(),
     )
     .await?;
@@ -277,22 +276,17 @@ async fn flush_last_used_every(verifier: Arc<Verifier>, interval: Duration) {
 async fn bootstrap(
     tokens: &TokenService,
     bootstrap_token: Option<&str>,
+    revoke_others: bool,
     first_token_path: Option<&Path>,
 ) -> anyhow::Result<()> {
     if let Some(token) = bootstrap_token {
-        let outcome = tokens
-            .register_instance_admin(token)
-            .await
-            .context("TOLLGATE_BOOTSTRAP_TOKEN could not be registered")?;
-        match outcome {
-            BootstrapOutcome::Registered => {
-                tracing::info!("bootstrap instance admin token registered");
-            }
-            BootstrapOutcome::AlreadyRegistered => {
-                tracing::info!("bootstrap instance admin token already registered");
-            }
-        }
-        return Ok(());
+        return crate::bootstrap::register(tokens, token, revoke_others).await;
+    }
+    if revoke_others {
+        anyhow::bail!(
+            "TOLLGATE_BOOTSTRAP_REVOKE_OTHERS=true needs TOLLGATE_BOOTSTRAP_TOKEN: it revokes every \
+             instance admin token but that one"
+        );
     }
     let Some(issued) = tokens
         .ensure_instance_admin()

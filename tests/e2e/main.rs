@@ -9,7 +9,8 @@
 //!   `cli::a_first_start_without_bootstrap_token_prints_one_instance_admin_token_once`;
 //! - on Postgres only, because several nodes share one database only there (a second server
 //!   on a SQLite file is refused, as `persistence::a_second_server_on_one_file_is_refused...`
-//!   checks): `cluster::*`, `update::an_expiry_shortened_on_node_a_holds_on_node_b`;
+//!   checks): `cluster::*`, `update::an_expiry_shortened_on_node_a_holds_on_node_b`,
+//!   `instance_tokens::instance_tokens_revoked_on_node_a_are_rejected_by_node_b`;
 //! - on Postgres only, because only a database server can go away under a running tollgate
 //!   (a SQLite file is opened in-process): `outage::*`;
 //! - on SQLite only, because they test what only a file has (the default `./tollgate.db`, the
@@ -29,6 +30,8 @@ mod connections;
 mod console;
 mod console_client;
 mod gateways;
+mod generated_clients;
+mod instance_tokens;
 mod leak_reports;
 mod lifecycle;
 mod metrics;

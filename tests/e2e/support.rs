@@ -289,6 +289,15 @@ impl App {
         spawn(Store::Memory, &[("DATABASE_URL", "")], Some(dir)).await
     }
 
+    /// Sets `key` to `value` for the next start (an empty value removes it), as an operator
+    /// changes the environment before a restart.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        if !value.is_empty() {
+            self.env.push((key.to_owned(), value.to_owned()));
+        }
+    }
+
     /// The `DATABASE_URL` the server runs on, if any.
     pub fn database_url(&self) -> Option<&str> {
         self.env

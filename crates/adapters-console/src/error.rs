@@ -199,6 +199,7 @@ page_errors! {
         SpaceNotFound => Self::NotFound,
         NotFound => Self::NotFound,
         Forbidden => Self::Forbidden("You may not revoke this token."),
+        LastInstanceAdmin => Self::Conflict("This is the last active instance admin token, so it cannot be revoked."),
     }
     RotateTokenError {
         SpaceNotFound => Self::NotFound,

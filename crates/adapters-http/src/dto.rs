@@ -23,6 +23,10 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ErrorCode, ErrorCodes};
 
+mod instance;
+
+pub use instance::{CreateInstanceTokenRequest, InstanceTokenPath, ListInstanceTokensParams};
+
 // --- requests --------------------------------------------------------------------------------
 
 /// `POST /v1/spaces`.
@@ -308,10 +312,32 @@ pub struct ListTokensParams {
     #[param(value_type = Option<TokenLevelDto>)]
     pub level: Option<String>,
     /// Only tokens in these statuses (`active`, `suspended`, `expired`, `revoked`,
-    /// `rotated`): one status, a comma-separated list (`revoked,expired`), or `all`. Default:
-    /// `active`.
-    #[param(example = "revoked,expired")]
+    /// `rotated`), or `all`: one, or several separated by commas (`status=revoked,expired`;
+    /// repeating the parameter adds to the list too). Default: `active`.
+    #[param(value_type = Option<Vec<TokenStatusFilterDto>>, style = Form, explode = false,
+        example = json!(["revoked", "expired"]))]
     pub status: Option<String>,
+}
+
+/// A value of the `status` filter: a status, or `all` for every one. The words are
+/// [`TokenStatus`]'s own, which the filter parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = TokenStatusFilter)]
+#[allow(dead_code)] // Never built: it only writes the filter's words into the document.
+pub(crate) enum TokenStatusFilterDto {
+    /// Active tokens (the default).
+    Active,
+    /// Suspended tokens.
+    Suspended,
+    /// Expired tokens.
+    Expired,
+    /// Revoked tokens.
+    Revoked,
+    /// Rotated tokens, in their grace period or past it.
+    Rotated,
+    /// Every status.
+    All,
 }
 
 /// Converting them into a query refuses a bad `level` or `status` filter, and what
@@ -354,7 +380,7 @@ impl TryFrom<ListTokensParams> for ListTokens {
 }
 
 /// The `status` filter: absent for active tokens only; `all`; or statuses separated by commas.
-fn parse_statuses(raw: Option<&str>) -> Result<StatusFilter, ApiError> {
+pub(crate) fn parse_statuses(raw: Option<&str>) -> Result<StatusFilter, ApiError> {
     let Some(raw) = raw else {
         return Ok(StatusFilter::ACTIVE);
     };

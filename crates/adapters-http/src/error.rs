@@ -169,6 +169,11 @@ error_codes! {
     TokenEnded = ("token_ended", CONFLICT, "Token ended",
         "The token is revoked, expired or rotated (in its grace period or not), so it can no \
          longer be suspended, resumed or updated (the detail says which)."),
+    LastInstanceAdminToken =
+        ("last_instance_admin_token", CONFLICT, "Last instance admin token",
+        "The token is the last active instance admin token, so it is not revoked (nothing \
+         would be left to manage the instance): create another one first, or see the detail \
+         for how to regain access once every one is lost."),
     PayloadTooLarge = ("payload_too_large", PAYLOAD_TOO_LARGE, "Payload too large",
         "The body is larger than 64 KiB (128 KiB for a leak report)."),
     UriTooLong = ("uri_too_long", URI_TOO_LONG, "URI too long",
@@ -664,6 +669,33 @@ fn space_not_found() -> ApiError {
     )
 }
 
+/// The detail of 409 `last_instance_admin_token`: how to go on, and how to regain access once
+/// every instance admin token is lost (docs/operations.md, "A leaked instance admin token").
+const LAST_INSTANCE_ADMIN_DETAIL: &str = "This is the last active instance admin token, so it \
+    is not revoked: nothing would be left to manage this instance. Create another one first \
+    (POST /v1/instance/tokens) and revoke this one with it. If every instance admin token is \
+    lost or leaked, run `tollgate token mint --instance-admin` and restart tollgate with \
+    TOLLGATE_BOOTSTRAP_TOKEN set to the printed token and TOLLGATE_BOOTSTRAP_REVOKE_OTHERS=true \
+    (docs/operations.md).";
+
+/// The detail of a 403 under `/v1/instance/`: what those routes need.
+const INSTANCE_ONLY_DETAIL: &str = "Managing instance admin tokens needs an instance admin token.";
+
+/// An error of a `/v1/instance/tokens` operation. A refusal there says what those routes need
+/// (an instance admin token) rather than a space's permission, and a missing token is not
+/// said to be missing from a space; any other error is unchanged.
+pub(crate) fn at_instance(error: impl Into<ApiError>) -> ApiError {
+    let error = error.into();
+    match error.code {
+        ErrorCode::Forbidden => ApiError::forbidden(INSTANCE_ONLY_DETAIL),
+        ErrorCode::TokenNotFound => ApiError::new(
+            ErrorCode::TokenNotFound,
+            "No instance admin token has this id, or this token may not see it.",
+        ),
+        _ => error,
+    }
+}
+
 fn token_not_found() -> ApiError {
     ApiError::new(
         ErrorCode::TokenNotFound,
@@ -816,6 +848,7 @@ impl ErrorCodes for RevokeTokenError {
         ErrorCode::SpaceNotFound,
         ErrorCode::TokenNotFound,
         ErrorCode::Forbidden,
+        ErrorCode::LastInstanceAdminToken,
         ErrorCode::Internal,
         ErrorCode::StoreUnavailable,
     ];
@@ -828,6 +861,10 @@ impl From<RevokeTokenError> for ApiError {
             RevokeTokenError::NotFound => token_not_found(),
             RevokeTokenError::Forbidden => Self::forbidden(
                 "Revoking this token needs the REVOKE_API_TOKEN permission in this space.",
+            ),
+            RevokeTokenError::LastInstanceAdmin => Self::new(
+                ErrorCode::LastInstanceAdminToken,
+                LAST_INSTANCE_ADMIN_DETAIL,
             ),
             RevokeTokenError::Store(e) => e.into(),
         }
@@ -1225,6 +1262,7 @@ mod tests {
             RevokeTokenError::SpaceNotFound => [RevokeTokenError::SpaceNotFound],
             RevokeTokenError::NotFound => [RevokeTokenError::NotFound],
             RevokeTokenError::Forbidden => [RevokeTokenError::Forbidden],
+            RevokeTokenError::LastInstanceAdmin => [RevokeTokenError::LastInstanceAdmin],
             RevokeTokenError::Store(_) => store_errors().map(RevokeTokenError::Store),
         }));
         assert_declared(samples!(DescriptionError {

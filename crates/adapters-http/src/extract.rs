@@ -81,7 +81,8 @@ where
 }
 
 /// An optional JSON body: `None` for a request without one (no body, or an empty one, with
-/// any `Content-Type` or none), so that `curl -X POST` with no `-d` works. A body that is sent
+/// any `Content-Type` or none), so that `curl -X POST` with no `-d` works, and for a JSON
+/// `null`. A body that is sent
 /// is held to every rule of [`ApiJson`].
 impl<S, T> OptionalFromRequest<S> for ApiJson<T>
 where
@@ -101,6 +102,10 @@ where
         }
         if !json {
             return Err(unsupported_media_type());
+        }
+        // JSON `null` is no body too: what a client sends for an absent optional value.
+        if bytes.trim_ascii() == b"null" {
+            return Ok(None);
         }
         parse_json(&bytes).map(|value| Some(Self(value)))
     }
@@ -225,7 +230,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        if let Some(key) = repeated_parameter(parts.uri.query().unwrap_or_default()) {
+        let query = parts.uri.query().unwrap_or_default();
+        if let Some(key) = repeated_parameter(query) {
             return Err(ApiError::new(
                 ErrorCode::InvalidQuery,
                 format!(
@@ -235,7 +241,19 @@ where
                 ),
             ));
         }
-        Query::<T>::try_from_uri(&parts.uri)
+        let joined;
+        let uri = match joined_lists(query) {
+            Some(query) => {
+                joined = format!("/?{query}")
+                    .parse::<axum::http::Uri>()
+                    .map_err(|_| {
+                        ApiError::new(ErrorCode::InvalidQuery, "The query string is not valid.")
+                    })?;
+                &joined
+            }
+            None => &parts.uri,
+        };
+        Query::<T>::try_from_uri(uri)
             .map(|Query(value)| Self(value))
             .map_err(|rejection| {
                 ApiError::new(
@@ -249,14 +267,48 @@ where
     }
 }
 
-/// The first parameter name that appears twice in `query` (decoded), if any: serde would
-/// answer that in its own words ("duplicate field").
+/// The parameters whose value is a comma-separated list (`style: form, explode: false` in the
+/// document). Repeating one adds to its list, so that `status=revoked&status=expired` means
+/// `status=revoked,expired`: what clients send that ignore `explode: false`
+/// (openapi-python-client does).
+const LIST_PARAMETERS: &[&str] = &["status"];
+
+/// The first parameter name but a list's that appears twice in `query` (decoded), if any:
+/// serde would answer that in its own words ("duplicate field").
 fn repeated_parameter(query: &str) -> Option<String> {
     let mut seen = std::collections::HashSet::new();
     form_urlencoded::parse(query.as_bytes())
         .map(|(key, _)| key)
+        .filter(|key| !LIST_PARAMETERS.contains(&key.as_ref()))
         .find(|key| !seen.insert(key.clone()))
         .map(std::borrow::Cow::into_owned)
+}
+
+/// `query` with each repeated list parameter given once, its values joined by commas in the
+/// order sent; `None` when no list parameter is repeated (the query is read as it is).
+fn joined_lists(query: &str) -> Option<String> {
+    let pairs: Vec<_> = form_urlencoded::parse(query.as_bytes()).collect();
+    let repeated = LIST_PARAMETERS
+        .iter()
+        .any(|list| pairs.iter().filter(|(key, _)| key == list).count() > 1);
+    if !repeated {
+        return None;
+    }
+    let mut joined: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+    for (key, value) in pairs {
+        match joined.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, values)) => {
+                values.push(',');
+                values.push_str(&value);
+            }
+            None => joined.push((key.into_owned(), value.into_owned())),
+        }
+    }
+    Some(
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(joined)
+            .finish(),
+    )
 }
 
 /// The verified token behind a request, from the `x-undb-api-token` header or

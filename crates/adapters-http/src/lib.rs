@@ -236,5 +236,5 @@ pub fn router_sharing_limits(
 /// handler list the router is built from, so the two cannot drift apart.
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    openapi::with_act_as_header(handlers::api().into_openapi())
+    openapi::with_optional_bodies(openapi::with_act_as_header(handlers::api().into_openapi()))
 }

@@ -20,8 +20,8 @@ use tollgate_app::{
 use tollgate_domain::TokenKind;
 
 use crate::dto::{
-    CreateSpaceRequest, CreateTokenRequest, ListTokensParams, PageParams, RotateTokenRequest,
-    UpdateTokenRequest,
+    CreateInstanceTokenRequest, CreateSpaceRequest, CreateTokenRequest, ListInstanceTokensParams,
+    ListTokensParams, PageParams, RotateTokenRequest, TokenStatusFilterDto, UpdateTokenRequest,
 };
 use crate::error::{ErrorCode, ErrorCodes, Problem, PROBLEM_JSON};
 use crate::extract::{AUTH_CODES, BODY_CODES, PATH_CODES, QUERY_CODES};
@@ -42,12 +42,14 @@ pub(crate) const BEARER_SCHEME: &str = "bearer";
                        `application/problem+json` (RFC 9457) with a stable `code` member."
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(Problem, ErrorCode)),
+    components(schemas(Problem, ErrorCode, TokenStatusFilterDto)),
     tags(
         (name = "meta", description = "Health, readiness and this document."),
         (name = "tokens", description = "API tokens: whoami, create, list, read, update, rotate, \
             suspend, resume, revoke."),
         (name = "spaces", description = "Spaces (workspaces, tenants) that own tokens."),
+        (name = "instance", description = "Instance admin tokens (level `admin`, no space), \
+            managed by instance admins: list, create, read, update, rotate, revoke."),
         (name = "events", description = "The audit trail of a space's tokens."),
         (name = "gateways", description = "Forward auth for gateways in front of an API."),
         (name = "credentials", description = "Reporting leaked tokens, without authentication."),
@@ -110,29 +112,100 @@ pub(crate) fn with_act_as_header(
                 .examples(["user=42; space=0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f00; role=editor"]),
         ))
         .build();
-    for item in document.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
-            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                operation
-                    .parameters
-                    .get_or_insert_with(Vec::new)
-                    .push(parameter.clone());
-            }
+    for operation in operations_mut(&mut document) {
+        if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(parameter.clone());
         }
     }
     document
 }
 
-/// One problem+json response, with the `WWW-Authenticate` header where RFC 6750 asks for it.
-fn problem(status: u16, description: &str) -> RefOr<Response> {
-    let mut response = ResponseBuilder::new().description(description).content(
+/// Every operation of `document` that the API serves with a body or a token (forward auth's
+/// other methods have neither).
+fn operations_mut(
+    document: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    document.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+    })
+}
+
+/// `document` with every optional body (`Option<T>` in a handler's `request_body`, which utoipa
+/// writes as `oneOf: [{type: null}, T]`) written as `T` with `required: false`: the server
+/// takes no body, an empty one, `{}` and `null` alike, and a generator given the null
+/// alternative builds a client that cannot send "no body" (openapi-python-client serialises
+/// its `Unset` marker).
+pub(crate) fn with_optional_bodies(
+    mut document: utoipa::openapi::OpenApi,
+) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::Required;
+
+    for operation in operations_mut(&mut document) {
+        let Some(body) = operation.request_body.as_mut() else {
+            continue;
+        };
+        let mut optional = false;
+        for content in body.content.values_mut() {
+            if let Some(target) = content.schema.as_ref().and_then(nullable_ref) {
+                content.schema = Some(RefOr::Ref(Ref::new(target)));
+                optional = true;
+            }
+        }
+        if optional {
+            body.required = Some(Required::False);
+        }
+    }
+    document
+}
+
+/// The reference `X` of a schema `oneOf: [{type: null}, {$ref: X}]`, if it is one.
+fn nullable_ref(schema: &RefOr<utoipa::openapi::schema::Schema>) -> Option<String> {
+    let value = serde_json::to_value(schema).ok()?;
+    let object = value.as_object()?;
+    let items = object.get("oneOf")?.as_array()?;
+    if object.len() != 1 || items.len() != 2 {
+        return None;
+    }
+    let null = serde_json::json!({ "type": "null" });
+    let (first, second) = (&items[0], &items[1]);
+    let reference = if *first == null {
+        second
+    } else if *second == null {
+        first
+    } else {
+        return None;
+    };
+    reference
+        .as_object()
+        .filter(|r| r.len() == 1)?
+        .get("$ref")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// The codes whose answers carry `Retry-After`: every 429, and a leak report refused for want
+/// of room in its queue.
+const RETRY_AFTER_CODES: &[ErrorCode] = &[
+    ErrorCode::TooManyRequests,
+    ErrorCode::TooManyCredentials,
+    ErrorCode::ReportQueueFull,
+];
+
+/// One problem+json response for `codes`, all of `status`, with the `WWW-Authenticate` header
+/// where RFC 6750 asks for it and `Retry-After` where one of them sends it.
+fn problem(status: u16, codes: &[ErrorCode]) -> RefOr<Response> {
+    let mut response = ResponseBuilder::new().description(describe(codes)).content(
         PROBLEM_JSON,
         ContentBuilder::new()
             .schema(Some(Ref::from_schema_name("Problem")))
@@ -149,15 +222,37 @@ fn problem(status: u16, description: &str) -> RefOr<Response> {
                 .build(),
         );
     }
+    let waits: Vec<String> = codes
+        .iter()
+        .filter(|code| RETRY_AFTER_CODES.contains(code) && code.status().as_u16() == status)
+        .map(|code| format!("`{code}`"))
+        .collect();
+    if !waits.is_empty() {
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(
+                    utoipa::openapi::schema::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::Integer)
+                        .minimum(Some(1)),
+                )
+                .description(Some(format!(
+                    "How many whole seconds to wait before trying again; sent with {}.",
+                    waits.join(" and ")
+                )))
+                .build(),
+        );
+    }
     RefOr::T(response.build())
 }
 
-/// An operation's error responses: the codes of its lists, grouped by status, each status
+/// An operation's error responses: the codes of its lists but those of `except` (which the
+/// operation cannot meet though a list it shares holds them), grouped by status, each status
 /// described by its codes' own descriptions (in the order of [`ErrorCode::ALL`]).
-fn problems(lists: &[&[ErrorCode]]) -> BTreeMap<String, RefOr<Response>> {
+fn problems(lists: &[&[ErrorCode]], except: &[ErrorCode]) -> BTreeMap<String, RefOr<Response>> {
     let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
     for &code in ErrorCode::ALL {
-        if lists.iter().any(|list| list.contains(&code)) {
+        if lists.iter().any(|list| list.contains(&code)) && !except.contains(&code) {
             by_status
                 .entry(code.status().as_u16())
                 .or_default()
@@ -166,7 +261,7 @@ fn problems(lists: &[&[ErrorCode]]) -> BTreeMap<String, RefOr<Response>> {
     }
     by_status
         .into_iter()
-        .map(|(status, codes)| (status.to_string(), problem(status, &describe(&codes))))
+        .map(|(status, codes)| (status.to_string(), problem(status, &codes)))
         .collect()
 }
 
@@ -205,14 +300,17 @@ fn lowercase_first_word(description: &str) -> String {
 
 /// Declares a type whose `IntoResponses` lists an operation's error responses, from the lists
 /// of codes that the machinery the operation runs through can answer.
+/// A list may be followed by `except [codes]`: codes a shared list holds that this operation
+/// cannot meet (a space's `space_not_found` at the instance's routes, say).
 macro_rules! error_responses {
-    ($($(#[$doc:meta])* $name:ident = [$($codes:expr),+ $(,)?];)+) => {$(
+    ($($(#[$doc:meta])* $name:ident = [$($codes:expr),+ $(,)?]
+        $(except [$($except:expr),+ $(,)?])?;)+) => {$(
         $(#[$doc])*
         pub(crate) struct $name;
 
         impl utoipa::IntoResponses for $name {
             fn responses() -> BTreeMap<String, RefOr<Response>> {
-                problems(&[$($codes),+])
+                problems(&[$($codes),+], &[$($($except),+)?])
             }
         }
     )+};
@@ -300,8 +398,54 @@ error_responses! {
     ];
     /// `POST /v1/introspect`.
     IntrospectErrors = [EVERY_ROUTE_CODES, AUTH_CODES, FORM_CODES, IntrospectError::CODES];
-    /// `DELETE /v1/spaces/{space_id}/tokens/{token_id}`.
-    RevokeTokenErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, RevokeTokenError::CODES];
+    /// `DELETE /v1/spaces/{space_id}/tokens/{token_id}`: a space token is never the last
+    /// instance admin token.
+    RevokeTokenErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, RevokeTokenError::CODES]
+        except [ErrorCode::LastInstanceAdminToken];
+    /// `GET /v1/instance/tokens`: no space, so no `space_not_found`.
+    ListInstanceTokensErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        QUERY_CODES,
+        ListInstanceTokensParams::CODES,
+        ListTokensError::CODES,
+    ] except [ErrorCode::SpaceNotFound];
+    /// `POST /v1/instance/tokens`.
+    CreateInstanceTokenErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        BODY_CODES,
+        CreateInstanceTokenRequest::CODES,
+        CreateTokenError::CODES,
+    ] except [ErrorCode::SpaceNotFound];
+    /// `GET /v1/instance/tokens/{token_id}`.
+    GetInstanceTokenErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, GetTokenError::CODES]
+        except [ErrorCode::SpaceNotFound];
+    /// `DELETE /v1/instance/tokens/{token_id}`.
+    RevokeInstanceTokenErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        PATH_CODES,
+        RevokeTokenError::CODES,
+    ] except [ErrorCode::SpaceNotFound];
+    /// `POST /v1/instance/tokens/{token_id}/rotate`.
+    RotateInstanceTokenErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        PATH_CODES,
+        BODY_CODES,
+        RotateTokenRequest::CODES,
+        RotateTokenError::CODES,
+    ] except [ErrorCode::SpaceNotFound];
+    /// `PATCH /v1/instance/tokens/{token_id}`.
+    UpdateInstanceTokenErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        PATH_CODES,
+        BODY_CODES,
+        UpdateTokenRequest::CODES,
+        UpdateTokenError::CODES,
+    ] except [ErrorCode::SpaceNotFound];
     /// `POST /v1/credentials/revoke`: no token, so none of the authentication codes.
     ReportLeaksErrors = [EVERY_ROUTE_CODES, BODY_CODES, ReportLeakError::CODES];
 }
@@ -315,7 +459,7 @@ impl utoipa::IntoResponses for ForwardAuthResponses {
         let mut responses: BTreeMap<String, RefOr<Response>> =
             crate::handlers::forward_auth::confined_codes()
                 .into_iter()
-                .map(|(status, codes)| (status.to_string(), problem(status, &describe(&codes))))
+                .map(|(status, codes)| (status.to_string(), problem(status, &codes)))
                 .collect();
         let header =
             |description: &str| HeaderBuilder::new().description(Some(description)).build();
@@ -359,10 +503,13 @@ mod tests {
 
     #[test]
     fn codes_are_grouped_by_status_once_each_whatever_the_lists_repeat() {
-        let responses = problems(&[
-            &[ErrorCode::Timeout, ErrorCode::Internal],
-            &[ErrorCode::StoreUnavailable, ErrorCode::Internal],
-        ]);
+        let responses = problems(
+            &[
+                &[ErrorCode::Timeout, ErrorCode::Internal],
+                &[ErrorCode::StoreUnavailable, ErrorCode::Internal],
+            ],
+            &[],
+        );
         assert_eq!(responses.keys().collect::<Vec<_>>(), ["500", "503"]);
         let RefOr::T(unavailable) = &responses["503"] else {
             panic!("an inline response");

@@ -2,6 +2,7 @@
 
 mod audit;
 mod error;
+mod instance_tokens;
 mod keys;
 mod revocations;
 mod rows;

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use tollgate_app::ports::{
-    ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome, Suspension, TokenQuery,
-    TokenRepository, TokenUse, Update, UpdateOutcome,
+    InstanceRevocation, ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome,
+    Suspension, TokenQuery, TokenRepository, TokenUse, Update, UpdateOutcome,
 };
 use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
@@ -178,6 +178,28 @@ fn missing_space(token: &ApiToken) -> StoreError {
     StoreError::Failed(format!("token {}: space {space} does not exist", token.id()).into())
 }
 
+/// Revokes `token`, read and locked in `tx`, with [`ApiToken::revoke`], writing its state and
+/// `event` in one statement; the token as stored. Revoked already: nothing changes, nothing is
+/// logged, the first time is kept.
+pub(crate) async fn revoke_locked(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    mut token: ApiToken,
+    at: OffsetDateTime,
+    event: &AuditEvent,
+) -> Result<ApiToken, StoreError> {
+    if !token.revoke(at) {
+        return Ok(token);
+    }
+    let row = bind_event(
+        bind_state(sqlx::query_as::<_, TokenRow>(REVOKE), &token),
+        event,
+    )
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| event_write_error(e, event))?;
+    ApiToken::try_from(row)
+}
+
 /// Reads and locks token `id` for the rest of `tx`.
 async fn lock(
     tx: &mut sqlx::Transaction<'_, Postgres>,
@@ -295,23 +317,11 @@ impl TokenRepository for PgStore {
         event: &AuditEvent,
     ) -> Result<Option<ApiToken>, StoreError> {
         let mut tx = self.pool().begin().await.map_err(store_error)?;
-        let Some(mut token) = lock(&mut tx, id).await? else {
+        let Some(token) = lock(&mut tx, id).await? else {
             tx.rollback().await.map_err(store_error)?;
             return Ok(None);
         };
-        // Revoked already: nothing changes, nothing is logged, the first time is kept.
-        let stored = if token.revoke(at) {
-            let row = bind_event(
-                bind_state(sqlx::query_as::<_, TokenRow>(REVOKE), &token),
-                event,
-            )
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| event_write_error(e, event))?;
-            ApiToken::try_from(row)?
-        } else {
-            token
-        };
+        let stored = revoke_locked(&mut tx, token, at, event).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(Some(stored))
     }
@@ -455,6 +465,21 @@ impl TokenRepository for PgStore {
             .fetch_one(self.pool())
             .await
             .map_err(store_error)
+    }
+
+    #[tracing::instrument(name = "pg.instance_admins", level = "debug", skip_all)]
+    async fn instance_admins(&self) -> Result<Vec<ApiToken>, StoreError> {
+        crate::instance_tokens::instance_admins(self.pool()).await
+    }
+
+    #[tracing::instrument(name = "pg.revoke_instance_admin", level = "debug", skip_all, fields(token_id = %id))]
+    async fn revoke_instance_admin(
+        &self,
+        id: TokenId,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<InstanceRevocation, StoreError> {
+        crate::instance_tokens::revoke_instance_admin(self.pool(), id, at, event).await
     }
 }
 

@@ -3,6 +3,7 @@
 mod audit;
 mod changes;
 mod error;
+mod instance_tokens;
 mod keys;
 mod lock;
 mod rows;

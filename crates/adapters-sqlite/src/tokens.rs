@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use time::OffsetDateTime;
 use tollgate_app::ports::{
-    ListOrder, RotateOutcome, Rotation, SuspendOutcome, Suspension, TokenQuery, TokenRepository,
-    TokenUse, Update, UpdateOutcome,
+    InstanceRevocation, ListOrder, RotateOutcome, Rotation, SuspendOutcome, Suspension, TokenQuery,
+    TokenRepository, TokenUse, Update, UpdateOutcome,
 };
 use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
@@ -111,7 +111,7 @@ async fn read(
 }
 
 /// Writes back `token`'s state after a transition, and returns the row as stored.
-async fn write_state(
+pub(crate) async fn write_state(
     tx: &mut Transaction<'static, Sqlite>,
     token: &ApiToken,
 ) -> Result<ApiToken, StoreError> {
@@ -134,7 +134,7 @@ async fn insert_token(
     Ok(done.rows_affected() == 1)
 }
 
-async fn commit(tx: Transaction<'static, Sqlite>) -> Result<(), StoreError> {
+pub(crate) async fn commit(tx: Transaction<'static, Sqlite>) -> Result<(), StoreError> {
     tx.commit().await.map_err(store_error)
 }
 
@@ -349,5 +349,20 @@ impl TokenRepository for SqliteStore {
             .fetch_one(self.readers())
             .await
             .map_err(store_error)
+    }
+
+    #[tracing::instrument(name = "sqlite.instance_admins", level = "debug", skip_all)]
+    async fn instance_admins(&self) -> Result<Vec<ApiToken>, StoreError> {
+        crate::instance_tokens::instance_admins(self).await
+    }
+
+    #[tracing::instrument(name = "sqlite.revoke_instance_admin", level = "debug", skip_all, fields(token_id = %id))]
+    async fn revoke_instance_admin(
+        &self,
+        id: TokenId,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<InstanceRevocation, StoreError> {
+        crate::instance_tokens::revoke_instance_admin(self, id, at, event).await
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 mod base62;
 pub mod description;
 pub mod ids;
+pub mod instance_admins;
 pub mod instant;
 pub mod lifecycle;
 mod name;
@@ -28,6 +29,7 @@ pub use description::{
     DescriptionError, TokenDescription, DESCRIPTION_LIMITS, MAX_DESCRIPTION_LEN,
 };
 pub use ids::{EventId, InvalidId, SpaceId, TokenId, UserId, UserIdError};
+pub use instance_admins::leaves_an_active_instance_admin;
 pub use instant::truncate_to_micros;
 pub use lifecycle::{GracePeriod, GracePeriodError, LifetimeError, LifetimePolicy};
 pub use name::{

@@ -5,6 +5,7 @@
 mod credentials;
 mod events;
 pub(crate) mod forward_auth;
+mod instance_tokens;
 mod introspect;
 pub(crate) mod meta;
 mod spaces;
@@ -39,7 +40,17 @@ pub(crate) fn api() -> OpenApiRouter<RouterState> {
         .routes(routes!(tokens::rotate_token))
         .routes(routes!(tokens::suspend_token))
         .routes(routes!(tokens::resume_token))
-        .routes(routes!(events::list_events));
+        .routes(routes!(events::list_events))
+        .routes(routes!(
+            instance_tokens::list_instance_tokens,
+            instance_tokens::create_instance_token
+        ))
+        .routes(routes!(
+            instance_tokens::get_instance_token,
+            instance_tokens::update_instance_token,
+            instance_tokens::revoke_instance_token
+        ))
+        .routes(routes!(instance_tokens::rotate_instance_token));
     // A full leak report is larger than the 64 KiB other bodies may have.
     let (schemas, paths, report) = routes!(credentials::report_leaked);
     let report = report.layer(DefaultBodyLimit::max(body_limit_for(Some(

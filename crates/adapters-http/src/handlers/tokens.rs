@@ -92,14 +92,14 @@ pub(crate) async fn create_token(
 /// old token) and answers it as creation does, the token string shown this once. The old token
 /// keeps working for `grace_period_seconds` (default 0), then fails like a revoked one. Needs
 /// the permission to create a token of that level; only an active token can be rotated. The
-/// body is optional: no body, an empty body and `{}` all mean no grace period.
+/// body is optional: no body, an empty body, `{}` and `null` all mean no grace period.
 #[utoipa::path(
     post,
     path = "/v1/spaces/{space_id}/tokens/{token_id}/rotate",
     tag = "tokens",
     params(TokenPath),
     request_body(content = Option<RotateTokenRequest>, content_type = "application/json",
-        description = "Optional. `{}`, an empty body or none: no grace period."),
+        description = "Optional. None, an empty body, `{}` or `null`: no grace period."),
     responses(
         (status = 201, description = "The replacement was issued; `token` is its secret, \
             shown once.",

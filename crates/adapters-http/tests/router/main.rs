@@ -10,6 +10,7 @@ mod brute_force;
 mod errors;
 mod forward_auth;
 mod fuzz;
+mod instance_tokens;
 mod introspect;
 mod leak_reports;
 mod lifecycle;

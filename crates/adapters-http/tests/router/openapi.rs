@@ -10,7 +10,7 @@ use crate::support::{Req, TestApp};
 
 /// SPEC's route tables ("REST API (v1)", "Lifecycle" and "Token and space management"),
 /// introspection and the leak report.
-const ROUTES: [(&str, &str); 17] = [
+const ROUTES: [(&str, &str); 23] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
@@ -27,6 +27,12 @@ const ROUTES: [(&str, &str); 17] = [
     ("post", "/v1/spaces/{space_id}/tokens/{token_id}/suspend"),
     ("post", "/v1/spaces/{space_id}/tokens/{token_id}/resume"),
     ("get", "/v1/spaces/{space_id}/events"),
+    ("get", "/v1/instance/tokens"),
+    ("post", "/v1/instance/tokens"),
+    ("get", "/v1/instance/tokens/{token_id}"),
+    ("patch", "/v1/instance/tokens/{token_id}"),
+    ("delete", "/v1/instance/tokens/{token_id}"),
+    ("post", "/v1/instance/tokens/{token_id}/rotate"),
     ("post", LEAK_REPORT),
 ];
 /// The one `/v1/` operation that takes no token: anyone may report a leaked token.
@@ -390,6 +396,90 @@ async fn names_in_the_document_carry_the_name_rule() {
             assert!(
                 description.contains(rule),
                 "{schema} lacks {rule:?}: {description}"
+            );
+        }
+    }
+}
+
+/// What generated clients need (issue 17, item 4): a rotation body that is optional without a
+/// null alternative, the `status` filter as an array of its words sent comma-separated (as the
+/// server reads it), `Retry-After` on every 429, and each token header enough on its own.
+#[tokio::test]
+async fn the_document_serves_generated_clients() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    for path in [
+        "/v1/spaces/{space_id}/tokens/{token_id}/rotate",
+        "/v1/instance/tokens/{token_id}/rotate",
+    ] {
+        let body = &doc["paths"][path]["post"]["requestBody"];
+        assert_eq!(body["required"], false, "{path}: {body}");
+        assert_eq!(
+            body["content"]["application/json"]["schema"],
+            serde_json::json!({ "$ref": "#/components/schemas/RotateTokenRequest" }),
+            "{path}: no null alternative"
+        );
+    }
+    let mut words: Vec<String> = tollgate_domain::TokenStatus::ALL
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect();
+    words.push("all".to_owned());
+    let filter: BTreeSet<String> = doc["components"]["schemas"]["TokenStatusFilter"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        filter,
+        words.into_iter().collect(),
+        "the words the server parses"
+    );
+    for path in ["/v1/spaces/{space_id}/tokens", "/v1/instance/tokens"] {
+        let parameters = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let status = parameters.iter().find(|p| p["name"] == "status").unwrap();
+        assert_eq!(status["in"], "query");
+        assert_eq!(status["style"], "form", "{status}");
+        assert_eq!(status["explode"], false, "{status}");
+        let schema = &status["schema"];
+        let items = if schema["type"] == "array" {
+            &schema["items"]
+        } else {
+            // utoipa writes an optional array as `type: [array, null]`.
+            assert_eq!(
+                schema["type"],
+                serde_json::json!(["array", "null"]),
+                "{schema}"
+            );
+            &schema["items"]
+        };
+        assert_eq!(
+            items["$ref"], "#/components/schemas/TokenStatusFilter",
+            "{status}"
+        );
+        if path == "/v1/spaces/{space_id}/tokens" {
+            let level = parameters.iter().find(|p| p["name"] == "level").unwrap();
+            let level = serde_json::to_string(&level["schema"]).unwrap();
+            assert!(level.contains("#/components/schemas/TokenLevel"), "{level}");
+        }
+    }
+    for (method, path) in documented_operations(&doc) {
+        let op = &doc["paths"][&path][&method];
+        if let Some(too_many) = op["responses"].get("429") {
+            assert!(
+                too_many["headers"].get("Retry-After").is_some(),
+                "{method} {path}: 429 without Retry-After"
+            );
+        }
+        if let Some(security) = op["security"].as_array() {
+            assert_eq!(
+                *security,
+                [
+                    serde_json::json!({ "api_token": [] }),
+                    serde_json::json!({ "bearer": [] })
+                ],
+                "{method} {path}: one header or the other"
             );
         }
     }

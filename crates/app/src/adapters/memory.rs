@@ -14,14 +14,15 @@ use std::sync::{Arc, PoisonError, RwLock};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditEvent, Ended, EventId, NotActive, Space, SpaceId, TokenId, TokenScope,
+    leaves_an_active_instance_admin, ApiToken, AuditEvent, Ended, EventId, NotActive, Space,
+    SpaceId, TokenId, TokenScope,
 };
 
 use crate::error::StoreError;
 use crate::ports::{
-    AuditRepository, ImportError, ListOrder, RotateOutcome, Rotation, SpaceRepository, StoreHealth,
-    StoreTransfer, SuspendOutcome, Suspension, TokenQuery, TokenRepository, TokenUse, Update,
-    UpdateOutcome,
+    AuditRepository, ImportError, InstanceRevocation, ListOrder, RotateOutcome, Rotation,
+    SpaceRepository, StoreHealth, StoreTransfer, SuspendOutcome, Suspension, TokenQuery,
+    TokenRepository, TokenUse, Update, UpdateOutcome,
 };
 use crate::store_contents::StoreContents;
 
@@ -309,6 +310,44 @@ impl TokenRepository for InMemoryTokenRepository {
     async fn any_instance_admin(&self) -> Result<bool, StoreError> {
         let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
         Ok(tokens.values().any(|t| t.scope() == TokenScope::Instance))
+    }
+
+    async fn instance_admins(&self) -> Result<Vec<ApiToken>, StoreError> {
+        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(tokens
+            .values()
+            .filter(|t| t.scope() == TokenScope::Instance)
+            .cloned()
+            .collect())
+    }
+
+    async fn revoke_instance_admin(
+        &self,
+        id: TokenId,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<InstanceRevocation, StoreError> {
+        // One write lock for the check and the revocation: no other change comes between.
+        let mut tokens = self.write();
+        let Some(target) = tokens
+            .get(&id)
+            .filter(|t| t.scope() == TokenScope::Instance)
+        else {
+            return Ok(InstanceRevocation::NotFound);
+        };
+        let instance = tokens
+            .values()
+            .filter(|t| t.scope() == TokenScope::Instance);
+        if !leaves_an_active_instance_admin(target, instance, at) {
+            return Ok(InstanceRevocation::LastActive);
+        }
+        let Some(token) = tokens.get_mut(&id) else {
+            return Ok(InstanceRevocation::NotFound);
+        };
+        if token.revoke(at) {
+            self.audit.write().insert(event.id, event.clone());
+        }
+        Ok(InstanceRevocation::Revoked(Box::new(token.clone())))
     }
 }
 

@@ -24,8 +24,8 @@ pub use space_repository::SpaceRepository;
 pub use store_health::StoreHealth;
 pub use store_transfer::{ImportError, StoreTransfer};
 pub use token_repository::{
-    ListOrder, Rehash, RotateOutcome, Rotation, StatusFilter, SuspendOutcome, Suspension,
-    TokenQuery, TokenRepository, TokenUse, Update, UpdateOutcome,
+    InstanceRevocation, ListOrder, Rehash, RotateOutcome, Rotation, StatusFilter, SuspendOutcome,
+    Suspension, TokenQuery, TokenRepository, TokenUse, Update, UpdateOutcome,
 };
 
 #[cfg(any(test, feature = "testing"))]

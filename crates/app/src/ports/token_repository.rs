@@ -276,6 +276,18 @@ pub struct Rehash {
     pub new: SecretHash,
 }
 
+/// What [`TokenRepository::revoke_instance_admin`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstanceRevocation {
+    /// Revoked now, or revoked already (the first time kept): the token as stored afterwards.
+    Revoked(Box<ApiToken>),
+    /// Nothing changed: it is the last active instance admin token
+    /// ([`leaves_an_active_instance_admin`](tollgate_domain::leaves_an_active_instance_admin)).
+    LastActive,
+    /// No instance admin token has that id.
+    NotFound,
+}
+
 /// Stores API tokens, and the audit events of the changes it makes.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
@@ -361,6 +373,29 @@ pub trait TokenRepository: Send + Sync {
     /// # Errors
     /// [`StoreError`] if the store fails; then nothing was written.
     async fn record_uses(&self, uses: &[TokenUse]) -> Result<(), StoreError>;
+
+    /// Every instance admin token (the tokens of no space), whatever its status, in ascending
+    /// id order.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store fails or holds a row that breaks a domain rule.
+    async fn instance_admins(&self) -> Result<Vec<ApiToken>, StoreError>;
+
+    /// Revokes instance admin token `id` as [`TokenRepository::revoke`] does, unless that would
+    /// leave the instance without an active instance admin token
+    /// ([`leaves_an_active_instance_admin`](tollgate_domain::leaves_an_active_instance_admin),
+    /// applied to the instance tokens as stored). The check and the revocation MUST be one
+    /// atomic step: of two concurrent revocations of the last two active instance tokens, one
+    /// succeeds and the other answers [`InstanceRevocation::LastActive`].
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store fails; nothing was changed.
+    async fn revoke_instance_admin(
+        &self,
+        id: TokenId,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<InstanceRevocation, StoreError>;
 
     /// Whether any instance admin token exists, whatever its status.
     ///

@@ -36,6 +36,15 @@ pub struct ListTokens {
     pub order: ListOrder,
 }
 
+/// Which instance admin tokens to list (oldest first).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListInstanceTokens {
+    /// Only tokens in these statuses (active ones unless asked otherwise).
+    pub statuses: StatusFilter,
+    /// The page.
+    pub page: PageRequest,
+}
+
 /// The command to rotate a token.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RotateToken {

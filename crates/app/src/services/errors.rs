@@ -76,6 +76,10 @@ pub enum RevokeTokenError {
     /// The actor sees the token but may not revoke it.
     #[error("revoking this token needs REVOKE_API_TOKEN")]
     Forbidden,
+    /// It is the last active instance admin token: revoking it would leave nothing that can
+    /// manage the instance. Nothing changed.
+    #[error("the last active instance admin token cannot be revoked")]
+    LastInstanceAdmin,
     /// The store failed; the token may not be revoked.
     #[error(transparent)]
     Store(#[from] StoreError),

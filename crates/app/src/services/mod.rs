@@ -26,7 +26,7 @@ mod transfer;
 mod verify;
 
 pub use bootstrap::{mint_token_string, BootstrapOutcome};
-pub use commands::{ListTokens, NewToken, RotateToken, TokenHome, TokenView};
+pub use commands::{ListInstanceTokens, ListTokens, NewToken, RotateToken, TokenHome, TokenView};
 pub use errors::{
     BootstrapError, CreateTokenError, GetTokenError, ListEventsError, ListTokensError,
     ResumeTokenError, RevokeTokenError, RotateTokenError, SuspendTokenError, UpdateTokenError,

@@ -1,6 +1,7 @@
 //! The token use cases: issuing, listing, reading, rotating and revoking a space's tokens, and
 //! reading its audit events; suspending and resuming are in `token_service/suspension.rs`,
-//! updating in `token_service/update.rs`. Each reaches its space and token through [`Access`],
+//! updating in `token_service/update.rs`, listing the instance admin tokens in
+//! `token_service/instance.rs`. Each reaches its space and token through [`Access`],
 //! asks the domain's policy, then calls the ports. Verification is the [`Verifier`]'s; the
 //! service hands it on.
 
@@ -24,12 +25,13 @@ use super::errors::{
 use super::issuer::{IssuedToken, Issuer};
 use super::verify::{VerifiedToken, Verifier, VerifyCacheConfig};
 use crate::error::StoreError;
-use crate::pagination::{CursorKey, Listing, Page, PageRequest};
+use crate::pagination::{CursorKey, Listing, Page, PageRequest, Pager};
 use crate::ports::{
-    AuditRepository, Clock, ListOrder, RandomSource, RotateOutcome, Rotation, SecretHasher,
-    SpaceRepository, TokenQuery, TokenRepository,
+    AuditRepository, Clock, InstanceRevocation, ListOrder, RandomSource, RotateOutcome, Rotation,
+    SecretHasher, SpaceRepository, StatusFilter, TokenQuery, TokenRepository,
 };
 
+mod instance;
 mod suspension;
 mod update;
 
@@ -437,6 +439,19 @@ impl TokenService {
                 order: query.order,
             })
             .await?;
+        Ok(self
+            .page_of(actor, tokens, query.page.limit, &pager)
+            .await?)
+    }
+
+    /// `tokens` (one more than `limit` if there are more) as a page of what `actor` is shown.
+    async fn page_of(
+        &self,
+        actor: &Actor,
+        tokens: Vec<ApiToken>,
+        limit: crate::pagination::PageLimit,
+        pager: &Pager<'_>,
+    ) -> Result<Page<TokenView>, StoreError> {
         let spaces = self
             .actor_token_spaces(actor, tokens.iter().map(ApiToken::created_by))
             .await?;
@@ -444,7 +459,7 @@ impl TokenService {
             .into_iter()
             .map(|t| self.view(actor, t, &spaces))
             .collect();
-        Ok(pager.page(views, query.page.limit, |v| v.token.id().as_uuid()))
+        Ok(pager.page(views, limit, |v| v.token.id().as_uuid()))
     }
 
     /// Reads one token's metadata, whatever its status.
@@ -466,10 +481,12 @@ impl TokenService {
     }
 
     /// Revokes a token: it fails verification from this moment on. Revoking a revoked token
-    /// succeeds again and keeps the first revocation time.
+    /// succeeds again and keeps the first revocation time. The last active instance admin
+    /// token is never revoked this way ([`leaves_an_active_instance_admin`](tollgate_domain::leaves_an_active_instance_admin)): the instance
+    /// would be left with nothing that can manage it.
     ///
     /// # Errors
-    /// [`RevokeTokenError`].
+    /// [`RevokeTokenError`]; `LastInstanceAdmin` for the last active instance admin token.
     #[tracing::instrument(skip_all, fields(space_id = %TokenHome::of(home), token_id = %token_id))]
     pub async fn revoke(
         &self,
@@ -488,12 +505,37 @@ impl TokenService {
             .issuer
             .stamp()
             .event_by(AuditAction::TokenRevoked, actor, &token);
-        let revoked = self
-            .apply_revocation(&token, &event)
-            .await?
-            .ok_or(RevokeTokenError::NotFound)?;
+        let revoked = if token.scope() == TokenScope::Instance {
+            self.revoke_instance_admin(&token, &event).await?
+        } else {
+            self.apply_revocation(&token, &event)
+                .await?
+                .ok_or(RevokeTokenError::NotFound)?
+        };
         tracing::info!("token revoked");
         Ok(self.view_one(actor, revoked).await?)
+    }
+
+    /// Revokes an instance admin token unless it is the last active one, the check and the
+    /// revocation in one step of the store; then forgets it here as [`Self::apply_revocation`]
+    /// does (the store's change tells every other node).
+    async fn revoke_instance_admin(
+        &self,
+        token: &ApiToken,
+        event: &AuditEvent,
+    ) -> Result<ApiToken, RevokeTokenError> {
+        match self
+            .repository()
+            .revoke_instance_admin(token.id(), self.now(), event)
+            .await?
+        {
+            InstanceRevocation::Revoked(revoked) => {
+                self.verifier.forget(token.id());
+                Ok(*revoked)
+            }
+            InstanceRevocation::LastActive => Err(RevokeTokenError::LastInstanceAdmin),
+            InstanceRevocation::NotFound => Err(RevokeTokenError::NotFound),
+        }
     }
 
     /// Revokes a token that was reported as leaked and verified ([`LeakReports`]), whatever
@@ -574,15 +616,10 @@ impl TokenService {
 /// What a page of a space's tokens is bound to: the space and every filter the request gave
 /// (the level asked for, not the one the actor's permissions narrowed it to).
 fn token_listing(space_id: SpaceId, query: &ListTokens) -> Listing {
-    let statuses: Vec<&str> = TokenStatus::ALL
-        .into_iter()
-        .filter(|status| query.statuses.contains(*status))
-        .map(TokenStatus::as_str)
-        .collect();
     Listing::of("tokens")
         .with("space", space_id)
         .with("level", query.level.map_or("*", TokenLevel::as_str))
-        .with("status", statuses.join(","))
+        .with("status", statuses_text(query.statuses))
         .with(
             "order",
             match query.order {
@@ -590,6 +627,21 @@ fn token_listing(space_id: SpaceId, query: &ListTokens) -> Listing {
                 ListOrder::NewestFirst => "newest",
             },
         )
+}
+
+/// A status filter as a listing's parameter: its statuses in a fixed order.
+fn statuses_text(statuses: StatusFilter) -> String {
+    let names: Vec<&str> = TokenStatus::ALL
+        .into_iter()
+        .filter(|status| statuses.contains(*status))
+        .map(TokenStatus::as_str)
+        .collect();
+    names.join(",")
+}
+
+/// What a page of the instance admin tokens is bound to: its status filter.
+pub(super) fn instance_listing(statuses: StatusFilter) -> Listing {
+    Listing::of("instance_tokens").with("status", statuses_text(statuses))
 }
 
 /// The spaces of the tokens that actors name, by token id (`None`: an instance admin token).

@@ -56,6 +56,14 @@ macro_rules! ok {
     };
 }
 
+mod instance_admins;
+
+pub use instance_admins::{
+    concurrent_revocations_of_the_last_two_instance_admins_leave_one,
+    instance_admins_are_every_instance_token_in_id_order,
+    the_last_active_instance_admin_is_never_revoked,
+};
+
 fn query(space: u128) -> TokenQuery {
     TokenQuery {
         space_id: space_id(space),
@@ -1224,6 +1232,9 @@ macro_rules! repository_contract_tests {
             audit_events_keep_the_token_a_platform_acted_through,
             a_leak_reports_revocation_records_its_actor,
             any_instance_admin_counts_instance_tokens_only,
+            instance_admins_are_every_instance_token_in_id_order,
+            the_last_active_instance_admin_is_never_revoked,
+            concurrent_revocations_of_the_last_two_instance_admins_leave_one,
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
