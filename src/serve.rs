@@ -75,18 +75,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let lifetimes = args.lifecycle.lifetimes.policy()?;
     let store = store::open_for_serving(&args.database).await?;
     let (clock, random) = (services_clock()?, Arc::new(OsRandomSource));
-    let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
     let sessions = (store.sessions, store.tokens.clone(), clock.clone());
     let tokens = TokenService::new(
-        store.spaces,
+        store.spaces.clone(),
         store.tokens,
         store.events,
         hasher,
-        clock,
-        random,
+        clock.clone(),
+        random.clone(),
     )
     .with_verify_cache(args.cache.config())
     .with_lifetime_policy(lifetimes);
+    let spaces = SpaceService::new(store.spaces, Arc::clone(tokens.verifier()), clock, random);
     // The address before the first token: a server that cannot listen must not create (and
     // print) an instance admin token that belongs to a server that never ran.
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -172,6 +172,18 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             "NULL".to_owned(),
         ]
     };
+    let space_event = |space: Uuid, action: &str| {
+        vec![
+            literal(Uuid::now_v7()),
+            now.clone(),
+            format!("'{action}'"),
+            "'system'".to_owned(),
+            "NULL".to_owned(),
+            literal(space),
+            "NULL".to_owned(),
+            "NULL".to_owned(),
+        ]
+    };
     let new_id = Uuid::now_v7();
     let new_token = [
         literal(new_id),
@@ -202,13 +214,54 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             "first spaces page",
             spaces::LIST_FIRST,
             vec![limit.clone()],
-            "spaces_pkey",
+            "spaces_living_id_idx",
         ),
         (
             "next spaces page",
             spaces::LIST_AFTER,
             vec![literal(small), limit.clone()],
+            "spaces_living_id_idx",
+        ),
+        (
+            "lock a space to rename or delete it",
+            spaces::LOCK,
+            vec![literal(small)],
             "spaces_pkey",
+        ),
+        (
+            "rename a space",
+            spaces::RENAME,
+            [
+                vec![literal(small), "'renamed'".to_owned()],
+                space_event(small, "space.renamed"),
+            ]
+            .concat(),
+            "spaces_pkey",
+        ),
+        (
+            "mark a space deleted",
+            spaces::MARK_DELETED,
+            vec![literal(small), now.clone()],
+            "spaces_pkey",
+        ),
+        (
+            // A small space's tokens; a big space's deletion may rightly read the table.
+            "revoke a deleted space's tokens",
+            spaces::REVOKE_SPACE_TOKENS,
+            vec![literal(small), now.clone()],
+            "api_tokens_space_id_id_idx",
+        ),
+        (
+            "lock the living space of a rotation",
+            spaces::LOCK_LIVING_SPACE,
+            vec![literal(small)],
+            "spaces_",
+        ),
+        (
+            "insert a token into its living space",
+            tokens::INSERT,
+            [new_token.to_vec(), event(new_id, "token.created")].concat(),
+            "spaces_",
         ),
         (
             "get token",

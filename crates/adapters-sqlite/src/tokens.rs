@@ -17,10 +17,10 @@ use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
 use tollgate_domain::{ApiToken, AuditEvent, Ended, NotActive, TokenId};
 
-use crate::audit;
 use crate::error::{store_error, write_error};
 use crate::rows::{bind_state, bind_token, convert, sql_limit, token_columns, Micros, TokenRow};
 use crate::SqliteStore;
+use crate::{audit, spaces};
 
 /// A new token; an existing id changes nothing (0 rows affected).
 const INSERT: &str = concat!(
@@ -145,6 +145,11 @@ impl TokenRepository for SqliteStore {
     )]
     async fn insert(&self, token: &ApiToken, event: &AuditEvent) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
+        if let Some(space_id) = token.space_id() {
+            if !spaces::is_living(&mut tx, space_id).await? {
+                return Ok(false);
+            }
+        }
         if !insert_token(&mut tx, token).await? {
             return Ok(false);
         }
@@ -286,6 +291,11 @@ impl TokenRepository for SqliteStore {
         let Some(mut old) = read(&mut tx, rotation.old_id).await? else {
             return Ok(RotateOutcome::NotFound);
         };
+        if let Some(space_id) = old.space_id() {
+            if !spaces::is_living(&mut tx, space_id).await? {
+                return Ok(RotateOutcome::NotFound);
+            }
+        }
         let new_token = &rotation.new_token;
         // The domain's transition, on the row as read under the write lock.
         if let Err(NotActive(status)) =

@@ -66,6 +66,8 @@ pub struct StoredSpace<T> {
     pub name: String,
     /// `created_at`.
     pub created_at: T,
+    /// `deleted_at`; `None` while the space lives.
+    pub deleted_at: Option<T>,
 }
 
 impl<T: StoredInstant> StoredSpace<T> {
@@ -84,6 +86,7 @@ impl<T: StoredInstant> StoredSpace<T> {
             id,
             name,
             created_at: instant(&corrupt, "created_at", self.created_at)?,
+            deleted_at: optional_instant(&corrupt, "deleted_at", self.deleted_at)?,
         })
     }
 }
@@ -190,8 +193,8 @@ pub struct StoredEvent<T> {
     pub action: String,
     /// `actor`, as the domain's `CreatedBy` prints it.
     pub actor: String,
-    /// `token_id`.
-    pub token_id: Uuid,
+    /// `token_id`; `None` for a space's own event (`space.renamed`, `space.deleted`).
+    pub token_id: Option<Uuid>,
     /// `space_id`; `None` for an instance admin token's event.
     pub space_id: Option<Uuid>,
     /// `via_token_id`: the instance admin token a platform acted with for a member; `None`
@@ -218,12 +221,12 @@ impl<T: StoredInstant> StoredEvent<T> {
             .actor
             .parse()
             .map_err(|e| corrupt(&format_args!("actor: {e}")))?;
-        Ok(AuditEvent {
+        let event = AuditEvent {
             id,
             at: instant(&corrupt, "at", self.at)?,
             action,
             actor,
-            token_id: TokenId::from_uuid(self.token_id),
+            token_id: self.token_id.map(TokenId::from_uuid),
             space_id: self.space_id.map(SpaceId::from_uuid),
             via_token_id: self.via_token_id.map(TokenId::from_uuid),
             changed: self
@@ -233,7 +236,9 @@ impl<T: StoredInstant> StoredEvent<T> {
                 .transpose()
                 .map_err(|e| corrupt(&format_args!("changed_fields: {e}")))?
                 .unwrap_or_default(),
-        })
+        };
+        event.check_subject().map_err(|e| corrupt(&e))?;
+        Ok(event)
     }
 }
 

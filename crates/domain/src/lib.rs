@@ -23,7 +23,7 @@ pub use api_token::{
     ApiToken, ChangedFields, Ended, NewApiToken, NotActive, TokenField, TokenFieldError,
     TokenRecord, TokenRecordError, TokenUpdate, UpdateRefused,
 };
-pub use audit::{AuditAction, AuditActionError, AuditEvent};
+pub use audit::{AuditAction, AuditActionError, AuditEvent, EventSubjectError};
 pub use description::{
     DescriptionError, TokenDescription, DESCRIPTION_LIMITS, MAX_DESCRIPTION_LEN,
 };
@@ -44,7 +44,7 @@ pub use requirement::{AccessRequirement, UnmetRequirement};
 pub use session::{
     ConsoleSession, EndedSessions, FormNonce, SessionDigest, SessionTimeouts, SessionTimeoutsError,
 };
-pub use space::{Space, SpaceName};
+pub use space::{Space, SpaceDeleted, SpaceName};
 pub use token::{
     CreatedBy, CreatedByError, InvalidScope, SecretHash, TokenLevel, TokenLevelError, TokenName,
     TokenScope, TokenStatus, TokenStatusError,

@@ -18,7 +18,7 @@ pub use random_source::RandomSource;
 pub use revocation_feed::{RevocationEvent, RevocationFeed};
 pub use secret_hasher::{HashError, SecretHasher};
 pub use session_repository::SessionRepository;
-pub use space_repository::SpaceRepository;
+pub use space_repository::{DeleteOutcome, RenameOutcome, SpaceRepository};
 pub use store_health::StoreHealth;
 pub use store_transfer::{ImportError, StoreTransfer};
 pub use token_repository::{

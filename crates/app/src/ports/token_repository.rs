@@ -116,7 +116,8 @@ pub enum RotateOutcome {
     /// Nothing changed: the old token is revoked, expired or already rotated (as stored), and
     /// this is its status.
     NotActive(TokenStatus),
-    /// No token has that id.
+    /// No token has that id, or its space was deleted (checked atomically with
+    /// [`SpaceRepository::delete`](super::SpaceRepository::delete), as for an insert).
     NotFound,
 }
 
@@ -215,12 +216,15 @@ pub enum UpdateOutcome {
 #[async_trait]
 pub trait TokenRepository: Send + Sync {
     /// Stores a new token and its `token.created` event, both or neither. Returns `false`,
-    /// changing nothing, when a token with the same id exists already.
+    /// changing nothing, when a token with the same id exists already, or when the token's
+    /// space was deleted (checked atomically with [`SpaceRepository::delete`], so that no token
+    /// is ever added to a deleted space).
+    ///
+    /// [`SpaceRepository::delete`]: super::SpaceRepository::delete
     ///
     /// # Errors
-    /// [`StoreError`] if the store fails. Stores with referential integrity (Postgres) also fail
-    /// for a space that does not exist; the services check the space first, so callers never
-    /// depend on it.
+    /// [`StoreError`] if the store fails. (A space that does not exist at all is no error:
+    /// nothing is stored, as for a deleted one.)
     async fn insert(&self, token: &ApiToken, event: &AuditEvent) -> Result<bool, StoreError>;
 
     /// The token with this id, whatever its status, or `None`.

@@ -18,8 +18,8 @@ use tollgate_domain::{
 use super::access::{unreachable_as_not_found, Access};
 use super::commands::{ListTokens, NewToken, RotateToken, TokenHome, TokenView};
 use super::errors::{
-    CreateTokenError, GetTokenError, ListEventsError, ListTokensError, RevokeTokenError,
-    RotateTokenError, UpdateTokenError, VerifyTokenError,
+    CreateTokenError, GetTokenError, IssueError, ListEventsError, ListTokensError,
+    RevokeTokenError, RotateTokenError, UpdateTokenError, VerifyTokenError,
 };
 use super::issuer::{IssuedToken, Issuer};
 use super::verify::{VerifiedToken, Verifier, VerifyCacheConfig};
@@ -247,7 +247,7 @@ impl TokenService {
             space_id,
             level: cmd.level,
         };
-        let issued = self
+        let issued = match self
             .issuer
             .issue(
                 scope,
@@ -256,7 +256,18 @@ impl TokenService {
                 actor.via_token_id(),
                 expires_at,
             )
-            .await?;
+            .await
+        {
+            // The store refuses a token in a space deleted since the check above: the space is
+            // gone now, as it would have been a moment earlier.
+            Err(IssueError::NotStored) => {
+                self.access
+                    .space::<CreateTokenError>(actor, space_id)
+                    .await?;
+                return Err(IssueError::NotStored.into());
+            }
+            issued => issued?,
+        };
         tracing::info!(token_id = %issued.token().id(), "token created");
         Ok(issued)
     }
@@ -506,7 +517,8 @@ impl TokenService {
     }
 
     /// Lists the audit events of `space_id`, newest first. Needs READ_ADMIN_API_TOKEN there.
-    /// Only an instance admin is shown which instance admin token acted for a member.
+    /// Only an instance admin is shown which instance admin token acted for a member, and only
+    /// an instance-wide actor still reads the events of a deleted space.
     ///
     /// # Errors
     /// [`ListEventsError`].
@@ -518,7 +530,7 @@ impl TokenService {
         page: PageRequest,
     ) -> Result<Page<AuditEvent>, ListEventsError> {
         self.access
-            .space::<ListEventsError>(actor, space_id)
+            .space_history::<ListEventsError>(actor, space_id)
             .await?;
         if !allows(
             actor,

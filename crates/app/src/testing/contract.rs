@@ -55,6 +55,9 @@ macro_rules! ok {
     };
 }
 
+mod spaces;
+pub use spaces::*;
+
 fn query(space: u128) -> TokenQuery {
     TokenQuery {
         space_id: space_id(space),
@@ -856,7 +859,7 @@ pub async fn a_leak_reports_revocation_records_its_actor(r: Repositories) {
     assert!(
         listed
             .iter()
-            .any(|e| e.actor == CreatedBy::LeakReport && e.token_id == client.id()),
+            .any(|e| e.actor == CreatedBy::LeakReport && e.token_id == Some(client.id())),
         "{listed:?}"
     );
     let created = fixtures::edited(&token(3, space_id(1), TokenLevel::Client), |t| {
@@ -1025,6 +1028,10 @@ macro_rules! repository_contract_tests {
             audit_events_keep_the_token_a_platform_acted_through,
             a_leak_reports_revocation_records_its_actor,
             any_instance_admin_counts_instance_tokens_only,
+            a_renamed_space_reads_back_renamed_with_its_event,
+            deleting_a_space_revokes_its_tokens_keeps_its_events_and_is_final,
+            deleting_a_space_of_ten_thousand_tokens_revokes_every_one,
+            no_token_outlives_a_deletion_it_raced,
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {

@@ -9,6 +9,7 @@ mod leak_reports;
 mod lifecycle;
 mod lockout;
 mod sessions;
+mod spaces;
 mod suspension;
 mod tokens;
 mod update;
@@ -146,6 +147,7 @@ async fn ports() -> TestPorts {
             id: space(),
             name: SpaceName::parse("s").unwrap(),
             created_at: OffsetDateTime::UNIX_EPOCH,
+            deleted_at: None,
         })
         .await
         .unwrap();
