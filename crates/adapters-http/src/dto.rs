@@ -13,9 +13,9 @@ use tollgate_app::{
     TokenView, VerifiedToken,
 };
 use tollgate_domain::{
-    hint, permissions_in_own_space, AuditAction, AuditEvent, GracePeriod, NameError, Permission,
-    Space, SpaceName, TokenDescription, TokenId, TokenKind, TokenLevel, TokenName, TokenStatus,
-    TokenUpdate,
+    hint, permissions_in_own_space, AuditAction, AuditEvent, GracePeriod, NameError, NameSearch,
+    Permission, Space, SpaceName, TokenDescription, TokenId, TokenKind, TokenLevel, TokenName,
+    TokenStatus, TokenUpdate,
 };
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -335,6 +335,10 @@ pub struct ListTokensParams {
     /// `active`.
     #[param(example = "revoked,expired")]
     pub status: Option<String>,
+    /// Only tokens whose name contains this, ignoring case: 3 to 100 characters after
+    /// trimming, no control characters (`%` and `_` are characters like any other).
+    #[param(example = "deploy", min_length = 3, max_length = 100)]
+    pub q: Option<String>,
 }
 
 /// Converting them into a query refuses a bad `level` or `status` filter, and what
@@ -363,12 +367,19 @@ impl TryFrom<ListTokensParams> for ListTokens {
                 )
             })?;
         let statuses = parse_statuses(params.status.as_deref())?;
+        let name = params
+            .q
+            .as_deref()
+            .map(NameSearch::parse)
+            .transpose()
+            .map_err(|e| ApiError::new(ErrorCode::InvalidQuery, format!("`q` {e}.")))?;
         let page = PageRequest::try_from(PageParams {
             limit: params.limit,
             cursor: params.cursor,
         })?;
         Ok(Self {
             level,
+            name,
             statuses,
             page,
             order: ListOrder::OldestFirst,
@@ -1025,6 +1036,7 @@ mod tests {
                 cursor: paging.cursor,
                 level: level.map(str::to_owned),
                 status: status.map(str::to_owned),
+                q: None,
             })
         };
         assert_declared::<ListTokensParams, _>([

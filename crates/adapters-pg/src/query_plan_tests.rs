@@ -339,7 +339,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             "any instance admin",
             tokens::ANY_INSTANCE_ADMIN,
             vec![],
-            "api_tokens_space_id_id_idx",
+            "api_tokens_space_",
         ),
     ];
     for (what, sql, args, index) in by_id {
@@ -402,6 +402,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
         level: None,
         statuses: StatusFilter::ACTIVE,
         now: OffsetDateTime::now_utc(),
+        name: None,
         after: None,
         limit: 51,
         order: ListOrder::OldestFirst,
@@ -411,7 +412,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             "first page of active tokens",
             first_active(big),
             vec![literal(big), now.clone(), limit.clone()],
-            "api_tokens_live_space_id_id_idx",
+            "api_tokens_live_space_",
         ),
         (
             "next page of active client tokens",
@@ -427,7 +428,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
                 literal(big_token),
                 limit.clone(),
             ],
-            "api_tokens_live_space_id_id_idx",
+            "api_tokens_live_space_",
         ),
         (
             "next page of all tokens",
@@ -446,7 +447,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
                 ..first_active(big)
             },
             vec![literal(big), now.clone(), limit.clone()],
-            "api_tokens_live_space_id_id_idx",
+            "api_tokens_live_space_",
         ),
         (
             "next newest page of active client tokens",
@@ -463,7 +464,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
                 literal(big_token),
                 limit.clone(),
             ],
-            "api_tokens_live_space_id_id_idx",
+            "api_tokens_live_space_",
         ),
         (
             "next newest page of all tokens",
@@ -483,7 +484,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
                 ..first_active(big)
             },
             vec![literal(big), limit.clone()],
-            "api_tokens_space_id_id_idx",
+            "api_tokens_revoked_space_id_idx",
         ),
     ];
     let events = [
@@ -626,5 +627,86 @@ async fn assert_ended_sessions_plan(db: &TestDatabase) {
             && plan.contains("console_sessions_created_at_idx")
             && !plan.contains("Seq Scan"),
         "delete ended sessions should read both timestamp indexes; plan:\n{plan}"
+    );
+}
+
+/// Every `status=` and `level=` filter, and each pair of them, reads a page of a big space in id
+/// order through an index (never a scan of the space, never a sort of it), in both orders and
+/// both plan modes: the first page and a page after a cursor. So does a name search
+/// (`q=`), through pg_trgm's index for a rare term.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_status_and_level_filter_pages_through_an_index_in_order() {
+    let db = seeded().await;
+    let big = space(1);
+    let cursor: Uuid = sqlx::query_scalar(
+        "SELECT id FROM api_tokens WHERE space_id = $1 ORDER BY id OFFSET 5000 LIMIT 1",
+    )
+    .bind(big)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let statuses: Vec<Option<TokenStatus>> = std::iter::once(None)
+        .chain(TokenStatus::ALL.into_iter().map(Some))
+        .collect();
+    for status in statuses {
+        for level in [None, Some(TokenLevel::Client), Some(TokenLevel::Admin)] {
+            for order in [ListOrder::OldestFirst, ListOrder::NewestFirst] {
+                for after in [None, Some(TokenId::from_uuid(cursor))] {
+                    let query = TokenQuery {
+                        space_id: SpaceId::from_uuid(big),
+                        level,
+                        statuses: status.map_or(StatusFilter::ALL, |s| StatusFilter::of(&[s])),
+                        now: OffsetDateTime::now_utc(),
+                        name: None,
+                        after,
+                        limit: 51,
+                        order,
+                    };
+                    let sql = tokens::list_statement(&query).sql().to_owned();
+                    let mut args = vec![literal(big)];
+                    if sql.contains("$2")
+                        && status.is_some_and(|s| {
+                            !matches!(s, TokenStatus::Revoked | TokenStatus::Rotated)
+                        })
+                    {
+                        args.push("now()".to_owned());
+                    }
+                    if let Some(level) = level {
+                        args.push(format!("'{}'", level.as_str()));
+                    }
+                    if after.is_some() {
+                        args.push(literal(cursor));
+                    }
+                    args.push("51".to_owned());
+                    let what =
+                        format!("{status:?} {level:?} {order:?} after {:?}", after.is_some());
+                    assert_plan(&db, &what, &sql, &args, "api_tokens_", true).await;
+                }
+            }
+        }
+    }
+    // A name that five tokens of the big space have (`token 1234`'s digits), read through the
+    // trigram index.
+    let search = TokenQuery {
+        space_id: SpaceId::from_uuid(big),
+        level: None,
+        statuses: StatusFilter::ALL,
+        now: OffsetDateTime::now_utc(),
+        name: Some(tollgate_domain::NameSearch::parse("en 12345").unwrap()),
+        after: None,
+        limit: 51,
+        order: ListOrder::OldestFirst,
+    };
+    let sql = tokens::list_statement(&search).sql().to_owned();
+    let plan = plan(
+        &db,
+        &sql,
+        &[literal(big), "'%en 12345%'".to_owned(), "51".to_owned()],
+        "force_custom_plan",
+    )
+    .await;
+    assert!(
+        plan.contains("api_tokens_name_trgm_idx") && !plan.contains("Seq Scan"),
+        "a rare name search should read the trigram index; plan:\n{plan}"
     );
 }

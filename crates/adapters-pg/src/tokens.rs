@@ -7,7 +7,7 @@ use tollgate_app::ports::{
     ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome, Suspension, TokenQuery,
     TokenRepository, Update, UpdateOutcome,
 };
-use tollgate_app::stored::{latest_uses, StatusCondition};
+use tollgate_app::stored::{latest_uses, like_pattern, StatusCondition};
 use tollgate_app::StoreError;
 use tollgate_domain::{ApiToken, AuditEvent, Ended, NotActive, TokenId};
 use uuid::Uuid;
@@ -151,6 +151,11 @@ pub(crate) fn list_statement(query: &TokenQuery) -> QueryBuilder<'static, Postgr
     push_status_condition(&mut sql, query.statuses, query.now);
     if let Some(level) = query.level {
         sql.push(" AND level = ").push_bind(level.as_str());
+    }
+    // ILIKE on the name: `api_tokens_name_trgm_idx` (pg_trgm) finds the matches of a rare
+    // term; for a common one Postgres may as well read the space in id order and filter.
+    if let Some(search) = &query.name {
+        sql.push(" AND name ILIKE ").push_bind(like_pattern(search));
     }
     let (past, order) = match query.order {
         ListOrder::OldestFirst => (" AND id > ", " ORDER BY id LIMIT "),

@@ -79,6 +79,18 @@ fn list_statement(query: &TokenQuery) -> QueryBuilder<'static, Sqlite> {
     sql
 }
 
+impl SqliteStore {
+    /// One page of the listing `query` asks for, its name search left aside.
+    async fn list_page(&self, query: &TokenQuery) -> Result<Vec<ApiToken>, StoreError> {
+        let rows = list_statement(query)
+            .build_query_as::<TokenRow>()
+            .fetch_all(self.readers())
+            .await
+            .map_err(store_error)?;
+        convert(rows)
+    }
+}
+
 /// The error for a failed write of `token`.
 fn token_write_error(err: sqlx::Error, token: &ApiToken) -> StoreError {
     write_error(
@@ -186,12 +198,32 @@ impl TokenRepository for SqliteStore {
         if query.statuses.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = list_statement(query)
-            .build_query_as::<TokenRow>()
-            .fetch_all(self.readers())
-            .await
-            .map_err(store_error)?;
-        convert(rows)
+        let Some(search) = &query.name else {
+            return self.list_page(query).await;
+        };
+        // SQLite's LIKE and lower() fold ASCII only: the name search is the domain's own
+        // (NameSearch::matches), over the listing read in batches, in order, until the page is
+        // full or the space is read to its end.
+        let mut found = Vec::with_capacity(query.limit);
+        let mut batch = TokenQuery {
+            name: None,
+            limit: query.limit.saturating_mul(4).clamp(200, 2000),
+            ..query.clone()
+        };
+        loop {
+            let tokens = self.list_page(&batch).await?;
+            let exhausted = tokens.len() < batch.limit;
+            batch.after = tokens.last().map(ApiToken::id);
+            found.extend(
+                tokens
+                    .into_iter()
+                    .filter(|t| search.matches(t.name().as_str())),
+            );
+            if found.len() >= query.limit || exhausted {
+                found.truncate(query.limit);
+                return Ok(found);
+            }
+        }
     }
 
     #[tracing::instrument(name = "sqlite.revoke_token", level = "debug", skip_all, fields(token_id = %id))]

@@ -11,8 +11,8 @@ use std::fmt::Display;
 use time::OffsetDateTime;
 use tollgate_domain::{
     ApiToken, AuditAction, AuditEvent, ChangedFields, ConsoleSession, CreatedBy, EventId,
-    SecretHash, SessionDigest, Space, SpaceId, SpaceName, TokenDescription, TokenId, TokenLevel,
-    TokenName, TokenRecord, TokenScope, TokenStatus,
+    NameSearch, SecretHash, SessionDigest, Space, SpaceId, SpaceName, TokenDescription, TokenId,
+    TokenLevel, TokenName, TokenRecord, TokenScope, TokenStatus,
 };
 use uuid::Uuid;
 
@@ -242,6 +242,23 @@ impl<T: StoredInstant> StoredEvent<T> {
     }
 }
 
+/// The SQL `LIKE` pattern of a name search: the term between `%`s, its own `\`, `%` and `_`
+/// escaped with `\` (Postgres's default escape character; SQLite's with `ESCAPE '\'`), so
+/// they match themselves.
+#[must_use]
+pub fn like_pattern(search: &NameSearch) -> String {
+    let mut pattern = String::with_capacity(search.as_str().len() + 2);
+    pattern.push('%');
+    for c in search.as_str().chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 /// A row of `console_sessions`. No `Debug`: the digest is what finds a session.
 #[derive(Clone)]
 pub struct StoredSession<T> {
@@ -384,6 +401,13 @@ impl StatusCondition {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_like_pattern_escapes_the_wildcards_of_the_term() {
+        let search = |t: &str| NameSearch::parse(t).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(like_pattern(&search("dep")), "%dep%");
+        assert_eq!(like_pattern(&search("5%_a\\b")), "%5\\%\\_a\\\\b%");
+    }
 
     #[test]
     fn a_session_row_with_a_short_digest_is_corrupt_and_named_by_its_token() {

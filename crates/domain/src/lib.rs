@@ -9,6 +9,7 @@ pub mod ids;
 pub mod instant;
 pub mod lifecycle;
 mod name;
+pub mod name_search;
 pub mod permission;
 pub mod policy;
 pub mod query_guard;
@@ -33,6 +34,7 @@ pub use lifecycle::{GracePeriod, GracePeriodError, LifetimeError, LifetimePolicy
 pub use name::{
     is_bidi_control, is_visible, validate_text, NameError, TextLimits, MAX_NAME_LEN, NAME_LIMITS,
 };
+pub use name_search::{NameSearch, NameSearchError, MAX_SEARCH_LEN, MIN_SEARCH_LEN};
 pub use permission::Permission;
 pub use policy::{
     actor_as_seen_by, allows, as_seen_by, can_reach, can_see, create_permission,

@@ -297,6 +297,12 @@ impl TokenRepository for InMemoryTokenRepository {
                 .filter(|t| t.space_id() == Some(query.space_id))
                 .filter(|t| query.level.is_none_or(|level| t.level() == level))
                 .filter(|t| query.statuses.contains(t.status_at(query.now)))
+                .filter(|t| {
+                    query
+                        .name
+                        .as_ref()
+                        .is_none_or(|search| search.matches(t.name().as_str()))
+                })
                 .take(query.limit)
                 .cloned()
                 .collect()

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditEvent, ChangedFields, Ended, GracePeriod, LifetimePolicy, SpaceId, TokenId,
-    TokenLevel, TokenStatus, TokenUpdate, UpdateRefused,
+    ApiToken, AuditEvent, ChangedFields, Ended, GracePeriod, LifetimePolicy, NameSearch, SpaceId,
+    TokenId, TokenLevel, TokenStatus, TokenUpdate, UpdateRefused,
 };
 
 use crate::error::StoreError;
@@ -72,7 +72,7 @@ pub enum ListOrder {
 }
 
 /// Which tokens of a space to list, in which order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenQuery {
     /// The space whose tokens are listed.
     pub space_id: SpaceId,
@@ -82,6 +82,8 @@ pub struct TokenQuery {
     pub statuses: StatusFilter,
     /// The moment statuses are judged at (expiry depends on it).
     pub now: OffsetDateTime,
+    /// Only tokens whose name contains this, ignoring case ([`NameSearch::matches`]).
+    pub name: Option<NameSearch>,
     /// Only tokens past this one in `order` (keyset pagination): ids greater than it for
     /// [`ListOrder::OldestFirst`], smaller for [`ListOrder::NewestFirst`].
     pub after: Option<TokenId>,

@@ -417,6 +417,7 @@ impl TokenService {
                 level,
                 statuses: query.statuses,
                 now: self.now(),
+                name: query.name,
                 after: query.page.cursor.map(|c| TokenId::from_uuid(c.last_id())),
                 limit: limit + 1,
                 order: query.order,

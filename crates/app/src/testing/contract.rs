@@ -55,7 +55,9 @@ macro_rules! ok {
     };
 }
 
+mod search;
 mod spaces;
+pub use search::*;
 pub use spaces::*;
 
 fn query(space: u128) -> TokenQuery {
@@ -64,6 +66,7 @@ fn query(space: u128) -> TokenQuery {
         level: None,
         statuses: StatusFilter::ACTIVE,
         now: epoch(),
+        name: None,
         after: None,
         limit: 100,
         order: ListOrder::OldestFirst,
@@ -244,7 +247,7 @@ pub async fn token_list_pages_by_ascending_id(r: Repositories) {
     assert_eq!(ids(ok!(r.tokens.list(&first).await)), [1, 2].map(token_id));
     let second = TokenQuery {
         after: Some(token_id(2)),
-        ..first
+        ..first.clone()
     };
     assert_eq!(ids(ok!(r.tokens.list(&second).await)), [3, 4].map(token_id));
     let last = TokenQuery {
@@ -264,7 +267,7 @@ async fn page_through(r: &Repositories, query: TokenQuery, limit: usize) -> Vec<
             .list(&TokenQuery {
                 after: listed.last().copied(),
                 limit,
-                ..query
+                ..query.clone()
             })
             .await));
         assert!(page.len() <= limit, "{page:?} is over {limit}");
@@ -306,7 +309,7 @@ pub async fn token_list_pages_newest_first_as_the_reverse_of_oldest_first(r: Rep
             .tokens
             .list(&TokenQuery {
                 after: Some(token_id(5)),
-                ..newest(all)
+                ..newest(all.clone())
             })
             .await)),
         [4, 3, 2, 1].map(token_id),
@@ -317,7 +320,7 @@ pub async fn token_list_pages_newest_first_as_the_reverse_of_oldest_first(r: Rep
             .tokens
             .list(&TokenQuery {
                 limit: 3,
-                ..newest(all)
+                ..newest(all.clone())
             })
             .await)),
         [25, 24, 23].map(token_id),
@@ -325,16 +328,16 @@ pub async fn token_list_pages_newest_first_as_the_reverse_of_oldest_first(r: Rep
     );
 
     let filters = [
-        all,
+        all.clone(),
         query(1),
         TokenQuery {
             level: Some(TokenLevel::Client),
-            ..all
+            ..all.clone()
         },
         TokenQuery {
             level: Some(TokenLevel::Admin),
             statuses: StatusFilter::of(&[TokenStatus::Revoked, TokenStatus::Rotated]),
-            ..all
+            ..all.clone()
         },
         TokenQuery {
             statuses: StatusFilter::of(&[TokenStatus::Expired]),
@@ -350,12 +353,12 @@ pub async fn token_list_pages_newest_first_as_the_reverse_of_oldest_first(r: Rep
         let whole = ids(ok!(r.tokens.list(&filter).await));
         assert!(!whole.is_empty(), "{filter:?} lists something");
         for limit in [1, 2, 3, 100] {
-            let oldest_first = page_through(&r, filter, limit).await;
+            let oldest_first = page_through(&r, filter.clone(), limit).await;
             assert_eq!(
                 oldest_first, whole,
                 "oldest first in pages of {limit}: {filter:?}"
             );
-            let mut newest_first = page_through(&r, newest(filter), limit).await;
+            let mut newest_first = page_through(&r, newest(filter.clone()), limit).await;
             newest_first.reverse();
             assert_eq!(
                 newest_first, whole,
@@ -985,6 +988,7 @@ pub async fn every_status_set_lists_exactly_the_tokens_whose_status_is_in_it(r: 
                     level,
                     statuses: StatusFilter::of(&statuses),
                     now,
+                    name: None,
                     after: None,
                     limit: 100,
                     order: ListOrder::OldestFirst,
@@ -1032,6 +1036,7 @@ macro_rules! repository_contract_tests {
             deleting_a_space_revokes_its_tokens_keeps_its_events_and_is_final,
             deleting_a_space_of_ten_thousand_tokens_revokes_every_one,
             no_token_outlives_a_deletion_it_raced,
+            a_name_search_lists_the_names_that_contain_it_ignoring_case,
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
