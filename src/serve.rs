@@ -81,20 +81,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .cursor_key(&CursorKey::random())
         .await
         .context("failed to read the cursor key from the store")?;
-    let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone())
-        .with_cursor_key(cursor_key.clone());
     let sessions = (store.sessions, store.tokens.clone(), clock.clone());
     let tokens = TokenService::new(
-        store.spaces,
+        store.spaces.clone(),
         store.tokens,
         store.events,
         hasher,
-        clock,
-        random,
+        clock.clone(),
+        random.clone(),
     )
     .with_verify_cache(args.cache.config())
     .with_lifetime_policy(lifetimes)
-    .with_cursor_key(cursor_key);
+    .with_cursor_key(cursor_key.clone());
+    let spaces = SpaceService::new(store.spaces, Arc::clone(tokens.verifier()), clock, random)
+        .with_cursor_key(cursor_key);
     // The address before the first token: a server that cannot listen must not create (and
     // print) an instance admin token that belongs to a server that never ran.
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -52,6 +52,27 @@ pub enum SpaceCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Rename a space.
+    #[command(after_help = "Example:\n  tollgate space rename 0190a5c2-... \"Acme (EU)\"")]
+    Rename {
+        /// The space.
+        #[arg(value_parser = parse_space_id)]
+        space_id: SpaceId,
+        /// Its new name (1 to 100 characters).
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete a space: every one of its tokens stops working at once, on every node; its events
+    /// are kept. Final.
+    #[command(after_help = "Example:\n  tollgate space delete 0190a5c2-...")]
+    Delete {
+        /// The space.
+        #[arg(value_parser = parse_space_id)]
+        space_id: SpaceId,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// List every space, oldest first.
     #[command(after_help = "Example:\n  tollgate space list --output json | jq -r '.[].id'")]
     List {

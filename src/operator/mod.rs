@@ -23,11 +23,12 @@ use anyhow::Context;
 use tollgate_app::adapters::{Argon2Hasher, Argon2Params, OsRandomSource};
 use tollgate_app::ports::StatusFilter;
 use tollgate_app::{
-    mint_token_string, CreateTokenError, ListTokens, NewSpace, NewToken, PageLimit, PageRequest,
-    PresentedToken, RotateToken, SpaceService, TokenHome, TokenService, UpdateTokenError,
+    mint_token_string, CreateTokenError, ListInstanceTokens, ListTokens, NewSpace, NewToken,
+    PageLimit, PageRequest, PresentedToken, RotateToken, SpaceService, TokenHome, TokenService,
+    UpdateTokenError,
 };
 use tollgate_domain::{
-    Actor, GracePeriod, SpaceName, TokenDescription, TokenKind, TokenName, TokenUpdate,
+    Actor, GracePeriod, SpaceName, TokenDescription, TokenKind, TokenLevel, TokenName, TokenUpdate,
 };
 
 use self::args::{Home, IssuingArgs, Output, SpaceCommand, StoreArgs, TokenCommand};
@@ -70,16 +71,16 @@ async fn services(
         .unwrap_or_default();
     let store = store::open_for_operator(&store_args.database).await?;
     let (clock, random) = (services_clock()?, Arc::new(OsRandomSource));
-    let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
     let tokens = TokenService::new(
-        store.spaces,
+        store.spaces.clone(),
         store.tokens,
         store.events,
         hasher,
-        clock,
-        random,
+        clock.clone(),
+        random.clone(),
     )
     .with_lifetime_policy(lifetimes);
+    let spaces = SpaceService::new(store.spaces, Arc::clone(tokens.verifier()), clock, random);
     Ok(Services { spaces, tokens })
 }
 
@@ -98,6 +99,30 @@ pub fn space(command: SpaceCommand) -> anyhow::Result<()> {
                     .await
                     .context("failed to create the space")?;
                 Printer::new(store.output).space(&space)
+            }
+            SpaceCommand::Rename {
+                space_id,
+                name,
+                store,
+            } => {
+                let name =
+                    SpaceName::parse(&name).map_err(|e| bad_input(format!("space name: {e}")))?;
+                let services = services(&store, None).await?;
+                let space = services
+                    .spaces
+                    .rename(&actor, space_id, name)
+                    .await
+                    .with_context(|| format!("failed to rename space {space_id}"))?;
+                Printer::new(store.output).space(&space)
+            }
+            SpaceCommand::Delete { space_id, store } => {
+                let services = services(&store, None).await?;
+                let deletion = services
+                    .spaces
+                    .delete(&actor, space_id)
+                    .await
+                    .with_context(|| format!("failed to delete space {space_id}"))?;
+                Printer::new(store.output).deletion(space_id, &deletion)
             }
             SpaceCommand::List { store } => {
                 let services = services(&store, None).await?;
@@ -188,7 +213,7 @@ async fn on_store(command: TokenCommand) -> anyhow::Result<()> {
             };
             let created = match home_of(&home) {
                 TokenHome::Instance => {
-                    if level.is_some_and(|level| level != tollgate_domain::TokenLevel::Admin) {
+                    if level.is_some_and(|level| level != TokenLevel::Admin) {
                         return Err(bad_input(
                             "an instance admin token is admin-level: leave out --level",
                         ));
@@ -231,31 +256,42 @@ async fn on_store(command: TokenCommand) -> anyhow::Result<()> {
             } else {
                 StatusFilter::of(&status)
             };
-            let TokenHome::Space(space_id) = home_of(&home) else {
+            let home = home_of(&home);
+            if home == TokenHome::Instance && level.is_some_and(|l| l != TokenLevel::Admin) {
                 return Err(bad_input(
-                    "listing instance admin tokens is not supported yet",
+                    "instance admin tokens are admin-level: leave out --level",
                 ));
-            };
+            }
             let mut views = Vec::new();
             let mut cursor = None;
             loop {
-                let page = services
-                    .tokens
-                    .list(
-                        &actor,
-                        space_id,
-                        ListTokens {
-                            level,
-                            statuses,
-                            page: PageRequest {
-                                limit: largest_page(),
-                                cursor,
+                let page = PageRequest {
+                    limit: largest_page(),
+                    cursor,
+                };
+                let page = match home {
+                    TokenHome::Space(space_id) => services
+                        .tokens
+                        .list(
+                            &actor,
+                            space_id,
+                            ListTokens {
+                                level,
+                                statuses,
+                                page,
+                                ..ListTokens::default()
                             },
-                            ..ListTokens::default()
-                        },
-                    )
-                    .await
-                    .with_context(|| format!("failed to list the tokens of space {space_id}"))?;
+                        )
+                        .await
+                        .with_context(|| {
+                            format!("failed to list the tokens of space {space_id}")
+                        })?,
+                    TokenHome::Instance => services
+                        .tokens
+                        .list_instance_admins(&actor, ListInstanceTokens { statuses, page })
+                        .await
+                        .context("failed to list the instance admin tokens")?,
+                };
                 views.extend(page.items);
                 match page.next_cursor {
                     Some(next) => cursor = Some(next),

@@ -8,8 +8,8 @@ use anyhow::Context;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use tollgate_app::{IssuedToken, PresentedToken, TokenView};
-use tollgate_domain::{Space, TokenKind};
+use tollgate_app::{IssuedToken, PresentedToken, SpaceDeletion, TokenView};
+use tollgate_domain::{Space, SpaceId, TokenKind};
 use tollgate_http::dto::{CreatedTokenResponse, SpaceResponse, TokenResponse};
 
 use super::args::Output;
@@ -40,6 +40,41 @@ impl Printer {
         match self.output {
             Output::Json => json(&SpaceResponse::from(space)),
             Output::Table => table(&mut stdout(), &SPACE_COLUMNS, &[space_row(space)]),
+        }
+    }
+
+    /// What `space delete` did.
+    pub fn deletion(&self, space_id: SpaceId, deletion: &SpaceDeletion) -> anyhow::Result<()> {
+        #[derive(Serialize)]
+        struct Deleted {
+            id: String,
+            deleted: bool,
+            tokens_revoked: usize,
+        }
+        let (deleted, revoked) = match deletion {
+            SpaceDeletion::Deleted { revoked } => (true, *revoked),
+            SpaceDeletion::AlreadyDeleted => (false, 0),
+        };
+        match self.output {
+            Output::Json => json(&Deleted {
+                id: space_id.to_string(),
+                deleted,
+                tokens_revoked: revoked,
+            }),
+            Output::Table if deleted => {
+                writeln!(
+                    stdout(),
+                    "deleted space {space_id}; {revoked} of its tokens revoked"
+                )?;
+                Ok(())
+            }
+            Output::Table => {
+                writeln!(
+                    stdout(),
+                    "space {space_id} was deleted before; nothing changed"
+                )?;
+                Ok(())
+            }
         }
     }
 

@@ -40,6 +40,9 @@ struct SpaceLine {
     id: String,
     name: String,
     created_at: String,
+    /// A deleted space only; absent in dumps made before deletion existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deleted_at: Option<String>,
 }
 
 /// A token's line. No `Debug`: it holds the hash.
@@ -80,7 +83,9 @@ struct EventLine {
     at: String,
     action: String,
     actor: String,
-    token_id: String,
+    /// Absent (or null) for a space's own events (`space.renamed`, `space.deleted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_id: Option<String>,
     space_id: Option<String>,
     /// Absent for most events, and in dumps made before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,6 +142,7 @@ pub fn write_record(out: &mut impl Write, record: ExportRecord<'_>) -> io::Resul
                 id: space.id.to_string(),
                 name: space.name.as_str().to_owned(),
                 created_at: rfc3339(space.created_at)?,
+                deleted_at: space.deleted_at.map(rfc3339).transpose()?,
             },
         ),
         ExportRecord::Token(token) => write_line(
@@ -169,7 +175,7 @@ pub fn write_record(out: &mut impl Write, record: ExportRecord<'_>) -> io::Resul
                 at: rfc3339(event.at)?,
                 action: event.action.as_str().to_owned(),
                 actor: event.actor.to_string(),
-                token_id: event.token_id.to_string(),
+                token_id: event.token_id.map(|id| id.to_string()),
                 space_id: event.space_id.map(|id| id.to_string()),
                 via_token_id: event.via_token_id.map(|id| id.to_string()),
                 changed: (!event.changed.is_empty()).then(|| event.changed.to_text()),

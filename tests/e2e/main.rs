@@ -41,6 +41,7 @@ mod persistence;
 mod platform;
 mod readme;
 mod secrets;
+mod spaces;
 mod story;
 mod suspension;
 mod transfer;

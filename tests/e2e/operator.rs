@@ -226,6 +226,33 @@ async fn every_command_works_on_the_store_of_a_running_server(store: Store) {
     let admin_id = me.str("token_id");
     let got = json(&app, &["token", "get", "--instance-admin", &admin_id]);
     assert_eq!(got["name"], "break-glass");
+    let instance = json(&app, &["token", "list", "--instance-admin"]);
+    assert!(
+        instance
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == admin_id.as_str()),
+        "{instance}"
+    );
+
+    // Rename, then delete the space: its tokens stop working on the server.
+    let renamed = json(&app, &["space", "rename", &space_id, "acme (eu)"]);
+    assert_eq!(renamed["name"], "acme (eu)");
+    let (_, doomed) = app.create_token(&app.admin, &space_id, "client").await;
+    assert_eq!(whoami(&app, &doomed).await, StatusCode::OK);
+    let deleted = json(&app, &["space", "delete", &space_id]);
+    assert_eq!(deleted["deleted"], true, "{deleted}");
+    assert_eq!(deleted["tokens_revoked"], 1, "{deleted}");
+    until_answered(
+        &app,
+        &doomed,
+        StatusCode::UNAUTHORIZED,
+        "the deletion to reach the server",
+    )
+    .await;
+    let again = json(&app, &["space", "delete", &space_id]);
+    assert_eq!(again["deleted"], false, "{again}");
 }
 
 async fn bad_input_exits_2_and_failures_exit_1_with_one_line_each(store: Store) {

@@ -117,6 +117,9 @@ pub(crate) struct TokenFilters {
     pub level: String,
     #[serde(default)]
     pub status: String,
+    /// A name search; empty for none.
+    #[serde(default)]
+    pub q: String,
     #[serde(default)]
     pub cursor: String,
 }

@@ -237,7 +237,9 @@ impl EventRow {
             at: when(event.at, now),
             action: event.action.as_str(),
             actor: creator(&event.actor),
-            token_id: event.token_id.to_string(),
+            token_id: event
+                .token_id
+                .map_or_else(|| "(the space)".to_owned(), |id| id.to_string()),
         }
     }
 }

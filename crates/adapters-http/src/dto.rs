@@ -14,9 +14,9 @@ use tollgate_app::{
     TokenView, VerifiedToken,
 };
 use tollgate_domain::{
-    hint, permissions_in_own_space, AuditAction, AuditEvent, GracePeriod, NameError, Permission,
-    Space, SpaceName, TokenDescription, TokenId, TokenKind, TokenLevel, TokenName, TokenStatus,
-    TokenUpdate,
+    hint, permissions_in_own_space, AuditAction, AuditEvent, GracePeriod, NameError, NameSearch,
+    Permission, Space, SpaceName, TokenDescription, TokenId, TokenKind, TokenLevel, TokenName,
+    TokenStatus, TokenUpdate,
 };
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -54,6 +54,30 @@ impl TryFrom<CreateSpaceRequest> for NewSpace {
         Ok(Self {
             name: SpaceName::parse(&req.name)?,
         })
+    }
+}
+
+/// `PATCH /v1/spaces/{space_id}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameSpaceRequest {
+    /// The new name, under the same rule as at creation: 1 to 100 characters after trimming,
+    /// at least one of them visible; no control characters, bidirectional controls or line or
+    /// paragraph separators. See docs/api.md, "Names".
+    #[schema(example = "acme (eu)", min_length = 1, max_length = 100)]
+    pub name: String,
+}
+
+/// Converting it into a name refuses a bad one.
+impl ErrorCodes for RenameSpaceRequest {
+    const CODES: &'static [ErrorCode] = <NameError as ErrorCodes>::CODES;
+}
+
+impl TryFrom<RenameSpaceRequest> for SpaceName {
+    type Error = ApiError;
+
+    fn try_from(req: RenameSpaceRequest) -> Result<Self, ApiError> {
+        Ok(Self::parse(&req.name)?)
     }
 }
 
@@ -317,6 +341,10 @@ pub struct ListTokensParams {
     #[param(value_type = Option<Vec<TokenStatusFilterDto>>, style = Form, explode = false,
         example = json!(["revoked", "expired"]))]
     pub status: Option<String>,
+    /// Only tokens whose name contains this, ignoring case: 3 to 100 characters after
+    /// trimming, no control characters (`%` and `_` are characters like any other).
+    #[param(example = "deploy", min_length = 3, max_length = 100)]
+    pub q: Option<String>,
 }
 
 /// A value of the `status` filter: a status, or `all` for every one. The words are
@@ -366,12 +394,19 @@ impl TryFrom<ListTokensParams> for ListTokens {
                 )
             })?;
         let statuses = parse_statuses(params.status.as_deref())?;
+        let name = params
+            .q
+            .as_deref()
+            .map(NameSearch::parse)
+            .transpose()
+            .map_err(|e| ApiError::new(ErrorCode::InvalidQuery, format!("`q` {e}.")))?;
         let page = PageRequest::try_from(PageParams {
             limit: params.limit,
             cursor: params.cursor,
         })?;
         Ok(Self {
             level,
+            name,
             statuses,
             page,
             order: ListOrder::OldestFirst,
@@ -739,6 +774,12 @@ pub enum AuditActionDto {
     /// The token's name, description or expiry changed (`changed` says which).
     #[serde(rename = "token.updated")]
     TokenUpdated,
+    /// The space was renamed (`token_id` is null).
+    #[serde(rename = "space.renamed")]
+    SpaceRenamed,
+    /// The space was deleted, and every token of it revoked with it (`token_id` is null).
+    #[serde(rename = "space.deleted")]
+    SpaceDeleted,
 }
 
 impl From<AuditAction> for AuditActionDto {
@@ -751,6 +792,8 @@ impl From<AuditAction> for AuditActionDto {
             AuditAction::TokenSuspended => Self::TokenSuspended,
             AuditAction::TokenResumed => Self::TokenResumed,
             AuditAction::TokenUpdated => Self::TokenUpdated,
+            AuditAction::SpaceRenamed => Self::SpaceRenamed,
+            AuditAction::SpaceDeleted => Self::SpaceDeleted,
         }
     }
 }
@@ -773,8 +816,10 @@ pub struct EventResponse {
     /// `instance`, without its id.
     #[schema(example = "token:0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f10")]
     pub actor: String,
-    /// The token it happened to.
-    pub token_id: Uuid,
+    /// The token it happened to; null for the space's own events (`space.renamed`,
+    /// `space.deleted`).
+    #[schema(required = true)]
+    pub token_id: Option<Uuid>,
     /// The token's space; null for an instance admin token.
     #[schema(required = true)]
     pub space_id: Option<Uuid>,
@@ -796,7 +841,7 @@ impl From<&AuditEvent> for EventResponse {
             at: event.at,
             action: event.action.into(),
             actor: event.actor.to_string(),
-            token_id: event.token_id.as_uuid(),
+            token_id: event.token_id.map(|t| t.as_uuid()),
             space_id: event.space_id.map(|s| s.as_uuid()),
             via_token_id: event.via_token_id.map(|t| t.as_uuid()),
             changed: (!event.changed.is_empty()).then(|| {
@@ -998,6 +1043,9 @@ mod tests {
         assert_declared::<CreateSpaceRequest, _>([NewSpace::try_from(body::<CreateSpaceRequest>(
             r#"{"name": " "}"#,
         ))]);
+        assert_declared::<RenameSpaceRequest, _>([SpaceName::try_from(
+            body::<RenameSpaceRequest>(r#"{"name": " "}"#),
+        )]);
         assert_declared::<CreateTokenRequest, _>(
             [
                 r#"{"name": "", "level": "client"}"#,
@@ -1022,6 +1070,7 @@ mod tests {
                 cursor: paging.cursor,
                 level: level.map(str::to_owned),
                 status: status.map(str::to_owned),
+                q: None,
             })
         };
         assert_declared::<ListTokensParams, _>([

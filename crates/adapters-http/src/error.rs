@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tollgate_app::ports::HashError;
 use tollgate_app::{
-    CreateSpaceError, CreateTokenError, CursorError, GetSpaceError, GetTokenError, IntrospectError,
-    ListEventsError, ListSpacesError, ListTokensError, PageLimitError, ReportLeakError,
-    ResumeTokenError, RevokeTokenError, RotateTokenError, StoreError, SuspendTokenError,
-    UpdateTokenError, VerifyTokenError,
+    CreateSpaceError, CreateTokenError, CursorError, DeleteSpaceError, GetSpaceError,
+    GetTokenError, IntrospectError, ListEventsError, ListSpacesError, ListTokensError,
+    PageLimitError, RenameSpaceError, ReportLeakError, ResumeTokenError, RevokeTokenError,
+    RotateTokenError, StoreError, SuspendTokenError, UpdateTokenError, VerifyTokenError,
 };
 use tollgate_domain::{
     DescriptionError, NameError, TokenKind, TokenLevel, TokenLevelError, TokenStatus,
@@ -743,6 +743,48 @@ impl From<GetSpaceError> for ApiError {
         match e {
             GetSpaceError::NotFound => space_not_found(),
             GetSpaceError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl ErrorCodes for RenameSpaceError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::Forbidden,
+        ErrorCode::SpaceNotFound,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
+}
+
+impl From<RenameSpaceError> for ApiError {
+    fn from(e: RenameSpaceError) -> Self {
+        match e {
+            RenameSpaceError::Forbidden => {
+                Self::forbidden("Renaming spaces needs the MANAGE_SPACES permission.")
+            }
+            RenameSpaceError::NotFound => space_not_found(),
+            RenameSpaceError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl ErrorCodes for DeleteSpaceError {
+    const CODES: &'static [ErrorCode] = &[
+        ErrorCode::Forbidden,
+        ErrorCode::SpaceNotFound,
+        ErrorCode::Internal,
+        ErrorCode::StoreUnavailable,
+    ];
+}
+
+impl From<DeleteSpaceError> for ApiError {
+    fn from(e: DeleteSpaceError) -> Self {
+        match e {
+            DeleteSpaceError::Forbidden => {
+                Self::forbidden("Deleting spaces needs the MANAGE_SPACES permission.")
+            }
+            DeleteSpaceError::NotFound => space_not_found(),
+            DeleteSpaceError::Store(e) => e.into(),
         }
     }
 }

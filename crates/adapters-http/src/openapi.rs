@@ -13,15 +13,17 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 use tollgate_app::{
-    CreateSpaceError, CreateTokenError, GetSpaceError, GetTokenError, IntrospectError,
-    ListEventsError, ListSpacesError, ListTokensError, ReportLeakError, ResumeTokenError,
-    RevokeTokenError, RotateTokenError, SuspendTokenError, UpdateTokenError,
+    CreateSpaceError, CreateTokenError, DeleteSpaceError, GetSpaceError, GetTokenError,
+    IntrospectError, ListEventsError, ListSpacesError, ListTokensError, RenameSpaceError,
+    ReportLeakError, ResumeTokenError, RevokeTokenError, RotateTokenError, SuspendTokenError,
+    UpdateTokenError,
 };
 use tollgate_domain::TokenKind;
 
 use crate::dto::{
     CreateInstanceTokenRequest, CreateSpaceRequest, CreateTokenRequest, ListInstanceTokensParams,
-    ListTokensParams, PageParams, RotateTokenRequest, TokenStatusFilterDto, UpdateTokenRequest,
+    ListTokensParams, PageParams, RenameSpaceRequest, RotateTokenRequest, TokenStatusFilterDto,
+    UpdateTokenRequest,
 };
 use crate::error::{ErrorCode, ErrorCodes, Problem, PROBLEM_JSON};
 use crate::extract::{AUTH_CODES, BODY_CODES, PATH_CODES, QUERY_CODES};
@@ -47,7 +49,8 @@ pub(crate) const BEARER_SCHEME: &str = "bearer";
         (name = "meta", description = "Health, readiness and this document."),
         (name = "tokens", description = "API tokens: whoami, create, list, read, update, rotate, \
             suspend, resume, revoke."),
-        (name = "spaces", description = "Spaces (workspaces, tenants) that own tokens."),
+        (name = "spaces", description = "Spaces (workspaces, tenants) that own tokens: create, \
+            list, read, rename, delete."),
         (name = "instance", description = "Instance admin tokens (level `admin`, no space), \
             managed by instance admins: list, create, read, update, rotate, revoke."),
         (name = "events", description = "The audit trail of a space's tokens."),
@@ -345,6 +348,17 @@ error_responses! {
     ];
     /// `GET /v1/spaces/{space_id}`.
     GetSpaceErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, GetSpaceError::CODES];
+    /// `PATCH /v1/spaces/{space_id}`.
+    RenameSpaceErrors = [
+        EVERY_ROUTE_CODES,
+        AUTH_CODES,
+        PATH_CODES,
+        BODY_CODES,
+        RenameSpaceRequest::CODES,
+        RenameSpaceError::CODES,
+    ];
+    /// `DELETE /v1/spaces/{space_id}`.
+    DeleteSpaceErrors = [EVERY_ROUTE_CODES, AUTH_CODES, PATH_CODES, DeleteSpaceError::CODES];
     /// `POST /v1/spaces/{space_id}/tokens`.
     CreateTokenErrors = [
         EVERY_ROUTE_CODES,

@@ -60,7 +60,7 @@ impl AuditRepository for PgStore {
         fields(
             event_id = %event.id,
             action = event.action.as_str(),
-            token_id = %event.token_id,
+            token_id = event.token_id.map(tracing::field::display),
             space_id = event.space_id.map(tracing::field::display),
         )
     )]

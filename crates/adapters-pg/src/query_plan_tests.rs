@@ -172,6 +172,18 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             "NULL".to_owned(),
         ]
     };
+    let space_event = |space: Uuid, action: &str| {
+        vec![
+            literal(Uuid::now_v7()),
+            now.clone(),
+            format!("'{action}'"),
+            "'system'".to_owned(),
+            "NULL".to_owned(),
+            literal(space),
+            "NULL".to_owned(),
+            "NULL".to_owned(),
+        ]
+    };
     let new_id = Uuid::now_v7();
     let new_token = [
         literal(new_id),
@@ -203,13 +215,54 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             "first spaces page",
             spaces::LIST_FIRST,
             vec![limit.clone()],
-            "spaces_pkey",
+            "spaces_living_id_idx",
         ),
         (
             "next spaces page",
             spaces::LIST_AFTER,
             vec![literal(small), limit.clone()],
+            "spaces_living_id_idx",
+        ),
+        (
+            "lock a space to rename or delete it",
+            spaces::LOCK,
+            vec![literal(small)],
             "spaces_pkey",
+        ),
+        (
+            "rename a space",
+            spaces::RENAME,
+            [
+                vec![literal(small), "'renamed'".to_owned()],
+                space_event(small, "space.renamed"),
+            ]
+            .concat(),
+            "spaces_pkey",
+        ),
+        (
+            "mark a space deleted",
+            spaces::MARK_DELETED,
+            vec![literal(small), now.clone()],
+            "spaces_pkey",
+        ),
+        (
+            // A small space's tokens; a big space's deletion may rightly read the table.
+            "revoke a deleted space's tokens",
+            spaces::REVOKE_SPACE_TOKENS,
+            vec![literal(small), now.clone()],
+            "api_tokens_space_id_id_idx",
+        ),
+        (
+            "lock the living space of a rotation",
+            spaces::LOCK_LIVING_SPACE,
+            vec![literal(small)],
+            "spaces_",
+        ),
+        (
+            "insert a token into its living space",
+            tokens::INSERT,
+            [new_token.to_vec(), event(new_id, "token.created")].concat(),
+            "spaces_",
         ),
         (
             "get token",
@@ -290,7 +343,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             "any instance admin",
             tokens::ANY_INSTANCE_ADMIN,
             vec![],
-            "api_tokens_space_id_id_idx",
+            "api_tokens_space_",
         ),
     ];
     for (what, sql, args, index) in by_id {
@@ -353,6 +406,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
         level: None,
         statuses: StatusFilter::ACTIVE,
         now: OffsetDateTime::now_utc(),
+        name: None,
         after: None,
         limit: 51,
         order: ListOrder::OldestFirst,
@@ -362,7 +416,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
             "first page of active tokens",
             first_active(big),
             vec![literal(big), now.clone(), limit.clone()],
-            "api_tokens_live_space_id_id_idx",
+            "api_tokens_live_space_",
         ),
         (
             "next page of active client tokens",
@@ -378,7 +432,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
                 literal(big_token),
                 limit.clone(),
             ],
-            "api_tokens_live_space_id_id_idx",
+            "api_tokens_live_space_",
         ),
         (
             "next page of all tokens",
@@ -397,7 +451,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
                 ..first_active(big)
             },
             vec![literal(big), now.clone(), limit.clone()],
-            "api_tokens_live_space_id_id_idx",
+            "api_tokens_live_space_",
         ),
         (
             "next newest page of active client tokens",
@@ -414,7 +468,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
                 literal(big_token),
                 limit.clone(),
             ],
-            "api_tokens_live_space_id_id_idx",
+            "api_tokens_live_space_",
         ),
         (
             "next newest page of all tokens",
@@ -434,7 +488,7 @@ async fn lookups_and_writes_by_id_and_keyset_pages_use_the_indexes() {
                 ..first_active(big)
             },
             vec![literal(big), limit.clone()],
-            "api_tokens_space_id_id_idx",
+            "api_tokens_revoked_space_id_idx",
         ),
     ];
     let events = [
@@ -577,5 +631,86 @@ async fn assert_ended_sessions_plan(db: &TestDatabase) {
             && plan.contains("console_sessions_created_at_idx")
             && !plan.contains("Seq Scan"),
         "delete ended sessions should read both timestamp indexes; plan:\n{plan}"
+    );
+}
+
+/// Every `status=` and `level=` filter, and each pair of them, reads a page of a big space in id
+/// order through an index (never a scan of the space, never a sort of it), in both orders and
+/// both plan modes: the first page and a page after a cursor. So does a name search
+/// (`q=`), through pg_trgm's index for a rare term.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_status_and_level_filter_pages_through_an_index_in_order() {
+    let db = seeded().await;
+    let big = space(1);
+    let cursor: Uuid = sqlx::query_scalar(
+        "SELECT id FROM api_tokens WHERE space_id = $1 ORDER BY id OFFSET 5000 LIMIT 1",
+    )
+    .bind(big)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let statuses: Vec<Option<TokenStatus>> = std::iter::once(None)
+        .chain(TokenStatus::ALL.into_iter().map(Some))
+        .collect();
+    for status in statuses {
+        for level in [None, Some(TokenLevel::Client), Some(TokenLevel::Admin)] {
+            for order in [ListOrder::OldestFirst, ListOrder::NewestFirst] {
+                for after in [None, Some(TokenId::from_uuid(cursor))] {
+                    let query = TokenQuery {
+                        space_id: SpaceId::from_uuid(big),
+                        level,
+                        statuses: status.map_or(StatusFilter::ALL, |s| StatusFilter::of(&[s])),
+                        now: OffsetDateTime::now_utc(),
+                        name: None,
+                        after,
+                        limit: 51,
+                        order,
+                    };
+                    let sql = tokens::list_statement(&query).sql().to_owned();
+                    let mut args = vec![literal(big)];
+                    if sql.contains("$2")
+                        && status.is_some_and(|s| {
+                            !matches!(s, TokenStatus::Revoked | TokenStatus::Rotated)
+                        })
+                    {
+                        args.push("now()".to_owned());
+                    }
+                    if let Some(level) = level {
+                        args.push(format!("'{}'", level.as_str()));
+                    }
+                    if after.is_some() {
+                        args.push(literal(cursor));
+                    }
+                    args.push("51".to_owned());
+                    let what =
+                        format!("{status:?} {level:?} {order:?} after {:?}", after.is_some());
+                    assert_plan(&db, &what, &sql, &args, "api_tokens_", true).await;
+                }
+            }
+        }
+    }
+    // A name that five tokens of the big space have (`token 1234`'s digits), read through the
+    // trigram index.
+    let search = TokenQuery {
+        space_id: SpaceId::from_uuid(big),
+        level: None,
+        statuses: StatusFilter::ALL,
+        now: OffsetDateTime::now_utc(),
+        name: Some(tollgate_domain::NameSearch::parse("en 12345").unwrap()),
+        after: None,
+        limit: 51,
+        order: ListOrder::OldestFirst,
+    };
+    let sql = tokens::list_statement(&search).sql().to_owned();
+    let plan = plan(
+        &db,
+        &sql,
+        &[literal(big), "'%en 12345%'".to_owned(), "51".to_owned()],
+        "force_custom_plan",
+    )
+    .await;
+    assert!(
+        plan.contains("api_tokens_name_trgm_idx") && !plan.contains("Seq Scan"),
+        "a rare name search should read the trigram index; plan:\n{plan}"
     );
 }

@@ -19,7 +19,7 @@ use uuid::Uuid;
 /// The columns of `spaces` that [`SpaceRow`] reads, in a form `concat!` accepts.
 macro_rules! space_columns {
     () => {
-        "id, name, created_at"
+        "id, name, created_at, deleted_at"
     };
 }
 pub(crate) use space_columns;
@@ -184,6 +184,7 @@ pub(crate) struct SpaceRow {
     pub(crate) id: Uuid,
     pub(crate) name: String,
     pub(crate) created_at: PgTimestamp,
+    pub(crate) deleted_at: Option<PgTimestamp>,
 }
 
 impl TryFrom<SpaceRow> for Space {
@@ -194,6 +195,7 @@ impl TryFrom<SpaceRow> for Space {
             id: row.id,
             name: row.name,
             created_at: row.created_at,
+            deleted_at: row.deleted_at,
         }
         .into_space()
     }
@@ -253,7 +255,7 @@ pub(crate) struct EventRow {
     pub(crate) at: PgTimestamp,
     pub(crate) action: String,
     pub(crate) actor: String,
-    pub(crate) token_id: Uuid,
+    pub(crate) token_id: Option<Uuid>,
     pub(crate) space_id: Option<Uuid>,
     pub(crate) via_token_id: Option<Uuid>,
     pub(crate) changed_fields: Option<String>,
@@ -377,7 +379,7 @@ mod tests {
             at: PgTimestamp(0),
             action: "token.rotated".into(),
             actor: "user:u-42".into(),
-            token_id: Uuid::from_u128(7),
+            token_id: Some(Uuid::from_u128(7)),
             space_id: Some(Uuid::from_u128(1)),
             via_token_id: Some(Uuid::from_u128(3)),
             changed_fields: None,
@@ -390,7 +392,7 @@ mod tests {
         assert_eq!(event.action, AuditAction::TokenRotated);
         assert_eq!(event.actor.to_string(), "user:u-42");
         assert_eq!(event.at, pg_epoch_plus(0));
-        assert_eq!(event.token_id, TokenId::from_uuid(Uuid::from_u128(7)));
+        assert_eq!(event.token_id, Some(TokenId::from_uuid(Uuid::from_u128(7))));
         assert_eq!(event.space_id, Some(SpaceId::from_uuid(Uuid::from_u128(1))));
         assert_eq!(
             event.via_token_id,
@@ -570,6 +572,7 @@ mod tests {
             id: Uuid::from_u128(3),
             name: "acme".into(),
             created_at: PgTimestamp(0),
+            deleted_at: None,
         };
         assert!(Space::try_from(good()).is_ok());
         for (bad, rule) in [

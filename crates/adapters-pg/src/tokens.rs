@@ -7,7 +7,7 @@ use tollgate_app::ports::{
     InstanceRevocation, ListOrder, RotateOutcome, Rotation, StatusFilter, SuspendOutcome,
     Suspension, TokenQuery, TokenRepository, TokenUse, Update, UpdateOutcome,
 };
-use tollgate_app::stored::{latest_uses, StatusCondition};
+use tollgate_app::stored::{latest_uses, like_pattern, StatusCondition};
 use tollgate_app::StoreError;
 use tollgate_domain::{ApiToken, AuditEvent, Ended, NotActive, TokenId};
 use uuid::Uuid;
@@ -15,16 +15,24 @@ use uuid::Uuid;
 use crate::audit::event_write_error;
 use crate::error::{constraint, store_error, violated_constraint};
 use crate::rows::{event_columns, state_assignments, token_columns, PgInet, TokenRow};
-use crate::spaces::sql_limit;
+use crate::spaces::{sql_limit, LOCK_LIVING_SPACE};
 use crate::values::{bind_event, bind_state, bind_token};
 use crate::PgStore;
 
 /// A token and its `token.created` event in one statement, so both or neither are stored. When
-/// the id exists already, `inserted` is empty and so is the event insert: 0 rows affected.
+/// the id exists already, or the token's space (`$2`, none for an instance token) was deleted,
+/// `inserted` is empty and so is the event insert: 0 rows affected. The space is locked `FOR
+/// SHARE` until the statement's transaction ends, so a deletion in progress is waited for and
+/// its outcome seen, and a deletion begun later waits for this token and revokes it (see
+/// `spaces::LOCK`).
 pub(crate) const INSERT: &str = concat!(
-    "WITH inserted AS (INSERT INTO api_tokens (",
+    "WITH home AS (SELECT id FROM spaces WHERE id = $2 AND deleted_at IS NULL FOR SHARE), \
+     inserted AS (INSERT INTO api_tokens (",
     token_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+    ") SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::timestamptz, $6::text, \
+     $7::timestamptz, $8::timestamptz, $9::timestamptz, $10::uuid, $11::uuid, \
+     $12::timestamptz, $13::text, $14::timestamptz, $15::text, $16::inet \
+     WHERE $2::uuid IS NULL OR EXISTS (SELECT 1 FROM home) \
      ON CONFLICT (id) DO NOTHING RETURNING id) \
      INSERT INTO audit_events (",
     event_columns!(),
@@ -154,6 +162,11 @@ pub(crate) fn list_statement(query: &TokenQuery) -> QueryBuilder<'static, Postgr
     push_status_condition(&mut sql, query.statuses, query.now);
     if let Some(level) = query.level {
         sql.push(" AND level = ").push_bind(level.as_str());
+    }
+    // ILIKE on the name: `api_tokens_name_trgm_idx` (pg_trgm) finds the matches of a rare
+    // term; for a common one Postgres may as well read the space in id order and filter.
+    if let Some(search) = &query.name {
+        sql.push(" AND name ILIKE ").push_bind(like_pattern(search));
     }
     let (past, order) = match query.order {
         ListOrder::OldestFirst => (" AND id > ", " ORDER BY id LIMIT "),
@@ -409,6 +422,18 @@ impl TokenRepository for PgStore {
     )]
     async fn rotate(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
         let mut tx = self.pool().begin().await.map_err(store_error)?;
+        // The space first, then the token: a deletion locks them in the same order.
+        if let Some(space_id) = rotation.new_token.space_id() {
+            let living = sqlx::query(LOCK_LIVING_SPACE)
+                .bind(space_id.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            if living.is_none() {
+                tx.rollback().await.map_err(store_error)?;
+                return Ok(RotateOutcome::NotFound);
+            }
+        }
         let Some(mut old) = lock(&mut tx, rotation.old_id).await? else {
             tx.rollback().await.map_err(store_error)?;
             return Ok(RotateOutcome::NotFound);

@@ -5,17 +5,30 @@
 use async_trait::async_trait;
 use sqlx::{Postgres, Transaction};
 use time::OffsetDateTime;
-use tollgate_app::ports::{ImportError, SpaceRepository, StoreTransfer};
+use tollgate_app::ports::{ImportError, StoreTransfer};
 use tollgate_app::{StoreContents, StoreError};
 use tollgate_domain::{ApiToken, AuditEvent, EventId, Space, SpaceId, TokenId};
 use uuid::Uuid;
 
 use crate::error::store_error;
-use crate::rows::{event_columns, token_columns, EventRow, PgInet, TokenRow};
+use crate::rows::{
+    event_columns, space_columns, token_columns, EventRow, PgInet, SpaceRow, TokenRow,
+};
 use crate::spaces::sql_limit;
 use crate::tokens::to_tokens;
 use crate::PgStore;
 
+/// Every space, deleted or not (a deleted one is exported as such, and stays deleted).
+pub(crate) const EXPORT_SPACES_FIRST: &str = concat!(
+    "SELECT ",
+    space_columns!(),
+    " FROM spaces ORDER BY id LIMIT $1"
+);
+pub(crate) const EXPORT_SPACES_AFTER: &str = concat!(
+    "SELECT ",
+    space_columns!(),
+    " FROM spaces WHERE id > $1 ORDER BY id LIMIT $2"
+);
 pub(crate) const EXPORT_TOKENS_FIRST: &str = concat!(
     "SELECT ",
     token_columns!(),
@@ -47,8 +60,8 @@ pub(crate) const LOCK: &str =
 pub(crate) const ANY_ROW: &str = "SELECT EXISTS (SELECT 1 FROM spaces) \
      OR EXISTS (SELECT 1 FROM api_tokens) OR EXISTS (SELECT 1 FROM audit_events)";
 /// A batch of spaces, one array per column.
-pub(crate) const INSERT_SPACES: &str = "INSERT INTO spaces (id, name, created_at) \
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])";
+pub(crate) const INSERT_SPACES: &str = "INSERT INTO spaces (id, name, created_at, deleted_at) \
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[])";
 /// A batch of tokens without their rotation links (the foreign keys between tokens may point
 /// into a later batch): [`LINK_TOKENS`] sets them once every token is in.
 pub(crate) const INSERT_TOKENS: &str = "INSERT INTO api_tokens (id, space_id, level, name, \
@@ -83,10 +96,12 @@ async fn insert_spaces(tx: &mut Tx, spaces: &[Space]) -> Result<(), StoreError> 
         let ids: Vec<Uuid> = batch.iter().map(|s| s.id.as_uuid()).collect();
         let names: Vec<&str> = batch.iter().map(|s| s.name.as_str()).collect();
         let created: Vec<OffsetDateTime> = batch.iter().map(|s| s.created_at).collect();
+        let deleted: Vec<Option<OffsetDateTime>> = batch.iter().map(|s| s.deleted_at).collect();
         sqlx::query(INSERT_SPACES)
             .bind(ids)
             .bind(names)
             .bind(created)
+            .bind(deleted)
             .execute(&mut **tx)
             .await
             .map_err(store_error)?;
@@ -177,7 +192,7 @@ async fn insert_events(tx: &mut Tx, events: &[AuditEvent]) -> Result<(), StoreEr
             .bind(
                 batch
                     .iter()
-                    .map(|e| e.token_id.as_uuid())
+                    .map(|e| e.token_id.map(|t| t.as_uuid()))
                     .collect::<Vec<_>>(),
             )
             .bind(
@@ -238,7 +253,19 @@ impl StoreTransfer for PgStore {
         after: Option<SpaceId>,
         limit: usize,
     ) -> Result<Vec<Space>, StoreError> {
-        SpaceRepository::list(self, after, limit).await
+        let query = match after {
+            None => sqlx::query_as::<_, SpaceRow>(EXPORT_SPACES_FIRST).bind(sql_limit(limit)),
+            Some(after) => sqlx::query_as::<_, SpaceRow>(EXPORT_SPACES_AFTER)
+                .bind(after.as_uuid())
+                .bind(sql_limit(limit)),
+        };
+        query
+            .fetch_all(self.pool())
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(Space::try_from)
+            .collect()
     }
 
     #[tracing::instrument(name = "pg.export_tokens", level = "debug", skip_all, fields(limit))]

@@ -70,7 +70,7 @@ pub(crate) fn bind_event<'q, Q: Bind<'q>>(query: Q, event: &AuditEvent) -> Q {
         .bind_value(event.at)
         .bind_value(event.action.as_str())
         .bind_value(event.actor.to_string())
-        .bind_value(event.token_id.as_uuid())
+        .bind_value(event.token_id.map(|id| id.as_uuid()))
         .bind_value(event.space_id.map(|id| id.as_uuid()))
         .bind_value(event.via_token_id.map(|id| id.as_uuid()))
         .bind_value((!event.changed.is_empty()).then(|| event.changed.to_text()))

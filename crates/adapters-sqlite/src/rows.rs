@@ -14,7 +14,7 @@ use uuid::Uuid;
 /// The columns of `spaces`, in [`SpaceRow`]'s order, in a form `concat!` accepts.
 macro_rules! space_columns {
     () => {
-        "id, name, created_at"
+        "id, name, created_at, deleted_at"
     };
 }
 pub(crate) use space_columns;
@@ -63,6 +63,7 @@ pub(crate) struct SpaceRow {
     id: Uuid,
     name: String,
     created_at: Micros,
+    deleted_at: Option<Micros>,
 }
 
 impl TryFrom<SpaceRow> for Space {
@@ -73,6 +74,7 @@ impl TryFrom<SpaceRow> for Space {
             id: row.id,
             name: row.name,
             created_at: row.created_at,
+            deleted_at: row.deleted_at,
         }
         .into_space()
     }
@@ -132,7 +134,7 @@ pub(crate) struct EventRow {
     at: Micros,
     action: String,
     actor: String,
-    token_id: Uuid,
+    token_id: Option<Uuid>,
     space_id: Option<Uuid>,
     via_token_id: Option<Uuid>,
     changed_fields: Option<String>,
@@ -224,7 +226,7 @@ pub(crate) fn bind_event<'q, Q: Bind<'q>>(query: Q, event: &AuditEvent) -> Q {
         .bind_value(Micros::of(event.at))
         .bind_value(event.action.as_str())
         .bind_value(event.actor.to_string())
-        .bind_value(event.token_id.as_uuid())
+        .bind_value(event.token_id.map(|id| id.as_uuid()))
         .bind_value(event.space_id.map(|id| id.as_uuid()))
         .bind_value(event.via_token_id.map(|id| id.as_uuid()))
         .bind_value((!event.changed.is_empty()).then(|| event.changed.to_text()))

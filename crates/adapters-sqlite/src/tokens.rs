@@ -17,10 +17,10 @@ use tollgate_app::stored::{latest_uses, StatusCondition};
 use tollgate_app::StoreError;
 use tollgate_domain::{ApiToken, AuditEvent, Ended, NotActive, TokenId};
 
-use crate::audit;
 use crate::error::{store_error, write_error};
 use crate::rows::{bind_state, bind_token, convert, sql_limit, token_columns, Micros, TokenRow};
 use crate::SqliteStore;
+use crate::{audit, spaces};
 
 /// A new token; an existing id changes nothing (0 rows affected).
 const INSERT: &str = concat!(
@@ -80,6 +80,18 @@ fn list_statement(query: &TokenQuery) -> QueryBuilder<'static, Sqlite> {
     }
     sql.push(order).push_bind(sql_limit(query.limit));
     sql
+}
+
+impl SqliteStore {
+    /// One page of the listing `query` asks for, its name search left aside.
+    async fn list_page(&self, query: &TokenQuery) -> Result<Vec<ApiToken>, StoreError> {
+        let rows = list_statement(query)
+            .build_query_as::<TokenRow>()
+            .fetch_all(self.readers())
+            .await
+            .map_err(store_error)?;
+        convert(rows)
+    }
 }
 
 /// The error for a failed write of `token`.
@@ -148,6 +160,11 @@ impl TokenRepository for SqliteStore {
     )]
     async fn insert(&self, token: &ApiToken, event: &AuditEvent) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
+        if let Some(space_id) = token.space_id() {
+            if !spaces::is_living(&mut tx, space_id).await? {
+                return Ok(false);
+            }
+        }
         if !insert_token(&mut tx, token).await? {
             return Ok(false);
         }
@@ -184,12 +201,32 @@ impl TokenRepository for SqliteStore {
         if query.statuses.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = list_statement(query)
-            .build_query_as::<TokenRow>()
-            .fetch_all(self.readers())
-            .await
-            .map_err(store_error)?;
-        convert(rows)
+        let Some(search) = &query.name else {
+            return self.list_page(query).await;
+        };
+        // SQLite's LIKE and lower() fold ASCII only: the name search is the domain's own
+        // (NameSearch::matches), over the listing read in batches, in order, until the page is
+        // full or the space is read to its end.
+        let mut found = Vec::with_capacity(query.limit);
+        let mut batch = TokenQuery {
+            name: None,
+            limit: query.limit.saturating_mul(4).clamp(200, 2000),
+            ..query.clone()
+        };
+        loop {
+            let tokens = self.list_page(&batch).await?;
+            let exhausted = tokens.len() < batch.limit;
+            batch.after = tokens.last().map(ApiToken::id);
+            found.extend(
+                tokens
+                    .into_iter()
+                    .filter(|t| search.matches(t.name().as_str())),
+            );
+            if found.len() >= query.limit || exhausted {
+                found.truncate(query.limit);
+                return Ok(found);
+            }
+        }
     }
 
     #[tracing::instrument(name = "sqlite.revoke_token", level = "debug", skip_all, fields(token_id = %id))]
@@ -289,6 +326,11 @@ impl TokenRepository for SqliteStore {
         let Some(mut old) = read(&mut tx, rotation.old_id).await? else {
             return Ok(RotateOutcome::NotFound);
         };
+        if let Some(space_id) = old.space_id() {
+            if !spaces::is_living(&mut tx, space_id).await? {
+                return Ok(RotateOutcome::NotFound);
+            }
+        }
         let new_token = &rotation.new_token;
         // The domain's transition, on the row as read under the write lock.
         if let Err(NotActive(status)) =

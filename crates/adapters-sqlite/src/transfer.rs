@@ -3,14 +3,15 @@
 
 use async_trait::async_trait;
 use sqlx::{Sqlite, Transaction};
-use tollgate_app::ports::{ImportError, SpaceRepository, StoreTransfer};
+use tollgate_app::ports::{ImportError, StoreTransfer};
 use tollgate_app::{StoreContents, StoreError};
 use tollgate_domain::{ApiToken, AuditEvent, EventId, Space, SpaceId, TokenId};
 
 use crate::audit;
 use crate::error::{store_error, write_error};
 use crate::rows::{
-    bind_token, convert, event_columns, sql_limit, token_columns, EventRow, Micros, TokenRow,
+    bind_token, convert, event_columns, space_columns, sql_limit, token_columns, EventRow, Micros,
+    SpaceRow, TokenRow,
 };
 use crate::spaces::unreachable_foreign_key;
 use crate::SqliteStore;
@@ -37,7 +38,19 @@ const EXPORT_EVENTS_AFTER: &str = concat!(
 );
 const ANY_ROW: &str = "SELECT EXISTS (SELECT 1 FROM spaces) OR EXISTS (SELECT 1 FROM api_tokens) \
      OR EXISTS (SELECT 1 FROM audit_events)";
-const INSERT_SPACE: &str = "INSERT INTO spaces (id, name, created_at) VALUES (?, ?, ?)";
+const INSERT_SPACE: &str =
+    "INSERT INTO spaces (id, name, created_at, deleted_at) VALUES (?, ?, ?, ?)";
+/// Every space, deleted or not (a deleted one is exported as such, and stays deleted).
+const EXPORT_SPACES_FIRST: &str = concat!(
+    "SELECT ",
+    space_columns!(),
+    " FROM spaces ORDER BY id LIMIT ?"
+);
+const EXPORT_SPACES_AFTER: &str = concat!(
+    "SELECT ",
+    space_columns!(),
+    " FROM spaces WHERE id > ? ORDER BY id LIMIT ?"
+);
 const INSERT_TOKEN: &str = concat!(
     "INSERT INTO api_tokens (",
     token_columns!(),
@@ -68,6 +81,7 @@ async fn import_in(
             .bind(space.id.as_uuid())
             .bind(space.name.as_str())
             .bind(Micros::of(space.created_at))
+            .bind(space.deleted_at.map(Micros::of))
             .execute(&mut **tx)
             .await
             .map_err(|e| {
@@ -105,7 +119,13 @@ impl StoreTransfer for SqliteStore {
         after: Option<SpaceId>,
         limit: usize,
     ) -> Result<Vec<Space>, StoreError> {
-        SpaceRepository::list(self, after, limit).await
+        let query = match after {
+            None => sqlx::query_as::<_, SpaceRow>(EXPORT_SPACES_FIRST).bind(sql_limit(limit)),
+            Some(after) => sqlx::query_as::<_, SpaceRow>(EXPORT_SPACES_AFTER)
+                .bind(after.as_uuid())
+                .bind(sql_limit(limit)),
+        };
+        convert(query.fetch_all(self.readers()).await.map_err(store_error)?)
     }
 
     #[tracing::instrument(

@@ -57,15 +57,20 @@ fn main() {
                 .unwrap()
                 .token(),
         );
-        let space = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone())
-            .create(
-                &admin,
-                NewSpace {
-                    name: SpaceName::parse("cold").unwrap(),
-                },
-            )
-            .await
-            .unwrap();
+        let space = SpaceService::new(
+            store.spaces.clone(),
+            Arc::clone(before.verifier()),
+            clock.clone(),
+            random.clone(),
+        )
+        .create(
+            &admin,
+            NewSpace {
+                name: SpaceName::parse("cold").unwrap(),
+            },
+        )
+        .await
+        .unwrap();
         let started = Instant::now();
         let mut strings = Vec::with_capacity(tokens);
         for n in 0..tokens {

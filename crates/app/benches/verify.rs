@@ -47,16 +47,16 @@ fn fixture(cache: VerifyCacheConfig, hasher: Argon2Hasher) -> Fixture {
         .unwrap();
     let store = InMemoryStore::new();
     let (clock, random) = (Arc::new(SystemClock), Arc::new(OsRandomSource));
-    let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
     let tokens = TokenService::new(
         store.spaces.clone(),
         store.tokens,
         store.events,
         Arc::new(hasher),
-        clock,
-        random,
+        clock.clone(),
+        random.clone(),
     )
     .with_verify_cache(cache);
+    let spaces = SpaceService::new(store.spaces, Arc::clone(tokens.verifier()), clock, random);
     let presented = runtime.block_on(async {
         let admin = Actor::for_token(
             tokens

@@ -17,12 +17,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = InMemoryStore::new();
     let clock = Arc::new(SystemClock);
     let random = Arc::new(OsRandomSource);
-    let spaces = SpaceService::new(store.spaces.clone(), clock.clone(), random.clone());
     let tokens = TokenService::new(
         store.spaces.clone(),
         store.tokens.clone(),
         store.events.clone(),
         Arc::new(Argon2Hasher::for_tokens()),
+        clock.clone(),
+        random.clone(),
+    );
+    // Deleting a space drops its tokens from the token service's verification cache.
+    let spaces = SpaceService::new(
+        store.spaces.clone(),
+        Arc::clone(tokens.verifier()),
         clock,
         random,
     );

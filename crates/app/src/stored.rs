@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 use tollgate_domain::{
     ApiToken, AuditAction, AuditEvent, ChangedFields, ConsoleSession, CreatedBy, EventId,
-    SecretHash, SessionDigest, Space, SpaceId, SpaceName, TokenDescription, TokenId, TokenLevel,
-    TokenName, TokenRecord, TokenScope, TokenStatus,
+    NameSearch, SecretHash, SessionDigest, Space, SpaceId, SpaceName, TokenDescription, TokenId,
+    TokenLevel, TokenName, TokenRecord, TokenScope, TokenStatus,
 };
 use uuid::Uuid;
 
@@ -67,6 +67,8 @@ pub struct StoredSpace<T> {
     pub name: String,
     /// `created_at`.
     pub created_at: T,
+    /// `deleted_at`; `None` while the space lives.
+    pub deleted_at: Option<T>,
 }
 
 impl<T: StoredInstant> StoredSpace<T> {
@@ -85,6 +87,7 @@ impl<T: StoredInstant> StoredSpace<T> {
             id,
             name,
             created_at: instant(&corrupt, "created_at", self.created_at)?,
+            deleted_at: optional_instant(&corrupt, "deleted_at", self.deleted_at)?,
         })
     }
 }
@@ -201,8 +204,8 @@ pub struct StoredEvent<T> {
     pub action: String,
     /// `actor`, as the domain's `CreatedBy` prints it.
     pub actor: String,
-    /// `token_id`.
-    pub token_id: Uuid,
+    /// `token_id`; `None` for a space's own event (`space.renamed`, `space.deleted`).
+    pub token_id: Option<Uuid>,
     /// `space_id`; `None` for an instance admin token's event.
     pub space_id: Option<Uuid>,
     /// `via_token_id`: the instance admin token a platform acted with for a member; `None`
@@ -229,12 +232,12 @@ impl<T: StoredInstant> StoredEvent<T> {
             .actor
             .parse()
             .map_err(|e| corrupt(&format_args!("actor: {e}")))?;
-        Ok(AuditEvent {
+        let event = AuditEvent {
             id,
             at: instant(&corrupt, "at", self.at)?,
             action,
             actor,
-            token_id: TokenId::from_uuid(self.token_id),
+            token_id: self.token_id.map(TokenId::from_uuid),
             space_id: self.space_id.map(SpaceId::from_uuid),
             via_token_id: self.via_token_id.map(TokenId::from_uuid),
             changed: self
@@ -244,8 +247,27 @@ impl<T: StoredInstant> StoredEvent<T> {
                 .transpose()
                 .map_err(|e| corrupt(&format_args!("changed_fields: {e}")))?
                 .unwrap_or_default(),
-        })
+        };
+        event.check_subject().map_err(|e| corrupt(&e))?;
+        Ok(event)
     }
+}
+
+/// The SQL `LIKE` pattern of a name search: the term between `%`s, its own `\`, `%` and `_`
+/// escaped with `\` (Postgres's default escape character; SQLite's with `ESCAPE '\'`), so
+/// they match themselves.
+#[must_use]
+pub fn like_pattern(search: &NameSearch) -> String {
+    let mut pattern = String::with_capacity(search.as_str().len() + 2);
+    pattern.push('%');
+    for c in search.as_str().chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// A row of `console_sessions`. No `Debug`: the digest is what finds a session.
@@ -393,6 +415,13 @@ impl StatusCondition {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_like_pattern_escapes_the_wildcards_of_the_term() {
+        let search = |t: &str| NameSearch::parse(t).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(like_pattern(&search("dep")), "%dep%");
+        assert_eq!(like_pattern(&search("5%_a\\b")), "%5\\%\\_a\\\\b%");
+    }
 
     #[test]
     fn a_session_row_with_a_short_digest_is_corrupt_and_named_by_its_token() {

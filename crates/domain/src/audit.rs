@@ -26,16 +26,21 @@ pub enum AuditAction {
     TokenResumed,
     /// A token's name, description or expiry was changed (the event says which).
     TokenUpdated,
+    /// A space was renamed (an event of the space, about no token).
+    SpaceRenamed,
+    /// A space was deleted, and every token of it revoked with it (an event of the space,
+    /// about no token).
+    SpaceDeleted,
 }
 
-/// An action name other than the seven of [`AuditAction`].
+/// An action name other than the nine of [`AuditAction`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("unknown audit action")]
 pub struct AuditActionError;
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::TokenCreated,
         Self::TokenRotated,
         Self::TokenRevoked,
@@ -43,6 +48,8 @@ impl AuditAction {
         Self::TokenSuspended,
         Self::TokenResumed,
         Self::TokenUpdated,
+        Self::SpaceRenamed,
+        Self::SpaceDeleted,
     ];
 
     /// The action's wire name, e.g. `token.created`.
@@ -56,7 +63,15 @@ impl AuditAction {
             Self::TokenSuspended => "token.suspended",
             Self::TokenResumed => "token.resumed",
             Self::TokenUpdated => "token.updated",
+            Self::SpaceRenamed => "space.renamed",
+            Self::SpaceDeleted => "space.deleted",
         }
+    }
+
+    /// Whether the action is about a space as a whole, so that its events name no token.
+    #[must_use]
+    pub const fn is_about_space(self) -> bool {
+        matches!(self, Self::SpaceRenamed | Self::SpaceDeleted)
     }
 }
 
@@ -77,6 +92,21 @@ impl fmt::Display for AuditAction {
     }
 }
 
+/// An event whose subject does not fit its action: a space's own event must name its space
+/// and no token, every other event a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EventSubjectError {
+    /// A space's own event names a token.
+    #[error("{0} names no token")]
+    SpaceEventWithToken(AuditAction),
+    /// A space's own event names no space.
+    #[error("{0} must name its space")]
+    SpaceEventWithoutSpace(AuditAction),
+    /// A token's event names no token.
+    #[error("{0} must name its token")]
+    TokenEventWithoutToken(AuditAction),
+}
+
 /// One audit event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
@@ -88,8 +118,9 @@ pub struct AuditEvent {
     pub action: AuditAction,
     /// Who did it (for `token.rejected`, the token that was presented).
     pub actor: CreatedBy,
-    /// The token it happened to.
-    pub token_id: TokenId,
+    /// The token it happened to; `None` exactly for a space's own events
+    /// ([`AuditAction::is_about_space`]).
+    pub token_id: Option<TokenId>,
     /// The token's space; `None` for an instance admin token.
     pub space_id: Option<SpaceId>,
     /// The instance admin token a platform's backend acted with, when `actor` is a member it
@@ -115,8 +146,30 @@ impl AuditEvent {
             at,
             action,
             actor,
-            token_id: token.id(),
+            token_id: Some(token.id()),
             space_id: token.space_id(),
+            via_token_id: None,
+            changed: ChangedFields::NONE,
+        }
+    }
+
+    /// An event of `action` (one about a space, [`AuditAction::is_about_space`]) by `actor` on
+    /// the space `space_id`.
+    #[must_use]
+    pub const fn about_space(
+        id: EventId,
+        at: OffsetDateTime,
+        action: AuditAction,
+        actor: CreatedBy,
+        space_id: SpaceId,
+    ) -> Self {
+        Self {
+            id,
+            at,
+            action,
+            actor,
+            token_id: None,
+            space_id: Some(space_id),
             via_token_id: None,
             changed: ChangedFields::NONE,
         }
@@ -128,6 +181,20 @@ impl AuditEvent {
     pub const fn via(mut self, via_token_id: Option<TokenId>) -> Self {
         self.via_token_id = via_token_id;
         self
+    }
+
+    /// Whether the event names what its action is about: a space's own event its space and no
+    /// token, every other event its token.
+    ///
+    /// # Errors
+    /// [`EventSubjectError`] says what is missing or too much.
+    pub const fn check_subject(&self) -> Result<(), EventSubjectError> {
+        match (self.action.is_about_space(), self.token_id, self.space_id) {
+            (true, Some(_), _) => Err(EventSubjectError::SpaceEventWithToken(self.action)),
+            (true, None, None) => Err(EventSubjectError::SpaceEventWithoutSpace(self.action)),
+            (false, None, _) => Err(EventSubjectError::TokenEventWithoutToken(self.action)),
+            _ => Ok(()),
+        }
     }
 
     /// This event, recording the fields an update changed.
@@ -151,5 +218,11 @@ mod tests {
             "token.deleted".parse::<AuditAction>(),
             Err(AuditActionError)
         );
+        let about_space: Vec<_> = AuditAction::ALL
+            .into_iter()
+            .filter(|a| a.is_about_space())
+            .map(AuditAction::as_str)
+            .collect();
+        assert_eq!(about_space, ["space.renamed", "space.deleted"]);
     }
 }

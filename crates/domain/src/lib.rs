@@ -10,6 +10,7 @@ pub mod instance_admins;
 pub mod instant;
 pub mod lifecycle;
 mod name;
+pub mod name_search;
 pub mod permission;
 pub mod policy;
 pub mod query_guard;
@@ -24,7 +25,7 @@ pub use api_token::{
     ApiToken, ChangedFields, Ended, NewApiToken, NotActive, TokenField, TokenFieldError,
     TokenRecord, TokenRecordError, TokenUpdate, UpdateRefused,
 };
-pub use audit::{AuditAction, AuditActionError, AuditEvent};
+pub use audit::{AuditAction, AuditActionError, AuditEvent, EventSubjectError};
 pub use description::{
     DescriptionError, TokenDescription, DESCRIPTION_LIMITS, MAX_DESCRIPTION_LEN,
 };
@@ -35,6 +36,7 @@ pub use lifecycle::{GracePeriod, GracePeriodError, LifetimeError, LifetimePolicy
 pub use name::{
     is_bidi_control, is_visible, validate_text, NameError, TextLimits, MAX_NAME_LEN, NAME_LIMITS,
 };
+pub use name_search::{NameSearch, NameSearchError, MAX_SEARCH_LEN, MIN_SEARCH_LEN};
 pub use permission::Permission;
 pub use policy::{
     actor_as_seen_by, allows, as_seen_by, can_reach, can_see, create_permission,
@@ -46,7 +48,7 @@ pub use requirement::{AccessRequirement, UnmetRequirement};
 pub use session::{
     ConsoleSession, EndedSessions, FormNonce, SessionDigest, SessionTimeouts, SessionTimeoutsError,
 };
-pub use space::{Space, SpaceName};
+pub use space::{Space, SpaceDeleted, SpaceName};
 pub use token::{
     CreatedBy, CreatedByError, InvalidScope, SecretHash, TokenLevel, TokenLevelError, TokenName,
     TokenScope, TokenStatus, TokenStatusError,

@@ -41,6 +41,10 @@ impl fmt::Display for SpaceName {
 }
 
 /// A space. Every field is a validated value, so a `Space` is valid by construction.
+///
+/// A deleted space is kept (soft deletion), so that its tokens and audit events keep the space
+/// they name: to every use case but reading its events as an instance admin, it no longer
+/// exists. Deletion is final: nothing brings a deleted space back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Space {
     /// UUID v7.
@@ -49,6 +53,57 @@ pub struct Space {
     pub name: SpaceName,
     /// When it was created.
     pub created_at: OffsetDateTime,
+    /// When it was deleted; `None` while it lives.
+    pub deleted_at: Option<OffsetDateTime>,
+}
+
+/// A deleted space was asked to change: deletion is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the space was deleted")]
+pub struct SpaceDeleted;
+
+impl Space {
+    /// A new, living space.
+    #[must_use]
+    pub const fn new(id: SpaceId, name: SpaceName, created_at: OffsetDateTime) -> Self {
+        Self {
+            id,
+            name,
+            created_at,
+            deleted_at: None,
+        }
+    }
+
+    /// Whether the space was deleted.
+    #[must_use]
+    pub const fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    /// Renames the space; whether the name changed.
+    ///
+    /// # Errors
+    /// [`SpaceDeleted`], changing nothing, for a deleted space.
+    pub fn rename(&mut self, name: SpaceName) -> Result<bool, SpaceDeleted> {
+        if self.is_deleted() {
+            return Err(SpaceDeleted);
+        }
+        if self.name == name {
+            return Ok(false);
+        }
+        self.name = name;
+        Ok(true)
+    }
+
+    /// Deletes the space at `at`; whether it changed (`false` for a space deleted already,
+    /// which keeps its first deletion time).
+    pub fn delete(&mut self, at: OffsetDateTime) -> bool {
+        if self.is_deleted() {
+            return false;
+        }
+        self.deleted_at = Some(at);
+        true
+    }
 }
 
 #[cfg(test)]
@@ -67,5 +122,34 @@ mod tests {
             Err(NameError::TooLong { .. })
         ));
         assert_eq!(SpaceName::parse("a\u{7}"), Err(NameError::ControlCharacter));
+    }
+
+    fn acme() -> Space {
+        Space::new(
+            SpaceId::from_uuid(uuid::Uuid::from_u128(1)),
+            SpaceName::parse("acme").unwrap_or_else(|_| unreachable!()),
+            OffsetDateTime::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn a_space_is_renamed_while_it_lives_and_says_whether_the_name_changed() {
+        let mut space = acme();
+        let name = |n: &str| SpaceName::parse(n).unwrap_or_else(|_| unreachable!());
+        assert_eq!(space.rename(name("acme")), Ok(false));
+        assert_eq!(space.rename(name("acme eu")), Ok(true));
+        assert_eq!(space.name.as_str(), "acme eu");
+    }
+
+    #[test]
+    fn deletion_is_final_and_keeps_its_first_time() {
+        let mut space = acme();
+        let first = OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(1);
+        assert!(space.delete(first));
+        assert!(!space.delete(first + time::Duration::minutes(1)));
+        assert_eq!(space.deleted_at, Some(first));
+        let name = SpaceName::parse("back").unwrap_or_else(|_| unreachable!());
+        assert_eq!(space.rename(name), Err(SpaceDeleted));
+        assert_eq!(space.name.as_str(), "acme");
     }
 }

@@ -193,6 +193,11 @@ fn space(line: &SpaceLine) -> Result<Space, String> {
         id: f.id("id", &line.id)?,
         name: f.name(&line.name, SpaceName::parse)?,
         created_at: f.time("created_at", &line.created_at)?,
+        deleted_at: line
+            .deleted_at
+            .as_deref()
+            .map(|at| f.time("deleted_at", at))
+            .transpose()?,
     })
 }
 
@@ -258,7 +263,7 @@ fn token(line: TokenLine) -> Result<ApiToken, String> {
 
 fn event(line: &EventLine) -> Result<AuditEvent, String> {
     let f = Fields { kind: "event" };
-    Ok(AuditEvent {
+    let event = AuditEvent {
         id: f.id("id", &line.id)?,
         at: f.time("at", &line.at)?,
         action: line.action.parse::<AuditAction>().map_err(|_| {
@@ -269,7 +274,7 @@ fn event(line: &EventLine) -> Result<AuditEvent, String> {
             )
         })?,
         actor: f.creator("actor", &line.actor)?,
-        token_id: f.id("token_id", &line.token_id)?,
+        token_id: f.optional_id("token_id", line.token_id.as_deref())?,
         space_id: f.optional_id("space_id", line.space_id.as_deref())?,
         via_token_id: f.optional_id("via_token_id", line.via_token_id.as_deref())?,
         changed: line
@@ -279,7 +284,9 @@ fn event(line: &EventLine) -> Result<AuditEvent, String> {
             .transpose()
             .map_err(|e| f.bad("changed", e))?
             .unwrap_or_default(),
-    })
+    };
+    event.check_subject().map_err(|e| f.bad("token_id", e))?;
+    Ok(event)
 }
 
 fn header(text: &str) -> Result<(), String> {

@@ -17,8 +17,8 @@ use tollgate_app::{
     ListTokens, RotateToken, RotateTokenError, TokenView,
 };
 use tollgate_domain::{
-    allows, create_permission, FormNonce, GracePeriod, LifetimePolicy, Permission, Resource,
-    SpaceId, TokenId, TokenLevel, TokenName, TokenStatus,
+    allows, create_permission, FormNonce, GracePeriod, LifetimePolicy, NameSearch, Permission,
+    Resource, SpaceId, TokenId, TokenLevel, TokenName, TokenStatus,
 };
 
 use super::spaces::{page_request, sentence};
@@ -65,6 +65,8 @@ struct TokensPage {
     levels: Vec<Choice>,
     statuses: Vec<Choice>,
     filtered: bool,
+    /// The name search, as typed (trimmed), for the search field.
+    q: String,
     next_url: Option<String>,
     new_url: String,
     events_url: Option<String>,
@@ -102,6 +104,13 @@ pub(crate) async fn list(
                 .map_err(|_| PageError::BadRequest("That filter is not valid."))?,
         ),
     };
+    let search = match filters.q.trim() {
+        "" => None,
+        raw => Some(
+            NameSearch::parse(raw)
+                .map_err(|_| PageError::BadRequest("A name search needs 3 to 100 characters."))?,
+        ),
+    };
     let statuses = status.map_or(tollgate_app::ports::StatusFilter::ALL, |s| {
         tollgate_app::ports::StatusFilter::of(&[s])
     });
@@ -113,6 +122,7 @@ pub(crate) async fn list(
             space_id,
             ListTokens {
                 level,
+                name: search.clone(),
                 statuses,
                 page: page_request(&filters.cursor)?,
                 order: ListOrder::NewestFirst,
@@ -150,10 +160,13 @@ pub(crate) async fn list(
     });
     let next_url = page.next_cursor.map(|cursor| {
         format!(
-            "{}?level={}&status={}&cursor={cursor}",
+            "{}?level={}&status={}&q={}&cursor={cursor}",
             tokens_url(space_id),
             level.map_or("", TokenLevel::as_str),
             status.map_or("all", TokenStatus::as_str),
+            search
+                .as_ref()
+                .map_or_else(String::new, |s| query_value(s.as_str())),
         )
     });
     render(&TokensPage {
@@ -168,7 +181,8 @@ pub(crate) async fn list(
             .collect(),
         levels,
         statuses: status_choices,
-        filtered: level.is_some() || status != Some(TokenStatus::Active),
+        filtered: level.is_some() || status != Some(TokenStatus::Active) || search.is_some(),
+        q: search.map_or_else(String::new, |s| s.as_str().to_owned()),
         next_url,
         new_url: format!("{}/new", tokens_url(space_id)),
         events_url: allows(
@@ -773,4 +787,18 @@ pub(crate) async fn rotate(
             }
         }
     }
+}
+
+/// `value` percent-encoded for a query string: every byte but the unreserved ones of RFC 3986.
+fn query_value(value: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
 }

@@ -30,7 +30,11 @@ pub(crate) fn api() -> OpenApiRouter<RouterState> {
         .routes(routes!(tokens::whoami))
         .routes(routes!(introspect::introspect))
         .routes(routes!(spaces::create_space, spaces::list_spaces))
-        .routes(routes!(spaces::get_space))
+        .routes(routes!(
+            spaces::get_space,
+            spaces::rename_space,
+            spaces::delete_space
+        ))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(
             tokens::get_token,

@@ -393,11 +393,8 @@ fn app_on_failing_tokens(failure: fn() -> StoreError) -> axum::Router {
         tokens: Arc::new(tokens),
         ..TestPorts::over(&store, Arc::new(ManualClock::default()))
     };
-    router(AppState::new(
-        ports.space_service(),
-        ports.token_service(),
-        Arc::new(store),
-    ))
+    let (spaces, tokens) = ports.services();
+    router(AppState::new(spaces, tokens, Arc::new(store)))
 }
 
 #[tokio::test]

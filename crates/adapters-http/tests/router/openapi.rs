@@ -10,7 +10,7 @@ use crate::support::{Req, TestApp};
 
 /// SPEC's route tables ("REST API (v1)", "Lifecycle" and "Token and space management"),
 /// introspection and the leak report.
-const ROUTES: [(&str, &str); 23] = [
+const ROUTES: [(&str, &str); 25] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
@@ -19,6 +19,8 @@ const ROUTES: [(&str, &str); 23] = [
     ("post", "/v1/spaces"),
     ("get", "/v1/spaces"),
     ("get", "/v1/spaces/{space_id}"),
+    ("patch", "/v1/spaces/{space_id}"),
+    ("delete", "/v1/spaces/{space_id}"),
     ("post", "/v1/spaces/{space_id}/tokens"),
     ("get", "/v1/spaces/{space_id}/tokens"),
     ("get", "/v1/spaces/{space_id}/tokens/{token_id}"),

@@ -517,3 +517,35 @@ async fn a_cursor_works_only_on_the_listing_that_handed_it_out() {
         assert_eq!(res.json()["code"], "invalid_cursor", "{what}");
     }
 }
+
+#[tokio::test]
+async fn q_lists_the_tokens_whose_name_contains_it_and_refuses_a_short_term() {
+    let app = TestApp::new().await;
+    let space = app.space("acme").await;
+    for name in ["CI Deploy", "nightly backup", "deploy eu"] {
+        let res = app
+            .send(
+                Req::post(&format!("/v1/spaces/{space}/tokens"))
+                    .token(&app.admin)
+                    .json(serde_json::json!({ "name": name, "level": "client" })),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    }
+    let res = app
+        .send(Req::get(&format!("/v1/spaces/{space}/tokens?q=DEPLOY")).token(&app.admin))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let names: Vec<_> = res.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["CI Deploy", "deploy eu"]);
+    for bad in ["de", "%20de%20", ""] {
+        app.send(Req::get(&format!("/v1/spaces/{space}/tokens?q={bad}")).token(&app.admin))
+            .await
+            .assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
+    }
+}

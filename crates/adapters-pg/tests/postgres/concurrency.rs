@@ -30,6 +30,7 @@ fn query(include_revoked: bool, after: Option<TokenId>, limit: usize) -> TokenQu
             StatusFilter::ACTIVE
         },
         now: epoch(),
+        name: None,
         after,
         limit,
         order: ListOrder::OldestFirst,

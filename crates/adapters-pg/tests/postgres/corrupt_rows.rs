@@ -57,6 +57,7 @@ fn all_of_space(n: u128) -> TokenQuery {
         level: None,
         statuses: StatusFilter::ALL,
         now: epoch(),
+        name: None,
         after: None,
         limit: 100,
         order: ListOrder::OldestFirst,

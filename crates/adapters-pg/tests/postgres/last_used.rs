@@ -68,6 +68,7 @@ async fn last_used(db: &TestDatabase) -> BTreeMap<TokenId, Option<OffsetDateTime
         level: None,
         statuses: StatusFilter::ALL,
         now: epoch(),
+        name: None,
         after: None,
         limit: 10_000,
         order: ListOrder::OldestFirst,

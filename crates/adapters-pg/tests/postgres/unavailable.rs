@@ -29,6 +29,7 @@ async fn every_method(store: &PgStore, round: u128) -> Vec<(&'static str, Result
         level: None,
         statuses: StatusFilter::ALL,
         now: epoch(),
+        name: None,
         after: None,
         limit: 10,
         order: ListOrder::OldestFirst,

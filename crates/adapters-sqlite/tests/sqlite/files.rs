@@ -1,9 +1,9 @@
 //! The file itself: how it is opened, what a bad one answers, the single-server lock, backups.
 
 use sqlx::{Connection, SqliteConnection};
-use tollgate_app::ports::{SpaceRepository, StoreHealth, TokenRepository};
-use tollgate_app::testing::fixtures::{insert, space, space_id, token, token_id};
-use tollgate_domain::TokenLevel;
+use tollgate_app::ports::{AuditRepository, SpaceRepository, StoreHealth, TokenRepository};
+use tollgate_app::testing::fixtures::{event, insert, space, space_id, token, token_id};
+use tollgate_domain::{AuditAction, TokenLevel};
 use tollgate_sqlite::testing::TestFile;
 use tollgate_sqlite::{BackupError, OpenError, SqliteOptions, SqliteStore};
 
@@ -25,10 +25,19 @@ async fn a_missing_file_is_created_in_wal_mode_with_foreign_keys_on() {
         .await
         .unwrap();
     assert_eq!(mode, "wal");
-    // Foreign keys are on for the store's own connections: a token of an unknown space fails.
-    let refused = insert(&store, &token(1, space_id(9), TokenLevel::Client)).await;
+    // Foreign keys are on for the store's own connections: an event of an unknown space fails
+    // (a token of one is not even tried: the store finds no living space).
+    let stray = event(
+        1,
+        AuditAction::TokenRejected,
+        &token(1, space_id(9), TokenLevel::Client),
+    );
+    let refused = AuditRepository::record(&store, &stray).await;
     let message = refused.unwrap_err().to_string();
     assert!(message.contains("failed"), "{message}");
+    assert!(!insert(&store, &token(1, space_id(9), TokenLevel::Client))
+        .await
+        .unwrap());
 }
 
 #[tokio::test]

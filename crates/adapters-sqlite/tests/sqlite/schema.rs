@@ -57,6 +57,18 @@ async fn hand_written_rows_that_break_a_domain_rule_are_refused_by_name() {
             "INSERT INTO audit_events VALUES (randomblob(16), 0, 'token.created', 'system', randomblob(16), NULL, randomblob(15), NULL)",
             "audit_events_via_token_id_is_uuid",
         ),
+        (
+            "INSERT INTO audit_events VALUES (randomblob(16), 0, 'token.created', 'system', NULL, NULL, NULL, NULL)",
+            "audit_events_subject_known",
+        ),
+        (
+            "INSERT INTO audit_events VALUES (randomblob(16), 0, 'space.deleted', 'system', randomblob(16), (SELECT id FROM spaces), NULL, NULL)",
+            "audit_events_subject_known",
+        ),
+        (
+            "INSERT INTO audit_events VALUES (randomblob(16), 0, 'space.renamed', 'system', NULL, NULL, NULL, NULL)",
+            "audit_events_subject_known",
+        ),
         ("UPDATE api_tokens SET space_id = randomblob(16)", "FOREIGN KEY"),
         (
             "INSERT INTO console_sessions VALUES (randomblob(31), (SELECT id FROM api_tokens), 0, 0)",

@@ -1,13 +1,13 @@
 //! The in-memory store: spaces and tokens in ordered maps behind locks. Correct under concurrent
 //! use (every method takes the lock once, so each is atomic); keeps nothing across restarts.
-//! Locks are always taken in the order spaces, tokens, events, so methods that take several
-//! (an import) cannot deadlock with the others. Console sessions live in a file of their own,
+//! Locks are always taken in the order spaces, tokens, deleted spaces, events, so methods that
+//! take several (an import, a space's deletion) cannot deadlock with the others. Console sessions live in a file of their own,
 //! behind a lock that no other method takes.
 
 mod keys;
 mod sessions;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -15,14 +15,14 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
     leaves_an_active_instance_admin, ApiToken, AuditEvent, Ended, EventId, NotActive, Space,
-    SpaceId, TokenId, TokenScope,
+    SpaceId, SpaceName, TokenId, TokenScope,
 };
 
 use crate::error::StoreError;
 use crate::ports::{
-    AuditRepository, ImportError, InstanceRevocation, ListOrder, RotateOutcome, Rotation,
-    SpaceRepository, StoreHealth, StoreTransfer, SuspendOutcome, Suspension, TokenQuery,
-    TokenRepository, TokenUse, Update, UpdateOutcome,
+    AuditRepository, DeleteOutcome, ImportError, InstanceRevocation, ListOrder, RenameOutcome,
+    RotateOutcome, Rotation, SpaceRepository, StoreHealth, StoreTransfer, SuspendOutcome,
+    Suspension, TokenQuery, TokenRepository, TokenUse, Update, UpdateOutcome,
 };
 use crate::store_contents::StoreContents;
 
@@ -43,17 +43,44 @@ fn before<K: Ord + Copy>(key: Option<K>) -> (Bound<K>, Bound<K>) {
     )
 }
 
-/// Spaces in memory.
+/// Spaces in memory. Deleting a space revokes its tokens in the [`InMemoryTokenRepository`]
+/// it was given, and records the space's events in that repository's audit log.
 #[derive(Debug, Default)]
 pub struct InMemorySpaceRepository {
     spaces: RwLock<BTreeMap<SpaceId, Space>>,
+    tokens: Arc<InMemoryTokenRepository>,
 }
 
 impl InMemorySpaceRepository {
-    /// An empty repository.
+    /// An empty repository, with a token repository of its own (whose tokens a deletion
+    /// revokes).
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty repository whose deletions revoke the tokens of `tokens`, and whose events go
+    /// to its audit log.
+    #[must_use]
+    pub fn with_tokens(tokens: Arc<InMemoryTokenRepository>) -> Self {
+        Self {
+            spaces: RwLock::default(),
+            tokens,
+        }
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<SpaceId, Space>> {
+        self.spaces.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every space, deleted or not, past `after_id`: what an export reads.
+    fn all(&self, after_id: Option<SpaceId>, limit: usize) -> Vec<Space> {
+        let spaces = self.spaces.read().unwrap_or_else(PoisonError::into_inner);
+        spaces
+            .range(after(after_id))
+            .take(limit)
+            .map(|(_, s)| s.clone())
+            .collect()
     }
 }
 
@@ -85,9 +112,52 @@ impl SpaceRepository for InMemorySpaceRepository {
         let spaces = self.spaces.read().unwrap_or_else(PoisonError::into_inner);
         Ok(spaces
             .range(after(after_id))
+            .map(|(_, s)| s)
+            .filter(|s| !s.is_deleted())
             .take(limit)
-            .map(|(_, s)| s.clone())
+            .cloned()
             .collect())
+    }
+
+    async fn rename(
+        &self,
+        id: SpaceId,
+        name: &SpaceName,
+        event: &AuditEvent,
+    ) -> Result<RenameOutcome, StoreError> {
+        let mut spaces = self.write();
+        let Some(space) = spaces.get_mut(&id) else {
+            return Ok(RenameOutcome::NotFound);
+        };
+        match space.rename(name.clone()) {
+            Err(_) => Ok(RenameOutcome::NotFound),
+            Ok(changed) => {
+                if changed {
+                    self.tokens.audit.write().insert(event.id, event.clone());
+                }
+                Ok(RenameOutcome::Done {
+                    space: space.clone(),
+                    changed,
+                })
+            }
+        }
+    }
+
+    async fn delete(
+        &self,
+        id: SpaceId,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Result<DeleteOutcome, StoreError> {
+        let mut spaces = self.write();
+        let Some(space) = spaces.get_mut(&id) else {
+            return Ok(DeleteOutcome::NotFound);
+        };
+        if !space.delete(at) {
+            return Ok(DeleteOutcome::AlreadyDeleted);
+        }
+        let revoked = self.tokens.close_space(id, at, event);
+        Ok(DeleteOutcome::Deleted { revoked })
     }
 }
 
@@ -140,6 +210,9 @@ impl AuditRepository for InMemoryAuditRepository {
 #[derive(Debug, Default)]
 pub struct InMemoryTokenRepository {
     tokens: RwLock<BTreeMap<TokenId, ApiToken>>,
+    /// Spaces deleted through an [`InMemorySpaceRepository`] over this repository: no token is
+    /// added to them any more. Taken after `tokens`, under its write lock.
+    deleted_spaces: RwLock<BTreeSet<SpaceId>>,
     audit: Arc<InMemoryAuditRepository>,
 }
 
@@ -155,6 +228,7 @@ impl InMemoryTokenRepository {
     pub fn with_audit(audit: Arc<InMemoryAuditRepository>) -> Self {
         Self {
             tokens: RwLock::default(),
+            deleted_spaces: RwLock::default(),
             audit,
         }
     }
@@ -162,13 +236,47 @@ impl InMemoryTokenRepository {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<TokenId, ApiToken>> {
         self.tokens.write().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Whether `token`'s space was deleted; to be asked under the tokens' write lock, so that
+    /// the answer holds until the write is done.
+    fn in_deleted_space(&self, token: &ApiToken) -> bool {
+        token.space_id().is_some_and(|space| {
+            self.deleted_spaces
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains(&space)
+        })
+    }
+
+    /// A space's deletion, on the tokens' side: no token is added to `space_id` from now on,
+    /// each of its tokens not revoked yet is revoked at `at`, and `event` is recorded, all
+    /// under one lock. Returns the revoked tokens' ids, ascending.
+    fn close_space(
+        &self,
+        space_id: SpaceId,
+        at: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> Vec<TokenId> {
+        let mut tokens = self.write();
+        self.deleted_spaces
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(space_id);
+        let revoked = tokens
+            .values_mut()
+            .filter(|t| t.space_id() == Some(space_id))
+            .filter_map(|t| t.revoke(at).then(|| t.id()))
+            .collect();
+        self.audit.write().insert(event.id, event.clone());
+        revoked
+    }
 }
 
 #[async_trait]
 impl TokenRepository for InMemoryTokenRepository {
     async fn insert(&self, token: &ApiToken, event: &AuditEvent) -> Result<bool, StoreError> {
         let mut tokens = self.write();
-        if tokens.contains_key(&token.id()) {
+        if tokens.contains_key(&token.id()) || self.in_deleted_space(token) {
             return Ok(false);
         }
         tokens.insert(token.id(), token.clone());
@@ -192,6 +300,12 @@ impl TokenRepository for InMemoryTokenRepository {
                 .filter(|t| t.space_id() == Some(query.space_id))
                 .filter(|t| query.level.is_none_or(|level| t.level() == level))
                 .filter(|t| query.statuses.contains(t.status_at(query.now)))
+                .filter(|t| {
+                    query
+                        .name
+                        .as_ref()
+                        .is_none_or(|search| search.matches(t.name().as_str()))
+                })
                 .take(query.limit)
                 .cloned()
                 .collect()
@@ -275,6 +389,9 @@ impl TokenRepository for InMemoryTokenRepository {
         let Some(old) = tokens.get(&rotation.old_id) else {
             return Ok(RotateOutcome::NotFound);
         };
+        if self.in_deleted_space(old) {
+            return Ok(RotateOutcome::NotFound);
+        }
         if let Err(NotActive(status)) = old.can_rotate_at(rotation.now) {
             return Ok(RotateOutcome::NotActive(status));
         }
@@ -371,9 +488,10 @@ impl InMemoryStore {
     #[must_use]
     pub fn new() -> Self {
         let events = Arc::new(InMemoryAuditRepository::new());
+        let tokens = Arc::new(InMemoryTokenRepository::with_audit(events.clone()));
         Self {
-            spaces: Arc::new(InMemorySpaceRepository::new()),
-            tokens: Arc::new(InMemoryTokenRepository::with_audit(events.clone())),
+            spaces: Arc::new(InMemorySpaceRepository::with_tokens(tokens.clone())),
+            tokens,
             events,
             sessions: Arc::new(InMemorySessionRepository::new()),
             keys: Arc::new(InMemoryServerKeyRepository::new()),
@@ -401,7 +519,7 @@ impl StoreTransfer for InMemoryStore {
         after_id: Option<SpaceId>,
         limit: usize,
     ) -> Result<Vec<Space>, StoreError> {
-        self.spaces.list(after_id, limit).await
+        Ok(self.spaces.all(after_id, limit))
     }
 
     async fn export_tokens(
@@ -452,6 +570,17 @@ impl StoreTransfer for InMemoryStore {
             return Err(ImportError::NotEmpty);
         }
         spaces.extend(contents.spaces().iter().map(|s| (s.id, s.clone())));
+        self.tokens
+            .deleted_spaces
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(
+                contents
+                    .spaces()
+                    .iter()
+                    .filter(|s| s.is_deleted())
+                    .map(|s| s.id),
+            );
         tokens.extend(contents.tokens().iter().map(|t| (t.id(), t.clone())));
         events.extend(contents.events().iter().map(|e| (e.id, e.clone())));
         Ok(())

@@ -20,7 +20,7 @@ pub use revocation_feed::{RevocationEvent, RevocationFeed};
 pub use secret_hasher::{HashAssessment, HashError, HashRefused, SecretHasher};
 pub use server_key_repository::ServerKeyRepository;
 pub use session_repository::SessionRepository;
-pub use space_repository::SpaceRepository;
+pub use space_repository::{DeleteOutcome, RenameOutcome, SpaceRepository};
 pub use store_health::StoreHealth;
 pub use store_transfer::{ImportError, StoreTransfer};
 pub use token_repository::{

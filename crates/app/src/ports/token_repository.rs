@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, AuditEvent, ChangedFields, Ended, GracePeriod, LifetimePolicy, SecretHash, SpaceId,
-    TokenId, TokenLevel, TokenStatus, TokenUpdate, UpdateRefused,
+    ApiToken, AuditEvent, ChangedFields, Ended, GracePeriod, LifetimePolicy, NameSearch,
+    SecretHash, SpaceId, TokenId, TokenLevel, TokenStatus, TokenUpdate, UpdateRefused,
 };
 
 use crate::error::StoreError;
@@ -74,7 +74,7 @@ pub enum ListOrder {
 }
 
 /// Which tokens of a space to list, in which order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenQuery {
     /// The space whose tokens are listed.
     pub space_id: SpaceId,
@@ -84,6 +84,8 @@ pub struct TokenQuery {
     pub statuses: StatusFilter,
     /// The moment statuses are judged at (expiry depends on it).
     pub now: OffsetDateTime,
+    /// Only tokens whose name contains this, ignoring case ([`NameSearch::matches`]).
+    pub name: Option<NameSearch>,
     /// Only tokens past this one in `order` (keyset pagination): ids greater than it for
     /// [`ListOrder::OldestFirst`], smaller for [`ListOrder::NewestFirst`].
     pub after: Option<TokenId>,
@@ -118,7 +120,8 @@ pub enum RotateOutcome {
     /// Nothing changed: the old token is revoked, expired or already rotated (as stored), and
     /// this is its status.
     NotActive(TokenStatus),
-    /// No token has that id.
+    /// No token has that id, or its space was deleted (checked atomically with
+    /// [`SpaceRepository::delete`](super::SpaceRepository::delete), as for an insert).
     NotFound,
 }
 
@@ -293,12 +296,15 @@ pub enum InstanceRevocation {
 #[async_trait]
 pub trait TokenRepository: Send + Sync {
     /// Stores a new token and its `token.created` event, both or neither. Returns `false`,
-    /// changing nothing, when a token with the same id exists already.
+    /// changing nothing, when a token with the same id exists already, or when the token's
+    /// space was deleted (checked atomically with [`SpaceRepository::delete`], so that no token
+    /// is ever added to a deleted space).
+    ///
+    /// [`SpaceRepository::delete`]: super::SpaceRepository::delete
     ///
     /// # Errors
-    /// [`StoreError`] if the store fails. Stores with referential integrity (Postgres) also fail
-    /// for a space that does not exist; the services check the space first, so callers never
-    /// depend on it.
+    /// [`StoreError`] if the store fails. (A space that does not exist at all is no error:
+    /// nothing is stored, as for a deleted one.)
     async fn insert(&self, token: &ApiToken, event: &AuditEvent) -> Result<bool, StoreError>;
 
     /// The token with this id, whatever its status, or `None`.

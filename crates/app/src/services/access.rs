@@ -46,7 +46,7 @@ impl Access {
     }
 
     /// The space `space_id`, if the actor can reach it (its own, or any for an instance admin)
-    /// and it exists.
+    /// and it exists. A deleted space does not exist any more.
     pub(crate) async fn space<E: SpaceUnreachable>(
         &self,
         actor: &Actor,
@@ -56,6 +56,22 @@ impl Access {
         self.spaces
             .get(space_id)
             .await?
+            .filter(|space| !space.is_deleted())
+            .ok_or_else(E::space_not_found)
+    }
+
+    /// The space `space_id` for reading its history: as [`Self::space`], except that an
+    /// instance-wide actor also reaches a deleted space (its events are kept for it).
+    pub(crate) async fn space_history<E: SpaceUnreachable>(
+        &self,
+        actor: &Actor,
+        space_id: SpaceId,
+    ) -> Result<Space, E> {
+        Self::reach::<E>(actor, space_id)?;
+        self.spaces
+            .get(space_id)
+            .await?
+            .filter(|space| !space.is_deleted() || actor.is_instance_wide())
             .ok_or_else(E::space_not_found)
     }
 

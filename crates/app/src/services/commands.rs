@@ -5,7 +5,7 @@ use std::fmt;
 
 use time::OffsetDateTime;
 use tollgate_domain::{
-    ApiToken, GracePeriod, Resource, SpaceId, TokenLevel, TokenName, TokenStatus,
+    ApiToken, GracePeriod, NameSearch, Resource, SpaceId, TokenLevel, TokenName, TokenStatus,
 };
 
 use crate::pagination::PageRequest;
@@ -23,10 +23,12 @@ pub struct NewToken {
 }
 
 /// Which tokens of a space to list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListTokens {
     /// Only this level, or every level the actor may see for `None`.
     pub level: Option<TokenLevel>,
+    /// Only tokens whose name contains this, ignoring case.
+    pub name: Option<NameSearch>,
     /// Only tokens in these statuses (active ones unless asked otherwise).
     pub statuses: StatusFilter,
     /// The page.

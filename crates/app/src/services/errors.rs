@@ -246,6 +246,9 @@ pub(crate) enum IssueError {
     Hash(#[from] HashError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The store kept nothing: the id was taken, or the token's space was deleted meanwhile.
+    #[error("the token was not stored (its id is taken, or its space was deleted)")]
+    NotStored,
 }
 
 macro_rules! issue_error_into {
@@ -255,6 +258,9 @@ macro_rules! issue_error_into {
                 match e {
                     IssueError::Hash(e) => Self::Hash(e),
                     IssueError::Store(e) => Self::Store(e),
+                    IssueError::NotStored => {
+                        Self::Store(StoreError::Failed("token id collision".into()))
+                    }
                 }
             }
         }

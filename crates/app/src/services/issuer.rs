@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tollgate_domain::{
-    Actor, ApiToken, AuditAction, AuditEvent, CreatedBy, NewApiToken, TokenId, TokenName,
+    Actor, ApiToken, AuditAction, AuditEvent, CreatedBy, NewApiToken, SpaceId, TokenId, TokenName,
     TokenScope, TokenSecret, TokenString,
 };
 
@@ -98,6 +98,24 @@ impl EventStamp {
     ) -> AuditEvent {
         self.event(action, actor.as_creator(), token)
             .via(actor.via_token_id())
+    }
+
+    /// An audit event of `action` (one about a space as a whole) by `actor` on `space_id`, now,
+    /// through the instance admin token a platform acted with for a member, if any.
+    pub(crate) fn space_event_by(
+        &self,
+        action: AuditAction,
+        actor: &Actor,
+        space_id: SpaceId,
+    ) -> AuditEvent {
+        AuditEvent::about_space(
+            self.random.event_id(),
+            self.clock.now(),
+            action,
+            actor.as_creator(),
+            space_id,
+        )
+        .via(actor.via_token_id())
     }
 }
 
@@ -213,9 +231,7 @@ impl Issuer {
             .mint(scope, name, created_by.clone(), expires_at, None)
             .await?;
         if !self.store(issued.token(), created_by, via_token_id).await? {
-            return Err(IssueError::Store(StoreError::Failed(
-                "token id collision".into(),
-            )));
+            return Err(IssueError::NotStored);
         }
         Ok(issued)
     }

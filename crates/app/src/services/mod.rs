@@ -7,7 +7,7 @@
 //!   `introspect.rs`.
 //! - [`LeakReports`] takes in reports of leaked tokens and revokes the valid ones, from a
 //!   bounded queue, with its [`LeakWorker`] (`leak_reports/`).
-//! - [`SpaceService`] creates, reads and lists spaces.
+//! - [`SpaceService`] creates, reads, lists, renames and deletes spaces.
 //! - [`TransferService`] exports a whole store and imports one into an empty store.
 //! - [`SessionService`] signs people in to the admin console and finds their session again.
 //! - [`Verifier`] runs the verification hot path, with its cache, lanes and argon2 permits.
@@ -42,7 +42,10 @@ pub use sessions::{
     form_nonce_from_field, form_nonce_to_field, new_form_nonce, ResumeError, SessionId,
     SessionService, SignInError, SignedIn,
 };
-pub use space_service::{CreateSpaceError, GetSpaceError, ListSpacesError, NewSpace, SpaceService};
+pub use space_service::{
+    CreateSpaceError, DeleteSpaceError, GetSpaceError, ListSpacesError, NewSpace, RenameSpaceError,
+    SpaceDeletion, SpaceService,
+};
 pub use token_service::TokenService;
 pub use transfer::{ExportError, ExportRecord, TransferService};
 pub use verify::{Malformed, PresentedToken, Usage, VerifiedToken, Verifier, VerifyCacheConfig};

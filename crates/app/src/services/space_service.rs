@@ -1,14 +1,18 @@
-//! Creating, reading and listing spaces.
+//! Creating, reading, listing, renaming and deleting spaces.
 
 use std::sync::Arc;
 
-use tollgate_domain::{allows, Actor, Permission, Resource, Space, SpaceId, SpaceName};
+use tollgate_domain::{
+    allows, Actor, AuditAction, Permission, Resource, Space, SpaceId, SpaceName,
+};
 
 use super::access::{Access, SpaceUnreachable};
+use super::issuer::EventStamp;
+use super::verify::Verifier;
 
 use crate::error::StoreError;
 use crate::pagination::{CursorError, CursorKey, Listing, Page, PageRequest};
-use crate::ports::{Clock, RandomSource, SpaceRepository};
+use crate::ports::{Clock, DeleteOutcome, RandomSource, RenameOutcome, SpaceRepository};
 
 /// The command to create a space.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,19 +54,62 @@ pub enum ListSpacesError {
     Store(#[from] StoreError),
 }
 
+/// Why a space could not be renamed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenameSpaceError {
+    /// The actor lacks MANAGE_SPACES.
+    #[error("renaming spaces needs MANAGE_SPACES")]
+    Forbidden,
+    /// No such space, or it was deleted.
+    #[error("space not found")]
+    NotFound,
+    /// The store failed; nothing was written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a space could not be deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteSpaceError {
+    /// The actor lacks MANAGE_SPACES.
+    #[error("deleting spaces needs MANAGE_SPACES")]
+    Forbidden,
+    /// No space ever had this id.
+    #[error("space not found")]
+    NotFound,
+    /// The store failed; nothing was written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl SpaceUnreachable for GetSpaceError {
     fn space_not_found() -> Self {
         Self::NotFound
     }
 }
 
-/// Spaces: creation by instance admins, reading by whoever may see them.
+/// What [`SpaceService::delete`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpaceDeletion {
+    /// The space was deleted now, and this many of its tokens revoked with it.
+    Deleted {
+        /// The tokens revoked.
+        revoked: usize,
+    },
+    /// It was deleted before: nothing changed.
+    AlreadyDeleted,
+}
+
+/// Spaces: creation, renaming and deletion by instance admins, reading by whoever may see
+/// them.
 #[derive(Clone)]
 pub struct SpaceService {
     spaces: Arc<dyn SpaceRepository>,
     access: Access,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
+    stamp: EventStamp,
+    verifier: Arc<Verifier>,
     cursors: CursorKey,
 }
 
@@ -73,18 +120,24 @@ impl std::fmt::Debug for SpaceService {
 }
 
 impl SpaceService {
-    /// A service over these ports.
+    /// A service over these ports. A deleted space's tokens are dropped from `verifier`'s
+    /// cache (the one of the [`TokenService`](super::TokenService) of the same node,
+    /// [`TokenService::verifier`](super::TokenService::verifier)) before the deletion is
+    /// answered.
     #[must_use]
     pub fn new(
         spaces: Arc<dyn SpaceRepository>,
+        verifier: Arc<Verifier>,
         clock: Arc<dyn Clock>,
         random: Arc<dyn RandomSource>,
     ) -> Self {
         Self {
             access: Access::new(Arc::clone(&spaces)),
+            stamp: EventStamp::new(Arc::clone(&clock), Arc::clone(&random)),
             spaces,
             clock,
             random,
+            verifier,
             cursors: CursorKey::random(),
         }
     }
@@ -106,14 +159,76 @@ impl SpaceService {
         if !allows(actor, Permission::ManageSpaces, Resource::Instance) {
             return Err(CreateSpaceError::Forbidden);
         }
-        let space = Space {
-            id: self.random.space_id(),
-            name: cmd.name,
-            created_at: self.clock.now(),
-        };
+        let space = Space::new(self.random.space_id(), cmd.name, self.clock.now());
         self.spaces.insert(&space).await?;
         tracing::info!(space_id = %space.id, "space created");
         Ok(space)
+    }
+
+    /// Renames a living space. Needs MANAGE_SPACES. Records `space.renamed` when the name
+    /// changed; the same name again changes nothing.
+    ///
+    /// # Errors
+    /// [`RenameSpaceError`]; `NotFound` also for a deleted space.
+    #[tracing::instrument(skip_all, fields(space_id = %id))]
+    pub async fn rename(
+        &self,
+        actor: &Actor,
+        id: SpaceId,
+        name: SpaceName,
+    ) -> Result<Space, RenameSpaceError> {
+        if !allows(actor, Permission::ManageSpaces, Resource::Instance) {
+            return Err(RenameSpaceError::Forbidden);
+        }
+        let event = self
+            .stamp
+            .space_event_by(AuditAction::SpaceRenamed, actor, id);
+        match self.spaces.rename(id, &name, &event).await? {
+            RenameOutcome::Done { space, changed } => {
+                if changed {
+                    tracing::info!("space renamed");
+                }
+                Ok(space)
+            }
+            RenameOutcome::NotFound => Err(RenameSpaceError::NotFound),
+        }
+    }
+
+    /// Deletes a space. Needs MANAGE_SPACES. Every token of the space is revoked with it, in
+    /// the store (which tells the other nodes) and in this node's cache before this returns,
+    /// so none of them works from then on, anywhere; console sessions signed in with them end
+    /// at their next request. The space's events are kept, readable by instance admins; the
+    /// space is gone for every other use, and deletion is final. Deleting it again succeeds
+    /// and changes nothing.
+    ///
+    /// # Errors
+    /// [`DeleteSpaceError`]; `NotFound` only for an id no space ever had.
+    #[tracing::instrument(skip_all, fields(space_id = %id))]
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        id: SpaceId,
+    ) -> Result<SpaceDeletion, DeleteSpaceError> {
+        if !allows(actor, Permission::ManageSpaces, Resource::Instance) {
+            return Err(DeleteSpaceError::Forbidden);
+        }
+        let event = self
+            .stamp
+            .space_event_by(AuditAction::SpaceDeleted, actor, id);
+        match self.spaces.delete(id, self.clock.now(), &event).await? {
+            DeleteOutcome::Deleted { revoked } => {
+                // Before the caller hears of success, as for one revocation.
+                for token in &revoked {
+                    self.verifier.forget(*token);
+                }
+                tracing::info!(revoked = revoked.len(), "space deleted");
+                Ok(SpaceDeletion::Deleted {
+                    revoked: revoked.len(),
+                })
+            }
+            DeleteOutcome::AlreadyDeleted => Ok(SpaceDeletion::AlreadyDeleted),
+            DeleteOutcome::NotFound => Err(DeleteSpaceError::NotFound),
+        }
     }
 
     /// Reads a space the actor may see: any for an instance admin, its own for everyone else.
@@ -140,7 +255,7 @@ impl SpaceService {
         if let Some(own) = actor.space_id() {
             let visible = after.is_none_or(|after| own > after);
             let own_space = if visible {
-                self.spaces.get(own).await?
+                self.spaces.get(own).await?.filter(|s| !s.is_deleted())
             } else {
                 None
             };

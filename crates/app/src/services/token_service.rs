@@ -19,8 +19,8 @@ use tollgate_domain::{
 use super::access::{unreachable_as_not_found, Access};
 use super::commands::{ListTokens, NewToken, RotateToken, TokenHome, TokenView};
 use super::errors::{
-    CreateTokenError, GetTokenError, ListEventsError, ListTokensError, RevokeTokenError,
-    RotateTokenError, UpdateTokenError, VerifyTokenError,
+    CreateTokenError, GetTokenError, IssueError, ListEventsError, ListTokensError,
+    RevokeTokenError, RotateTokenError, UpdateTokenError, VerifyTokenError,
 };
 use super::issuer::{IssuedToken, Issuer};
 use super::verify::{VerifiedToken, Verifier, VerifyCacheConfig};
@@ -273,7 +273,7 @@ impl TokenService {
             space_id,
             level: cmd.level,
         };
-        let issued = self
+        let issued = match self
             .issuer
             .issue(
                 scope,
@@ -282,7 +282,18 @@ impl TokenService {
                 actor.via_token_id(),
                 expires_at,
             )
-            .await?;
+            .await
+        {
+            // The store refuses a token in a space deleted since the check above: the space is
+            // gone now, as it would have been a moment earlier.
+            Err(IssueError::NotStored) => {
+                self.access
+                    .space::<CreateTokenError>(actor, space_id)
+                    .await?;
+                return Err(IssueError::NotStored.into());
+            }
+            issued => issued?,
+        };
         tracing::info!(token_id = %issued.token().id(), "token created");
         Ok(issued)
     }
@@ -434,6 +445,7 @@ impl TokenService {
                 level,
                 statuses: query.statuses,
                 now: self.now(),
+                name: query.name,
                 after,
                 limit: limit + 1,
                 order: query.order,
@@ -572,7 +584,8 @@ impl TokenService {
     }
 
     /// Lists the audit events of `space_id`, newest first. Needs READ_ADMIN_API_TOKEN there.
-    /// Only an instance admin is shown which instance admin token acted for a member.
+    /// Only an instance admin is shown which instance admin token acted for a member, and only
+    /// an instance-wide actor still reads the events of a deleted space.
     ///
     /// # Errors
     /// [`ListEventsError`].
@@ -584,7 +597,7 @@ impl TokenService {
         page: PageRequest,
     ) -> Result<Page<AuditEvent>, ListEventsError> {
         self.access
-            .space::<ListEventsError>(actor, space_id)
+            .space_history::<ListEventsError>(actor, space_id)
             .await?;
         if !allows(
             actor,
@@ -614,12 +627,21 @@ impl TokenService {
 }
 
 /// What a page of a space's tokens is bound to: the space and every filter the request gave
-/// (the level asked for, not the one the actor's permissions narrowed it to).
+/// (the level asked for, not the one the actor's permissions narrowed it to), the name search
+/// included.
 fn token_listing(space_id: SpaceId, query: &ListTokens) -> Listing {
     Listing::of("tokens")
         .with("space", space_id)
         .with("level", query.level.map_or("*", TokenLevel::as_str))
         .with("status", statuses_text(query.statuses))
+        // A search term with its length: `q` absent and `q` present never read alike.
+        .with(
+            "q",
+            query
+                .name
+                .as_ref()
+                .map_or_else(String::new, |q| format!("={}", q.as_str())),
+        )
         .with(
             "order",
             match query.order {

@@ -38,6 +38,7 @@ pub fn space(n: u128) -> Space {
         name: SpaceName::parse(&format!("space {n}"))
             .unwrap_or_else(|_| unreachable!("a valid name")),
         created_at: epoch() + Duration::seconds(i64::try_from(n).unwrap_or(0)),
+        deleted_at: None,
     }
 }
 

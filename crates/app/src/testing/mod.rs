@@ -82,14 +82,16 @@ impl TestPorts {
         .with_verify_cache(self.cache)
     }
 
-    /// The space service over these ports.
+    /// The space and token services over these ports, the space service dropping deleted
+    /// spaces' tokens from the token service's verifier.
     #[must_use]
-    pub fn space_service(&self) -> SpaceService {
-        SpaceService::new(
-            Arc::clone(&self.spaces),
-            Arc::clone(&self.clock),
-            Arc::clone(&self.random),
-        )
+    pub fn services(self) -> (SpaceService, TokenService) {
+        let spaces = Arc::clone(&self.spaces);
+        let clock = Arc::clone(&self.clock);
+        let random = Arc::clone(&self.random);
+        let tokens = self.token_service();
+        let spaces = SpaceService::new(spaces, Arc::clone(tokens.verifier()), clock, random);
+        (spaces, tokens)
     }
 }
 
@@ -147,9 +149,10 @@ impl TestCore {
     }
 
     fn over(ports: TestPorts, store: InMemoryStore, clock: Arc<ManualClock>) -> Self {
+        let (spaces, tokens) = ports.services();
         Self {
-            spaces: ports.space_service(),
-            tokens: ports.token_service(),
+            spaces,
+            tokens,
             clock,
             store,
         }

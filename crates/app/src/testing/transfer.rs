@@ -288,6 +288,7 @@ where
             level: None,
             statuses: StatusFilter::ALL,
             now: epoch(),
+            name: None,
             after: None,
             limit: 100,
             order: ListOrder::OldestFirst,

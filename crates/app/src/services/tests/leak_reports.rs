@@ -75,7 +75,7 @@ async fn a_reported_token_is_revoked_with_an_event_by_leak_report() {
     assert_eq!(revoked.action, tollgate_domain::AuditAction::TokenRevoked);
     assert_eq!(revoked.actor, CreatedBy::LeakReport);
     assert!(core.tokens.verify(client.secret().expose()).await.is_err());
-    assert_eq!(revoked.token_id, client.token().id());
+    assert_eq!(revoked.token_id, Some(client.token().id()));
     assert_eq!(revoked.via_token_id, None);
     // The report's check is no use of the token: the reporter's address is nobody's business,
     // least of all the space admins'.

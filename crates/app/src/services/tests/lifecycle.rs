@@ -303,7 +303,7 @@ async fn creations_rotations_revocations_and_rejected_uses_are_audited_without_s
     let actions: Vec<_> = page
         .items
         .iter()
-        .map(|e| (e.action.as_str(), e.token_id, e.actor.to_string()))
+        .map(|e| (e.action.as_str(), e.token_id.unwrap(), e.actor.to_string()))
         .collect();
     let admin = format!("{}", core.admin.as_creator());
     assert_eq!(

@@ -10,6 +10,7 @@ mod lifecycle;
 mod lockout;
 mod rehash;
 mod sessions;
+mod spaces;
 mod suspension;
 mod tokens;
 mod update;
@@ -147,6 +148,7 @@ async fn ports() -> TestPorts {
             id: space(),
             name: SpaceName::parse("s").unwrap(),
             created_at: OffsetDateTime::UNIX_EPOCH,
+            deleted_at: None,
         })
         .await
         .unwrap();

@@ -260,6 +260,7 @@ async fn token_lists_page_in_either_order_and_leave_revoked_tokens_out() {
         let mut seen = Vec::new();
         let mut query = ListTokens {
             level: None,
+            name: None,
             statuses: crate::ports::StatusFilter::ACTIVE,
             page: PageRequest {
                 limit: PageLimit::new(2).unwrap(),
@@ -268,7 +269,11 @@ async fn token_lists_page_in_either_order_and_leave_revoked_tokens_out() {
             order,
         };
         loop {
-            let page = core.tokens.list(&core.admin, space, query).await.unwrap();
+            let page = core
+                .tokens
+                .list(&core.admin, space, query.clone())
+                .await
+                .unwrap();
             assert!(page.items.len() <= 2);
             seen.extend(page.items.iter().map(|v| v.token.id()));
             match page.next_cursor {
