@@ -674,7 +674,8 @@ fn space_not_found() -> ApiError {
 const LAST_INSTANCE_ADMIN_DETAIL: &str = "This is the last active instance admin token, so it \
     is not revoked: nothing would be left to manage this instance. Create another one first \
     (POST /v1/instance/tokens) and revoke this one with it. If every instance admin token is \
-    lost or leaked, run `tollgate token mint --instance-admin` and restart tollgate with \
+    lost or leaked, create one on the store with `tollgate token create --instance-admin --name \
+    break-glass`, or run `tollgate token mint --instance-admin` and restart tollgate with \
     TOLLGATE_BOOTSTRAP_TOKEN set to the printed token and TOLLGATE_BOOTSTRAP_REVOKE_OTHERS=true \
     (docs/operations.md).";
 
