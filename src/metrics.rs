@@ -17,11 +17,12 @@ use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tollgate_app::telemetry::{self, DURATION_BUCKETS};
+use tollgate_app::telemetry::{self, Flusher, ShardedRecorder, DURATION_BUCKETS};
 use tollgate_app::Verifier;
 
-/// How often histograms are folded into their buckets between scrapes, so their samples do
-/// not pile up in memory (the exporter's own default).
+/// How often the per-thread counts and samples are flushed into the exporter and its histograms
+/// folded into their buckets between scrapes, so that samples do not pile up in memory (the
+/// exporter's own default).
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 /// Most connections the metrics listener keeps open at once.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -29,11 +30,14 @@ pub const MAX_CONNECTIONS: usize = 64;
 /// The installed recorder and its bound listener, not serving yet.
 pub struct Metrics {
     handle: PrometheusHandle,
+    flusher: Flusher,
     listener: TcpListener,
 }
 
-/// Binds `listen` and installs the Prometheus recorder as the global one. Call it before the
-/// services are built: their handles are registered with the recorder installed at that moment.
+/// Binds `listen` and installs the Prometheus recorder as the global one, behind a
+/// [`ShardedRecorder`] so that requests on different cores never write the same counter (its
+/// module says why). Call it before the services are built: their handles are registered with
+/// the recorder installed at that moment.
 pub async fn install(listen: SocketAddr) -> anyhow::Result<Metrics> {
     let listener = TcpListener::bind(listen).await.with_context(|| {
         format!("failed to listen on {listen} for metrics (TOLLGATE_METRICS_LISTEN)")
@@ -46,14 +50,21 @@ pub async fn install(listen: SocketAddr) -> anyhow::Result<Metrics> {
         .context("invalid histogram buckets")?
         .build_recorder();
     let handle = recorder.handle();
+    let recorder = ShardedRecorder::new(recorder);
+    let flusher = recorder.flusher();
     metrics::set_global_recorder(recorder).context("a metrics recorder is installed already")?;
     telemetry::describe();
-    Ok(Metrics { handle, listener })
+    Ok(Metrics {
+        handle,
+        flusher,
+        listener,
+    })
 }
 
 #[derive(Clone)]
 struct Scrape {
     handle: PrometheusHandle,
+    flusher: Flusher,
     verifier: Arc<Verifier>,
 }
 
@@ -75,11 +86,13 @@ impl Metrics {
         // A stable line for people and for the end-to-end tests, whatever the log filter.
         eprintln!("tollgate metrics on http://{address}/metrics");
         let upkeep = self.handle.clone();
+        let flusher = self.flusher.clone();
         let router = Router::new()
             .route("/metrics", get(scrape))
             .fallback(|| async { StatusCode::NOT_FOUND })
             .with_state(Scrape {
                 handle: self.handle,
+                flusher: self.flusher,
                 verifier,
             });
         Ok(tokio::spawn(async move {
@@ -87,6 +100,7 @@ impl Metrics {
                 let mut ticks = tokio::time::interval(UPKEEP_INTERVAL);
                 loop {
                     ticks.tick().await;
+                    flusher.flush();
                     upkeep.run_upkeep();
                 }
             };
@@ -112,6 +126,7 @@ impl Metrics {
 
 async fn scrape(State(scrape): State<Scrape>) -> impl IntoResponse {
     scrape.verifier.record_gauges();
+    scrape.flusher.flush();
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         scrape.handle.render(),

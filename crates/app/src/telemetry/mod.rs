@@ -6,15 +6,19 @@
 //!   is set) every handle is a no-op.
 //! - A handle is registered when its owner is built (the verifier, the brute-force limits, the
 //!   revocation feed): install the recorder before building them, or their handles stay no-ops.
+//! - The binary installs its exporter behind a [`ShardedRecorder`], so that the counters and
+//!   histograms the hot path writes are per thread until a scrape flushes them.
 //! - No label value is ever taken from a request, except the HTTP route, which is the pattern
 //!   the router matched (`/v1/spaces/{space_id}`), never the path sent: every other value is a
 //!   fixed word of this module. So no label holds a token, a token id, a space id, an address or
 //!   a raw path.
 
 mod http;
+mod sharded;
 mod verify;
 
 pub use self::http::{HttpRequestMetrics, UNMATCHED_ROUTE};
+pub use self::sharded::{Flusher, ShardedRecorder, MAX_BUFFERED_SAMPLES};
 pub(crate) use self::verify::{Held, Outcome, Path, VerifyMetrics};
 
 use metrics::{describe_counter, describe_gauge, describe_histogram, Counter, Gauge, Unit};
