@@ -9,6 +9,7 @@ use anyhow::Context;
 use tollgate_app::adapters::{OsRandomSource, SystemClock};
 use tollgate_app::auth_limits::{AuthFailureLimit, AuthLimits};
 use tollgate_app::ports::Clock;
+use tollgate_app::telemetry::HttpRequestMetrics;
 use tollgate_app::{CursorKey, SessionService, SpaceService, TokenService, Verifier};
 use tollgate_console::{ConsoleConfig, ConsoleState, PublicUrl};
 use tollgate_domain::SessionTimeouts;
@@ -159,19 +160,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokens: tokens.clone(),
         health: store.health,
     };
+    // One set of request metrics for the API and the console, only when metrics are served.
+    let request_metrics = metrics.is_some().then(HttpRequestMetrics::new);
     let config = tollgate_http::HttpConfig {
         request_timeout,
         trusted_proxies: limits.trusted_proxies.clone(),
+        request_metrics,
         ..tollgate_http::HttpConfig::default()
     };
-    let mut router = tollgate_http::router_sharing_limits(state, config, auth_limits)
-        .merge(tollgate_console::router(console));
+    let mut console = tollgate_console::router(console);
+    if let Some(request_metrics) = request_metrics {
+        console = tollgate_http::with_request_metrics(console, request_metrics);
+    }
+    let router = tollgate_http::router_sharing_limits(state, config, auth_limits).merge(console);
     let connections = connection_config(&args.connections);
     let metrics = match metrics {
-        Some(metrics) => {
-            router = tollgate_http::with_request_metrics(router);
-            Some(metrics.serve(Arc::clone(tokens.verifier()), connections)?)
-        }
+        Some(metrics) => Some(metrics.serve(Arc::clone(tokens.verifier()), connections)?),
         None => None,
     };
     let address = listener

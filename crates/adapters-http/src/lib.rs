@@ -20,6 +20,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use axum::Router;
 use tollgate_app::ports::StoreHealth;
+use tollgate_app::telemetry::HttpRequestMetrics;
 use tollgate_app::{LeakReportConfig, LeakReports, SpaceService, TokenService, TrustedProxies};
 
 pub use error::{ApiError, ErrorCode};
@@ -137,6 +138,11 @@ pub struct HttpConfig {
     /// the credentials each client address may report. Default: [`LeakReportConfig`]'s (10 000
     /// queued, 1000 credentials per address at once, then 1000 an hour).
     pub leak_reports: LeakReportConfig,
+    /// Where to count and time every request (`tollgate_http_requests_total`,
+    /// `tollgate_http_request_duration_seconds`), as the outermost layer of each route's stack,
+    /// so that a timeout's 503 and a panic's 500 are counted too; `None` counts nothing and
+    /// costs nothing. Default: `None`.
+    pub request_metrics: Option<HttpRequestMetrics>,
 }
 
 impl HttpConfig {
@@ -187,6 +193,7 @@ impl Default for HttpConfig {
             failed_auth_per_token: Some(DEFAULT_FAILURES_PER_TOKEN),
             trusted_proxies: TrustedProxies::NONE,
             leak_reports: LeakReportConfig::default(),
+            request_metrics: None,
         }
     }
 }

@@ -34,6 +34,7 @@ use tollgate_domain::query_carries_token;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::payload_too_large;
 use crate::handlers::LEAK_REPORT_PATH;
+use crate::request_metrics::CountRequests;
 use crate::{
     HttpConfig, RouterState, BODY_LIMIT_BYTES, LEAK_REPORT_BODY_LIMIT_BYTES, TOKEN_HEADER,
 };
@@ -51,6 +52,8 @@ pub(crate) const EVERY_ROUTE_CODES: &[ErrorCode] = &[
 /// Wraps every route (and the fallbacks) of `router` in the middleware stack.
 pub(crate) fn wrap(router: Router<RouterState>, config: &HttpConfig) -> Router<RouterState> {
     let stack = ServiceBuilder::new()
+        // Outermost, so that it counts what every layer below answered.
+        .option_layer(config.request_metrics.map(CountRequests))
         .layer(SetSensitiveRequestHeadersLayer::new([
             AUTHORIZATION,
             HeaderName::from_static(TOKEN_HEADER),

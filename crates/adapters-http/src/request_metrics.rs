@@ -1,6 +1,9 @@
-//! [`with_request_metrics`]: every request counted and timed by route pattern, method and status
-//! ([`HttpRequestMetrics`]). The binary wraps its whole server in it (the API and the console,
-//! merged) when it serves metrics, and only then, so a server without metrics pays nothing.
+//! Every request counted and timed by route pattern, method and status
+//! ([`HttpRequestMetrics`]): the API's router counts its own when
+//! [`HttpConfig::request_metrics`](crate::HttpConfig::request_metrics) is set, as the outermost
+//! layer of the stack every route already has; [`with_request_metrics`] does it for another
+//! router (the admin console's). The binary does both when it serves metrics, and only then, so
+//! a server without metrics pays nothing.
 //!
 //! A request's future carries what counting it needs without touching memory that requests on
 //! the other core touch too: the metrics by value (no shared `Arc` whose count every request
@@ -9,7 +12,6 @@
 //! cached `whoami` (docs/performance.md).
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
@@ -20,16 +22,22 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
 use axum::response::Response;
 use axum::Router;
+use rustc_hash::FxHashSet;
 use tollgate_app::telemetry::{HttpRequestMetrics, UNMATCHED_ROUTE};
 use tower::{Layer, Service};
 
 /// `router` with each of its requests, the fallback's included, counted in
-/// `tollgate_http_requests_total` and timed in `tollgate_http_request_duration_seconds`. Call it
-/// last, on the finished router: it sees the answer every inner layer gave (a timeout's 503, a
-/// panic's 500). The route label is the pattern the router matched, or `<unmatched>`, never the
-/// path sent.
-pub fn with_request_metrics(router: Router) -> Router {
-    router.layer(CountRequests(HttpRequestMetrics::new()))
+/// `tollgate_http_requests_total` and timed in `tollgate_http_request_duration_seconds` by
+/// `metrics`. Call it last, on the finished router: it sees the answer every inner layer gave (a
+/// timeout's 503, a panic's 500). The route label is the pattern the router matched, or
+/// `<unmatched>`, never the path sent.
+///
+/// For a router this crate did not build: the API's router counts its requests itself, with
+/// less work per request, when [`HttpConfig::request_metrics`](crate::HttpConfig) is set
+/// (wrapping a finished router adds a second layer around every route, which each request then
+/// clones).
+pub fn with_request_metrics(router: Router, metrics: HttpRequestMetrics) -> Router {
+    router.layer(CountRequests(metrics))
 }
 
 /// The layer [`with_request_metrics`] adds. A service of its own rather than
@@ -37,7 +45,7 @@ pub fn with_request_metrics(router: Router) -> Router {
 /// every request: on a cached `whoami`, that alone was most of what metrics cost
 /// (docs/performance.md).
 #[derive(Clone, Copy)]
-struct CountRequests(HttpRequestMetrics);
+pub(crate) struct CountRequests(pub(crate) HttpRequestMetrics);
 
 impl<S> Layer<S> for CountRequests {
     type Service = Counted<S>;
@@ -51,7 +59,7 @@ impl<S> Layer<S> for CountRequests {
 }
 
 #[derive(Clone)]
-struct Counted<S> {
+pub(crate) struct Counted<S> {
     inner: S,
     metrics: HttpRequestMetrics,
 }
@@ -97,7 +105,7 @@ struct Pending {
 
 pin_project_lite::pin_project! {
     /// The inner service's future; counts the request when it yields the answer.
-    struct CountedFuture<F> {
+    pub(crate) struct CountedFuture<F> {
         #[pin]
         inner: F,
         count: Option<Pending>,
@@ -127,11 +135,11 @@ where
 
 /// Every route pattern seen, leaked once per process: patterns come from the router's route
 /// table, never from a request, so there are as many as the routes.
-static ROUTES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+static ROUTES: Mutex<Option<FxHashSet<&'static str>>> = Mutex::new(None);
 
 thread_local! {
     /// This thread's copy of [`ROUTES`], read without a lock.
-    static LOCAL_ROUTES: RefCell<HashSet<&'static str>> = RefCell::new(HashSet::new());
+    static LOCAL_ROUTES: RefCell<FxHashSet<&'static str>> = RefCell::new(FxHashSet::default());
 }
 
 /// `pattern` as a `&'static str`, the same one for every request of that route.
@@ -141,7 +149,7 @@ fn intern(pattern: &str) -> &'static str {
             return *known;
         }
         let mut routes = ROUTES.lock().unwrap_or_else(PoisonError::into_inner);
-        let routes = routes.get_or_insert_with(HashSet::new);
+        let routes = routes.get_or_insert_with(FxHashSet::default);
         let interned = match routes.get(pattern) {
             Some(known) => *known,
             None => {
@@ -183,6 +191,7 @@ mod tests {
             Router::new()
                 .route("/v1/spaces/{space_id}", get(|| async { "space" }))
                 .fallback(|| async { StatusCode::NOT_FOUND }),
+            HttpRequestMetrics::new(),
         );
         recorded.block_on(async {
             let space = "/v1/spaces/0190a5c2-7d3e-7b1a-9c4f-2e8d6a1b3c5d";

@@ -16,6 +16,7 @@ mod leak_reports;
 mod lifecycle;
 mod logs;
 mod meta;
+mod metrics;
 mod openapi;
 mod spaces;
 mod support;

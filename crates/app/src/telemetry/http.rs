@@ -4,16 +4,17 @@
 //!
 //! Each thread keeps its own map from (route, method, status) to the handles registered at the
 //! first such request, so that counting a request takes no lock and writes no memory that the
-//! other cores also write, except the counter and the histogram themselves: a shared lock's
-//! reference count was one more cache line bouncing between the cores on every request
-//! (docs/performance.md). No label string is built per request.
+//! other cores also write: a shared lock's reference count was one more cache line bouncing
+//! between the cores on every request (docs/performance.md). The handles themselves are per
+//! thread too under the binary's [`ShardedRecorder`](super::ShardedRecorder). No label string
+//! is built per request.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use metrics::{Counter, Histogram};
+use rustc_hash::FxHashMap;
 
 use super::{HTTP_REQUESTS, HTTP_REQUEST_DURATION};
 
@@ -61,22 +62,24 @@ impl Handles {
 }
 
 /// One route's handles, by (method label, status).
-type RouteHandles = HashMap<(&'static str, u16), Handles>;
+type RouteHandles = FxHashMap<(&'static str, u16), Handles>;
 
 thread_local! {
     /// This thread's handles: [`HttpRequestMetrics`] instance → route pattern → (method,
     /// status) → handles. The instance keeps apart the handles of recorders installed one
     /// after another on one thread (tests do that), since a handle belongs to the recorder that
-    /// was current when it was registered.
-    static HANDLES: RefCell<HashMap<u64, HashMap<Box<str>, RouteHandles>>> =
-        RefCell::new(HashMap::new());
+    /// was current when it was registered. Hashed with FxHash: the keys are route patterns and
+    /// small numbers, never anything a client chose, and SipHash's defence against collisions
+    /// chosen by a client was a tenth of what metrics cost a request (docs/performance.md).
+    static HANDLES: RefCell<FxHashMap<u64, FxHashMap<Box<str>, RouteHandles>>> =
+        RefCell::new(FxHashMap::default());
 }
 
 /// Gives each [`HttpRequestMetrics`] its own key in every thread's map.
 static INSTANCES: AtomicU64 = AtomicU64::new(0);
 
 /// Counts and times HTTP requests. One per server; cheap to copy into every request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpRequestMetrics {
     instance: u64,
 }
