@@ -9,7 +9,9 @@ use anyhow::Context;
 use tollgate_app::adapters::{OsRandomSource, SystemClock};
 use tollgate_app::auth_limits::{AuthFailureLimit, AuthLimits};
 use tollgate_app::ports::Clock;
-use tollgate_app::{CursorKey, SessionService, SpaceService, TokenService, Verifier};
+use tollgate_app::{
+    CursorKey, LeakReportConfig, ReportLimit, SessionService, SpaceService, TokenService, Verifier,
+};
 use tollgate_console::{ConsoleConfig, ConsoleState, PublicUrl};
 use tollgate_domain::SessionTimeouts;
 
@@ -162,6 +164,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = tollgate_http::HttpConfig {
         request_timeout,
         trusted_proxies: limits.trusted_proxies.clone(),
+        leak_reports: LeakReportConfig {
+            per_address: ReportLimit::new(
+                limits.leak_reports_per_address,
+                limits.leak_reports_per_address,
+            ),
+            ..LeakReportConfig::default()
+        },
         ..tollgate_http::HttpConfig::default()
     };
     let mut router = tollgate_http::router_sharing_limits(state, config, auth_limits)
