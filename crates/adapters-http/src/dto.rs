@@ -622,7 +622,7 @@ pub struct TokenResponse {
     pub space_id: Option<Uuid>,
     /// Its name: 1 to 100 characters, at least one visible, as the name rule of the request
     /// that set it says.
-    #[schema(schema_with = text::name)]
+    #[schema(example = "ci deploy", min_length = 1, max_length = 100)]
     pub name: String,
     /// What it is for; null if nobody said.
     #[schema(required = true, example = "Deploys the EU cluster from CI.")]
@@ -1032,7 +1032,15 @@ mod tests {
             grace(r#"{"grace_period_seconds": 604800}"#).unwrap(),
             GracePeriod::from_seconds(604_800).unwrap()
         );
-        for bad in ["-1", "604801", "1.5", "1e3", "18446744073709551616"] {
+        // JSON Schema's `integer` is any number with no fraction, however it is written.
+        for (whole, seconds) in [("1e3", 1000), ("3600.0", 3600), ("0.0", 0)] {
+            assert_eq!(
+                grace(&format!(r#"{{"grace_period_seconds": {whole}}}"#)).unwrap(),
+                GracePeriod::from_seconds(seconds).unwrap(),
+                "{whole}"
+            );
+        }
+        for bad in ["-1", "604801", "1.5", "604800.5", "18446744073709551616"] {
             let err = grace(&format!(r#"{{"grace_period_seconds": {bad}}}"#)).unwrap_err();
             assert_eq!(err.code(), ErrorCode::InvalidGracePeriod, "{bad}");
         }
