@@ -237,6 +237,10 @@ pub struct LimitArgs {
     /// Failed authentications allowed per token id per minute (also the burst); 0: no limit.
     #[arg(long, env = "TOLLGATE_AUTH_FAILURES_PER_TOKEN", default_value_t = 10)]
     pub auth_failures_per_token: u32,
+    /// Credentials one client address may report as leaked per hour (also the burst); 0: no
+    /// limit.
+    #[arg(long, env = "TOLLGATE_LEAK_REPORTS_PER_ADDRESS", default_value_t = tollgate_app::DEFAULT_REPORTED_PER_ADDRESS.per_hour())]
+    pub leak_reports_per_address: u32,
     /// The reverse proxies in front of tollgate, as comma-separated CIDRs (a bare address is
     /// that address alone): X-Forwarded-For is read only from them, walking from the right past
     /// trusted entries. Empty: the TCP peer is the client.

@@ -10,7 +10,9 @@ use tollgate_app::adapters::{OsRandomSource, SystemClock};
 use tollgate_app::auth_limits::{AuthFailureLimit, AuthLimits};
 use tollgate_app::ports::Clock;
 use tollgate_app::telemetry::HttpRequestMetrics;
-use tollgate_app::{CursorKey, SessionService, SpaceService, TokenService, Verifier};
+use tollgate_app::{
+    CursorKey, LeakReportConfig, ReportLimit, SessionService, SpaceService, TokenService, Verifier,
+};
 use tollgate_console::{ConsoleConfig, ConsoleState, PublicUrl};
 use tollgate_domain::SessionTimeouts;
 
@@ -166,6 +168,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         request_timeout,
         trusted_proxies: limits.trusted_proxies.clone(),
         request_metrics,
+        leak_reports: LeakReportConfig {
+            per_address: ReportLimit::new(
+                limits.leak_reports_per_address,
+                limits.leak_reports_per_address,
+            ),
+            ..LeakReportConfig::default()
+        },
         ..tollgate_http::HttpConfig::default()
     };
     let mut console = tollgate_console::router(console);

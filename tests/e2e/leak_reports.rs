@@ -1,6 +1,7 @@
 //! Leak reports over HTTP on every store: a reported token stops working (asked until it
 //! answers 401), junk and a wrong secret change nothing, every accepted report gets the same
-//! answer, and a leaked instance admin token is revoked too, the last one included.
+//! answer, and a leaked instance admin token is revoked too, the last one included; the
+//! per-address limit on reported credentials is `TOLLGATE_LEAK_REPORTS_PER_ADDRESS`.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -8,7 +9,9 @@ use tollgate_app::adapters::OsRandomSource;
 use tollgate_app::ports::RandomSource;
 use tollgate_domain::{ParsedToken, TokenString};
 
-use crate::support::{eventually, on_every_store, spawn_app, App, Reply, Store, PATIENCE};
+use crate::support::{
+    eventually, on_every_store, spawn_app, spawn_app_with, App, Reply, Store, PATIENCE,
+};
 
 on_every_store!(
     a_leaked_token_stops_working_and_junk_and_a_wrong_secret_change_nothing,
@@ -107,4 +110,25 @@ async fn a_leaked_instance_admin_token_is_revoked_even_the_last_one(store: Store
     let app = spawn_app(store).await;
     accepted(&report(&app, &[&app.admin]).await);
     until_refused(&app, &app.admin).await;
+}
+
+/// The limit is configuration only, so the in-memory store shows it for all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_per_address_limit_on_reported_credentials_is_configurable_and_0_turns_it_off() {
+    let junk: Vec<String> = (0..1000).map(|n| format!("not a token {n}")).collect();
+    let junk: Vec<&str> = junk.iter().map(String::as_str).collect();
+
+    let limited =
+        spawn_app_with(Store::Memory, &[("TOLLGATE_LEAK_REPORTS_PER_ADDRESS", "3")]).await;
+    accepted(&report(&limited, &junk[..3]).await);
+    let refused = report(&limited, &junk[..1]).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{refused:?}");
+    assert_eq!(refused.body["code"], "too_many_credentials");
+
+    // The default (1000 at once, then 1000 an hour) would refuse the second of these.
+    let unlimited =
+        spawn_app_with(Store::Memory, &[("TOLLGATE_LEAK_REPORTS_PER_ADDRESS", "0")]).await;
+    for _ in 0..3 {
+        accepted(&report(&unlimited, &junk).await);
+    }
 }

@@ -68,6 +68,27 @@ impl ActAs {
     }
 }
 
+/// The value's form in the canonical order, for the OpenAPI document: every value it matches
+/// parses. The parser also takes the three parameters in any other order, which the document's
+/// description says.
+#[must_use]
+pub fn canonical_pattern() -> String {
+    let roles: Vec<&str> = MemberRole::ALL.iter().map(|r| r.as_str()).collect();
+    let hex = |n: usize| format!("[0-9a-fA-F]{{{n}}}");
+    let ws = "[ \\t]*";
+    format!(
+        "^{ws}user{ws}={ws}[A-Za-z0-9._:@-]{{1,{max}}}{ws};{ws}space{ws}={ws}{}-{}-{}-{}-{}{ws};\
+         {ws}role{ws}={ws}(?:{}){ws}$",
+        hex(8),
+        hex(4),
+        hex(4),
+        hex(4),
+        hex(12),
+        roles.join("|"),
+        max = UserId::MAX_LEN,
+    )
+}
+
 fn invalid(why: &str) -> ApiError {
     ApiError::new(
         ErrorCode::InvalidActAs,
@@ -134,6 +155,38 @@ mod tests {
                 ActAs(expected.clone()),
                 "{value}"
             );
+        }
+    }
+
+    #[test]
+    fn values_of_the_documented_form_parse_and_others_of_the_tests_do_not_match_it() {
+        let pattern = regex::Regex::new(&canonical_pattern()).unwrap();
+        let long = "u".repeat(128);
+        for value in [
+            format!("user=ada@example.org; space={SPACE}; role=editor"),
+            format!("user={long};space={};role=owner", SPACE.to_uppercase()),
+            format!(" user = a.b_c:d-e ;\tspace= {SPACE} ; role =viewer "),
+        ] {
+            assert!(pattern.is_match(&value), "{value}");
+            assert!(ActAs::parse(&value).is_ok(), "{value}");
+        }
+        for value in [
+            format!("user=ada; space={SPACE}; role=superuser"),
+            format!("user=u{long}; space={SPACE}; role=viewer"),
+            format!("user=ada; space={SPACE}; role=viewer;"),
+        ] {
+            assert!(!pattern.is_match(&value), "{value}");
+            assert!(ActAs::parse(&value).is_err(), "{value}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_value_the_documented_pattern_matches_parses(
+            value in "[ \t]{0,2}user[ \t]?=[ \t]?[A-Za-z0-9._:@-]{1,130}[ \t]?;[ \t]?space=[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}; role=(owner|admin|editor|viewer|root)[ \t]{0,2}",
+        ) {
+            let pattern = regex::Regex::new(&canonical_pattern()).unwrap();
+            proptest::prop_assert_eq!(pattern.is_match(&value), ActAs::parse(&value).is_ok(), "{}", value);
         }
     }
 

@@ -24,6 +24,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, ErrorCode, ErrorCodes};
 
 mod instance;
+mod text;
 
 pub use instance::{CreateInstanceTokenRequest, InstanceTokenPath, ListInstanceTokensParams};
 
@@ -38,7 +39,7 @@ pub struct CreateSpaceRequest {
     /// format, control or default-ignorable character such as U+200B, not U+2800). Refused
     /// anywhere in it: control characters, bidirectional controls (U+202A to U+202E, U+2066 to
     /// U+2069) and line or paragraph separators (U+2028, U+2029). See docs/api.md, "Names".
-    #[schema(example = "acme", min_length = 1, max_length = 100)]
+    #[schema(schema_with = text::name)]
     pub name: String,
 }
 
@@ -64,7 +65,7 @@ pub struct RenameSpaceRequest {
     /// The new name, under the same rule as at creation: 1 to 100 characters after trimming,
     /// at least one of them visible; no control characters, bidirectional controls or line or
     /// paragraph separators. See docs/api.md, "Names".
-    #[schema(example = "acme (eu)", min_length = 1, max_length = 100)]
+    #[schema(schema_with = text::name)]
     pub name: String,
 }
 
@@ -90,7 +91,7 @@ pub struct CreateTokenRequest {
     /// format, control or default-ignorable character such as U+200B, not U+2800). Refused
     /// anywhere in it: control characters, bidirectional controls (U+202A to U+202E, U+2066 to
     /// U+2069) and line or paragraph separators (U+2028, U+2029). See docs/api.md, "Names".
-    #[schema(example = "ci deploy", min_length = 1, max_length = 100)]
+    #[schema(schema_with = text::name)]
     pub name: String,
     /// `client` or `admin` (an admin token needs CREATE_ADMIN_API_TOKEN, which no space token
     /// holds).
@@ -157,14 +158,13 @@ fn in_utc(at: OffsetDateTime) -> Result<OffsetDateTime, ApiError> {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTokenRequest {
-    /// A new name: 1 to 100 characters after trimming, no control characters (not null).
+    /// A new name, under the name rule (not null: a token always has a name).
     #[serde(default, deserialize_with = "present_text")]
-    #[schema(value_type = Option<String>, example = "ci deploy (eu)")]
+    #[schema(schema_with = text::name)]
     pub name: Option<Option<String>>,
-    /// A new description: 1 to 500 characters after trimming, no control characters; null
-    /// removes it.
+    /// A new description: the name rule with room for 500 characters; null removes it.
     #[serde(default, deserialize_with = "present_text")]
-    #[schema(value_type = Option<String>, example = "Deploys the EU cluster from CI.")]
+    #[schema(schema_with = text::description)]
     pub description: Option<Option<String>>,
     /// A new RFC 3339 expiry, in the future. Shortening is always allowed; extending only
     /// within the server's maximum lifetime (counted from now); null means never, and is
@@ -235,8 +235,7 @@ impl TryFrom<RotateTokenRequest> for RotateToken {
         let Some(seconds) = req.grace_period_seconds else {
             return Ok(Self::default());
         };
-        let grace_period = seconds
-            .as_u64()
+        let grace_period = whole_number(&seconds)
             .and_then(|seconds| GracePeriod::from_seconds(seconds).ok())
             .ok_or_else(|| {
                 ApiError::new(
@@ -250,6 +249,22 @@ impl TryFrom<RotateTokenRequest> for RotateToken {
             })?;
         Ok(Self { grace_period })
     }
+}
+
+/// `number` if it is a whole number from 0 to `u64::MAX`, written as an integer or not: JSON
+/// (and the document's `type: integer`) makes no difference between `3600` and `3600.0`.
+fn whole_number(number: &serde_json::Number) -> Option<u64> {
+    number.as_u64().or_else(|| {
+        let float = number.as_f64()?;
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let whole = (float.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&float))
+            .then_some(float as u64);
+        whole
+    })
 }
 
 /// `POST /v1/credentials/revoke`.
@@ -285,7 +300,10 @@ pub struct PageParams {
     /// Page size, 1 to 100 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
-    /// The `next_cursor` of the previous page; absent for the first page.
+    /// The `next_cursor` of the previous page of the same listing (same route, space and
+    /// filters); absent for the first page. Opaque and sealed by the server: any other value is
+    /// 400 `invalid_cursor`.
+    #[param(pattern = "^c2[0-9a-fA-F]{64}$")]
     pub cursor: Option<String>,
 }
 
@@ -329,7 +347,10 @@ pub struct ListTokensParams {
     /// Page size, 1 to 100 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
-    /// The `next_cursor` of the previous page; absent for the first page.
+    /// The `next_cursor` of the previous page of the same listing (same route, space and
+    /// filters); absent for the first page. Opaque and sealed by the server: any other value is
+    /// 400 `invalid_cursor`.
+    #[param(pattern = "^c2[0-9a-fA-F]{64}$")]
     pub cursor: Option<String>,
     /// Only tokens of this level. A token that may not read admin tokens gets an empty list
     /// for `admin`.
@@ -338,12 +359,12 @@ pub struct ListTokensParams {
     /// Only tokens in these statuses (`active`, `suspended`, `expired`, `revoked`,
     /// `rotated`), or `all`: one, or several separated by commas (`status=revoked,expired`;
     /// repeating the parameter adds to the list too). Default: `active`.
-    #[param(value_type = Option<Vec<TokenStatusFilterDto>>, style = Form, explode = false,
+    #[param(value_type = Option<Vec<TokenStatusFilterDto>>, style = Form, explode = false, min_items = 1,
         example = json!(["revoked", "expired"]))]
     pub status: Option<String>,
     /// Only tokens whose name contains this, ignoring case: 3 to 100 characters after
     /// trimming, no control characters (`%` and `_` are characters like any other).
-    #[param(example = "deploy", min_length = 3, max_length = 100)]
+    #[param(schema_with = text::search)]
     pub q: Option<String>,
 }
 
@@ -1011,7 +1032,15 @@ mod tests {
             grace(r#"{"grace_period_seconds": 604800}"#).unwrap(),
             GracePeriod::from_seconds(604_800).unwrap()
         );
-        for bad in ["-1", "604801", "1.5", "1e3", "18446744073709551616"] {
+        // JSON Schema's `integer` is any number with no fraction, however it is written.
+        for (whole, seconds) in [("1e3", 1000), ("3600.0", 3600), ("0.0", 0)] {
+            assert_eq!(
+                grace(&format!(r#"{{"grace_period_seconds": {whole}}}"#)).unwrap(),
+                GracePeriod::from_seconds(seconds).unwrap(),
+                "{whole}"
+            );
+        }
+        for bad in ["-1", "604801", "1.5", "604800.5", "18446744073709551616"] {
             let err = grace(&format!(r#"{{"grace_period_seconds": {bad}}}"#)).unwrap_err();
             assert_eq!(err.code(), ErrorCode::InvalidGracePeriod, "{bad}");
         }

@@ -107,11 +107,13 @@ pub(crate) fn with_act_as_header(
              the user id 1 to 128 characters of `[A-Za-z0-9._:@-]`. The request is then decided \
              by that member's permissions, `created_by` records `user:<id>` and the events \
              record the instance admin token as `via_token_id`. Malformed: 400 \
-             `invalid_act_as`.",
+             `invalid_act_as`. The `pattern` gives the parameters in this order; the server \
+             takes them in any order too.",
         ))
         .schema(Some(
             ObjectBuilder::new()
                 .schema_type(Type::String)
+                .pattern(Some(crate::act_as::canonical_pattern()))
                 .examples(["user=42; space=0190c6c4-8f1e-7b7a-9a6e-0c8a5d3e2f00; role=editor"]),
         ))
         .build();

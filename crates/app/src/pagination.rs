@@ -93,7 +93,8 @@ impl Cursor {
     /// [`CursorError`] for anything that does not have a cursor's form.
     pub fn parse(raw: &str) -> Result<Self, CursorError> {
         let hex = raw.strip_prefix(Self::PREFIX).ok_or(CursorError)?;
-        if hex.len() != 32 + 2 * TAG_BYTES || !hex.is_ascii() {
+        // Only hexadecimal digits: `u8::from_str_radix` alone would take a `+` sign as well.
+        if hex.len() != 32 + 2 * TAG_BYTES || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(CursorError);
         }
         let (id, tag_hex) = hex.split_at(32);
@@ -357,6 +358,8 @@ mod tests {
             "00000000-0000-0000-0000-000000000abc",
             "c2 0000000000000000000000000000abc00000000000000000000000000000000",
             "c20000000000000000000000000000abcé000000000000000000000000000000",
+            // A sign where a digit of the tag belongs, which `from_str_radix` would read.
+            "c200000000000000000000000000000abc+f000000000000000000000000000000",
         ] {
             assert_eq!(Cursor::parse(bad), Err(CursorError), "{bad:?}");
         }

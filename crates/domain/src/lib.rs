@@ -34,7 +34,8 @@ pub use instance_admins::leaves_an_active_instance_admin;
 pub use instant::truncate_to_micros;
 pub use lifecycle::{GracePeriod, GracePeriodError, LifetimeError, LifetimePolicy};
 pub use name::{
-    is_bidi_control, is_visible, validate_text, NameError, TextLimits, MAX_NAME_LEN, NAME_LIMITS,
+    is_bidi_control, is_refused_in_text, is_visible, validate_text, NameError, TextLimits,
+    MAX_NAME_LEN, NAME_LIMITS,
 };
 pub use name_search::{NameSearch, NameSearchError, MAX_SEARCH_LEN, MIN_SEARCH_LEN};
 pub use permission::Permission;

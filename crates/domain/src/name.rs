@@ -78,6 +78,14 @@ pub const fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Whether `c` is refused anywhere in a text once it is trimmed: a control character, a
+/// bidirectional control or a line or paragraph separator. (The rest of the rule is the length
+/// and [`is_visible`].)
+#[must_use]
+pub fn is_refused_in_text(c: char) -> bool {
+    c.is_control() || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
 /// Trims `raw` and checks it against the rule of the [module](self), within `limits`.
 ///
 /// # Errors
@@ -124,6 +132,20 @@ mod tests {
         max_chars: 100,
         max_bytes: 400,
     };
+
+    #[test]
+    fn the_characters_refused_anywhere_are_the_ones_validate_text_refuses() {
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            let text = format!("a{c}a");
+            let refused = matches!(
+                validate(&text),
+                Err(NameError::ControlCharacter
+                    | NameError::BidiControl
+                    | NameError::LineSeparator)
+            );
+            assert_eq!(is_refused_in_text(c), refused, "{:04X}", u32::from(c));
+        }
+    }
 
     #[test]
     fn names_follow_the_rule() {

@@ -19,7 +19,7 @@ pub struct CreateInstanceTokenRequest {
     /// 1 to 100 characters (Unicode code points; at most 400 bytes of UTF-8), counted after
     /// trimming white space at both ends, at least one of them visible. The name rule of every
     /// token; see docs/api.md, "Names".
-    #[schema(example = "ops on-call", min_length = 1, max_length = 100)]
+    #[schema(schema_with = super::text::name)]
     pub name: String,
     /// RFC 3339 time after which the token stops working; must be in the future. Absent or
     /// null: the server's default lifetime, if it has one, else never.
@@ -61,10 +61,13 @@ pub struct ListInstanceTokensParams {
     /// Page size, 1 to 100 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
-    /// The `next_cursor` of the previous page; absent for the first page.
+    /// The `next_cursor` of the previous page of the same listing (same filters); absent for
+    /// the first page. Opaque and sealed by the server: any other value is 400
+    /// `invalid_cursor`.
+    #[param(pattern = "^c2[0-9a-fA-F]{64}$")]
     pub cursor: Option<String>,
     /// Only tokens in these statuses, or `all`, as for a space's tokens. Default: `active`.
-    #[param(value_type = Option<Vec<TokenStatusFilterDto>>, style = Form, explode = false,
+    #[param(value_type = Option<Vec<TokenStatusFilterDto>>, style = Form, explode = false, min_items = 1,
         example = json!(["all"]))]
     pub status: Option<String>,
 }

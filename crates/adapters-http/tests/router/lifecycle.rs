@@ -139,12 +139,48 @@ async fn without_a_body_or_grace_period_the_old_token_stops_at_once() {
     }
 }
 
+/// JSON does not tell `3600` from `3600.0`, and neither does the document's `type: integer`
+/// (found by schemathesis: `1475.0` was refused).
+#[tokio::test]
+async fn a_grace_period_written_with_a_zero_fraction_is_that_whole_number() {
+    let app = TestApp::new().await;
+    let space = app.space("acme").await;
+    for (grace, old_still_works) in [
+        (json!(3600.0), true),
+        (json!(0.0), false),
+        (json!(604_800.0), true),
+    ] {
+        let (id, old) = app.token(&app.admin, space, "client").await;
+        let res = app
+            .send(
+                Req::post(&rotate(space, id))
+                    .token(&app.admin)
+                    .json(json!({ "grace_period_seconds": grace })),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{grace}: {}", res.text());
+        let expected = if old_still_works {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(whoami(&app, &old).await, expected, "{grace}");
+    }
+}
+
 #[tokio::test]
 async fn a_grace_period_outside_zero_to_seven_days_is_422_invalid_grace_period() {
     let app = TestApp::new().await;
     let space = app.space("acme").await;
     let (id, old) = app.token(&app.admin, space, "client").await;
-    for grace in [json!(-1), json!(604_801), json!(1.5), json!(1e20)] {
+    for grace in [
+        json!(-1),
+        json!(604_801),
+        json!(1.5),
+        json!(1e20),
+        json!(-0.5),
+        json!(604_801.0),
+    ] {
         let res = app
             .send(
                 Req::post(&rotate(space, id))

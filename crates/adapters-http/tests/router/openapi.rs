@@ -371,20 +371,41 @@ async fn names_in_the_document_carry_the_name_rule() {
     let app = TestApp::new().await;
     let doc = document(&app).await;
     let schemas = &doc["components"]["schemas"];
-    for schema in [
-        "CreateSpaceRequest",
-        "CreateTokenRequest",
-        "Space",
-        "Token",
-        "Whoami",
-    ] {
+    // Answers hold names as stored, trimmed: their length is the name's.
+    for schema in ["Space", "Token", "Whoami"] {
         let name = &schemas[schema]["properties"]["name"];
         assert_eq!(name["minLength"], 1, "{schema}: {name}");
         assert_eq!(name["maxLength"], 100, "{schema}: {name}");
         let description = name["description"].as_str().unwrap_or_default();
         assert!(description.contains("visible"), "{schema}: {description}");
     }
-    for schema in ["CreateSpaceRequest", "CreateTokenRequest"] {
+    // Requests: the server trims first, so the length is in the pattern, not in a `maxLength`
+    // that would count the white space trimmed away.
+    let requests = [
+        "CreateSpaceRequest",
+        "RenameSpaceRequest",
+        "CreateTokenRequest",
+        "CreateInstanceTokenRequest",
+        "UpdateTokenRequest",
+    ];
+    for schema in requests {
+        let name = &schemas[schema]["properties"]["name"];
+        assert_eq!(name["type"], "string", "{schema}: {name}");
+        assert_eq!(name["minLength"], 1, "{schema}: {name}");
+        assert!(name.get("maxLength").is_none(), "{schema}: {name}");
+        let pattern = regex::Regex::new(name["pattern"].as_str().unwrap()).unwrap();
+        for (text, valid) in [
+            ("ci", true),
+            (&*format!("{} ", "x".repeat(100)), true),
+            (" ", false),
+            ("\t\u{3000}", false),
+            (&*"x".repeat(101), false),
+            ("admin\u{202e}txt.exe", false),
+        ] {
+            assert_eq!(pattern.is_match(text), valid, "{schema}: {text:?}");
+        }
+    }
+    for schema in requests {
         let description = schemas[schema]["properties"]["name"]["description"]
             .as_str()
             .unwrap_or_default();
@@ -484,5 +505,74 @@ async fn the_document_serves_generated_clients() {
                 "{method} {path}: one header or the other"
             );
         }
+    }
+}
+
+/// A cursor is sealed, so the document can give only its form; every `next_cursor` has it, and
+/// an empty `cursor=`, which has not, is refused as the form says.
+#[tokio::test]
+async fn every_listing_s_cursor_has_the_documented_form() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    let mut forms = BTreeSet::new();
+    for path in [
+        "/v1/spaces",
+        "/v1/spaces/{space_id}/tokens",
+        "/v1/spaces/{space_id}/events",
+        "/v1/instance/tokens",
+    ] {
+        let parameters = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let cursor = parameters.iter().find(|p| p["name"] == "cursor").unwrap();
+        assert_eq!(cursor["in"], "query", "{path}");
+        assert!(
+            cursor["description"]
+                .as_str()
+                .unwrap()
+                .contains("invalid_cursor"),
+            "{path}"
+        );
+        forms.insert(cursor["schema"]["pattern"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(forms.len(), 1, "{forms:?}");
+    let form = regex::Regex::new(forms.first().unwrap()).unwrap();
+
+    let space = app.space("cursors").await;
+    let admin = app.admin.clone();
+    for _ in 0..2 {
+        app.token(&admin, space, "client").await;
+    }
+    let page = app
+        .send(Req::get(&format!("/v1/spaces/{space}/tokens?limit=1")).token(&admin))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let next = page.json()["next_cursor"].as_str().unwrap().to_owned();
+    assert!(form.is_match(&next), "{next}");
+    assert!(!form.is_match(""));
+    app.send(Req::get(&format!("/v1/spaces/{space}/tokens?cursor=")).token(&admin))
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, "invalid_cursor");
+}
+
+/// `status=` with nothing in it is no list of statuses: the document asks for one at least, and
+/// the server refuses it (found by schemathesis, which took the document's empty array).
+#[tokio::test]
+async fn an_empty_status_filter_is_outside_the_document_and_refused() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    for path in ["/v1/spaces/{space_id}/tokens", "/v1/instance/tokens"] {
+        let parameters = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let status = parameters.iter().find(|p| p["name"] == "status").unwrap();
+        assert_eq!(status["schema"]["type"], "array", "{path}");
+        assert_eq!(status["schema"]["minItems"], 1, "{path}");
+    }
+    let space = app.space("statuses").await;
+    let admin = app.admin.clone();
+    for uri in [
+        format!("/v1/spaces/{space}/tokens?status="),
+        "/v1/instance/tokens?status=".to_owned(),
+    ] {
+        app.send(Req::get(&uri).token(&admin))
+            .await
+            .assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
     }
 }
