@@ -3,9 +3,12 @@
 Builds a valid token string for each id in IDS_FILE from the secret of REAL_TOKEN (bench-scale
 copies the real token's hash onto every row, so every row verifies with that secret), reads the
 server's resident memory (VmRSS of PID), verifies every token once with GET /v1/whoami from 8
-threads on keep-alive connections, reads VmRSS again, and prints one Markdown table row.
+threads on keep-alive connections, reads VmRSS again, and prints one Markdown table row. The
+entries the cache holds at the end are read from the server's metrics on METRICS_PORT
+(`tollgate_verification_cache_entries`): every figure per cached token is divided by them, so
+that a run slow enough for the cache's TTL to drop early entries is seen and not miscounted.
 
-    python3 cached_memory.py PORT PID REAL_TOKEN IDS_FILE
+    python3 cached_memory.py PORT PID REAL_TOKEN IDS_FILE METRICS_PORT
 """
 
 import http.client
@@ -42,8 +45,20 @@ def rss_kib(pid):
     raise RuntimeError("no VmRSS")
 
 
+def cache_entries(metrics_port):
+    connection = http.client.HTTPConnection("127.0.0.1", metrics_port, timeout=60)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    connection.close()
+    for line in text.splitlines():
+        if line.startswith("tollgate_verification_cache_entries"):
+            return int(float(line.split()[-1]))
+    raise RuntimeError("no tollgate_verification_cache_entries in the metrics")
+
+
 def main():
     port, pid, real, ids_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    metrics_port = int(sys.argv[5])
     prefix, secret = real[:4], real[26:69]
     assert token_for(prefix, str(uuid.UUID(int=0)), secret)[:4] == prefix
     ids = [line.strip() for line in open(ids_file) if line.strip()]
@@ -77,13 +92,18 @@ def main():
     # The server writes its pending uses every second (bench-scale starts it so): after three,
     # what is left is the cache (and what the allocator keeps).
     time.sleep(3)
+    entries = cache_entries(metrics_port)
     settled = rss_kib(pid)
-    count = max(len(tokens), 1)
+    count = max(entries, 1)
     print(
-        f"| {len(tokens)} | {took:.1f} s | {before / 1024:.1f} MiB | {after / 1024:.1f} MiB "
-        f"| {(after - before) * 1024 / count:.0f} B | {settled / 1024:.1f} MiB "
-        f"| {(settled - before) * 1024 / count:.0f} B | {len(failures)} |"
+        f"| {len(tokens)} | {took:.1f} s | {entries} | {before / 1024:.1f} MiB "
+        f"| {after / 1024:.1f} MiB | {(after - before) * 1024 / count:.0f} B "
+        f"| {settled / 1024:.1f} MiB | {(settled - before) * 1024 / count:.0f} B "
+        f"| {len(failures)} |"
     )
+    if entries < len(tokens):
+        print(f"cached_memory: only {entries} of {len(tokens)} tokens are cached at the end",
+              file=sys.stderr)
     if failures:
         print(f"cached_memory: {len(failures)} requests were not 200: {sorted(set(failures))}",
               file=sys.stderr)

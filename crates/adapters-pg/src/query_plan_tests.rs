@@ -4,7 +4,11 @@
 //! sweep of ended sessions, the export's pages of every row. Each statement is planned both as
 //! a custom plan and as the generic plan Postgres switches to for a prepared statement run
 //! often, which is the plan the hot path ends up with (the sweep excepted, see
-//! `assert_ended_sessions_plan`).
+//! `assert_ended_sessions_plan`). The token listing runs unprepared, planned with its values
+//! every time (see `TokenRepository::list` in `tokens.rs`), so its custom plan is the one that
+//! runs. Its generic plans are still checked where they hold (a single status, with or without
+//! a level), so that a listing would stay fast if it were ever prepared again; they do not hold
+//! for a set of rare statuses with a level (docs/performance.md, "A set of rare statuses").
 //!
 //! These tests live in the crate, not in `tests/`, to plan the very SQL text the adapter runs.
 

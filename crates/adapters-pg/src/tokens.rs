@@ -143,15 +143,15 @@ fn push_status_condition(
     }
 }
 
-/// The listing statement for `query`. Each optional filter is
-/// left out of the SQL rather than written as `($n IS NULL OR ...)`, so that the generic plans
-/// Postgres caches for prepared statements still use the indexes (in particular the partial
-/// index on live tokens, which a plan may only use when its predicate is written literally).
-/// Each of the 31 non-empty status sets has its own text (see [`push_status_condition`]), with
-/// or without a level and a cursor, in either order: at most 248 distinct statements, each
-/// prepared once per connection (sqlx caches 100, dropping the least used), and in practice
-/// mostly the default (active) and the full listing, oldest first for the API and newest
-/// first for the console. Newest first reads the same indexes backwards.
+/// The listing statement for `query`. Each optional filter is left out of the SQL rather than
+/// written as `($n IS NULL OR ...)`, so that Postgres sees exactly the conditions that apply
+/// and can match them against the partial indexes (a plan may only use a partial index when
+/// its predicate is implied by conditions written literally). Each of the 31 non-empty status
+/// sets has its own text (see [`push_status_condition`]), with or without a level, a name
+/// search and a cursor, in either order. Newest first reads the same indexes backwards.
+///
+/// [`TokenRepository::list`] runs it unprepared, so that every run is planned with its
+/// values (a custom plan): see the comment there.
 pub(crate) fn list_statement(query: &TokenQuery) -> QueryBuilder<'static, Postgres> {
     let mut sql = QueryBuilder::new(concat!(
         "SELECT ",
@@ -314,8 +314,18 @@ impl TokenRepository for PgStore {
         if query.statuses.is_empty() {
             return Ok(Vec::new());
         }
+        // Unprepared (`persistent(false)`: sqlx parses it as the unnamed statement and never
+        // caches it), so that Postgres plans every listing with its actual values. A statement
+        // prepared and cached on a connection switches to a generic plan after five runs when
+        // that plan looks cheaper, and for a set of rare statuses with a level the generic plan
+        // reads the whole space in id order: 190-260 ms on 1 000 000 tokens, where the custom
+        // plan ORs the classes' partial indexes in 1.4 ms (docs/performance.md). Planning a
+        // listing costs well under a millisecond. So the custom plan is the one that runs, and
+        // the one `query_plan_tests` must hold to its indexes; `tests/postgres/
+        // unprepared_listing.rs` checks that no listing is left prepared on a connection.
         let rows = list_statement(query)
             .build_query_as::<TokenRow>()
+            .persistent(false)
             .fetch_all(self.pool())
             .await
             .map_err(store_error)?;

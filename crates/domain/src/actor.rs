@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::api_token::ApiToken;
+use crate::api_token::{ApiToken, TokenIdentity};
 use crate::ids::{SpaceId, TokenId, UserId};
 use crate::token::{CreatedBy, TokenLevel, TokenScope};
 
@@ -115,13 +115,21 @@ pub struct ActForError;
 impl Actor {
     /// The actor a verified token acts as.
     #[must_use]
-    pub fn for_token(token: &ApiToken) -> Self {
-        match token.scope() {
-            TokenScope::Instance => Self::InstanceAdmin {
-                token_id: token.id(),
-            },
+    pub const fn for_token(token: &ApiToken) -> Self {
+        Self::of_token(token.id(), token.scope())
+    }
+
+    /// The actor a verified token acts as, from what the verification found of it.
+    #[must_use]
+    pub const fn for_identity(token: &TokenIdentity) -> Self {
+        Self::of_token(token.id(), token.scope())
+    }
+
+    const fn of_token(token_id: TokenId, scope: TokenScope) -> Self {
+        match scope {
+            TokenScope::Instance => Self::InstanceAdmin { token_id },
             TokenScope::Space { space_id, level } => Self::SpaceToken {
-                token_id: token.id(),
+                token_id,
                 space_id,
                 level,
             },

@@ -3,12 +3,14 @@
 //! by calling these methods, and a value read back from a store goes through
 //! [`ApiToken::restore`], which checks what the methods guarantee.
 
+mod identity;
 mod update;
 
 use std::net::IpAddr;
 
 use time::OffsetDateTime;
 
+pub use self::identity::TokenIdentity;
 pub use self::update::{ChangedFields, TokenField, TokenFieldError, TokenUpdate, UpdateRefused};
 use crate::description::TokenDescription;
 use crate::ids::{SpaceId, TokenId};
@@ -21,6 +23,12 @@ use crate::token_format::hint;
 struct Replacement {
     by: TokenId,
     at: OffsetDateTime,
+}
+
+/// Whether an expiry has passed at `now`: a token expires at the instant itself. The one rule,
+/// for [`ApiToken`] and [`TokenIdentity`].
+fn has_expired(expires_at: Option<OffsetDateTime>, now: OffsetDateTime) -> bool {
+    expires_at.is_some_and(|at| at <= now)
 }
 
 /// A stored API token: its metadata and the hash of its secret. The secret itself is not here.
@@ -301,7 +309,7 @@ impl ApiToken {
     /// Whether `expires_at` has passed at `now`. A token expires at the instant itself.
     #[must_use]
     pub fn is_expired_at(&self, now: OffsetDateTime) -> bool {
-        self.expires_at.is_some_and(|at| at <= now)
+        has_expired(self.expires_at, now)
     }
 
     /// Whether the token can still be used at `now`: neither revoked, nor expired, nor

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use time::OffsetDateTime;
 
-use crate::api_token::{ApiToken, ChangedFields};
+use crate::api_token::{ApiToken, ChangedFields, TokenIdentity};
 use crate::ids::{EventId, SpaceId, TokenId};
 use crate::token::CreatedBy;
 
@@ -141,13 +141,36 @@ impl AuditEvent {
         actor: CreatedBy,
         token: &ApiToken,
     ) -> Self {
+        Self::on_token(id, at, action, actor, token.id(), token.space_id())
+    }
+
+    /// [`Self::about`] a token known by what a verification found of it.
+    #[must_use]
+    pub const fn about_identity(
+        id: EventId,
+        at: OffsetDateTime,
+        action: AuditAction,
+        actor: CreatedBy,
+        token: &TokenIdentity,
+    ) -> Self {
+        Self::on_token(id, at, action, actor, token.id(), token.space_id())
+    }
+
+    const fn on_token(
+        id: EventId,
+        at: OffsetDateTime,
+        action: AuditAction,
+        actor: CreatedBy,
+        token_id: TokenId,
+        space_id: Option<SpaceId>,
+    ) -> Self {
         Self {
             id,
             at,
             action,
             actor,
-            token_id: Some(token.id()),
-            space_id: token.space_id(),
+            token_id: Some(token_id),
+            space_id,
             via_token_id: None,
             changed: ChangedFields::NONE,
         }

@@ -23,7 +23,7 @@ pub mod token_format;
 pub use actor::{ActForError, ActingFor, Actor, MemberRole, MemberRoleError};
 pub use api_token::{
     ApiToken, ChangedFields, Ended, NewApiToken, NotActive, TokenField, TokenFieldError,
-    TokenRecord, TokenRecordError, TokenUpdate, UpdateRefused,
+    TokenIdentity, TokenRecord, TokenRecordError, TokenUpdate, UpdateRefused,
 };
 pub use audit::{AuditAction, AuditActionError, AuditEvent, EventSubjectError};
 pub use description::{

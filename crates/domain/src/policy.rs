@@ -2,11 +2,11 @@
 //! visibility rule built on it. Services call these; adapters never decide who may do what.
 
 use crate::actor::{Actor, MemberRole};
-use crate::api_token::ApiToken;
+use crate::api_token::{ApiToken, TokenIdentity};
 use crate::audit::AuditEvent;
 use crate::ids::SpaceId;
 use crate::permission::Permission;
-use crate::token::{CreatedBy, TokenLevel};
+use crate::token::{CreatedBy, TokenLevel, TokenScope};
 
 /// What a permission is asked for.
 #[derive(Debug, Clone, Copy)]
@@ -105,11 +105,16 @@ pub const fn create_permission(level: TokenLevel) -> Permission {
 /// instance admins.
 #[must_use]
 pub fn can_see(actor: &Actor, token: &ApiToken) -> bool {
-    let Some(space) = token.space_id() else {
+    can_see_scope(actor, token.scope())
+}
+
+/// [`can_see`] for any token of `scope`: what the rule depends on.
+fn can_see_scope(actor: &Actor, scope: TokenScope) -> bool {
+    let Some(space) = scope.space_id() else {
         return actor.is_instance_wide();
     };
     allows(actor, Permission::ReadApiToken, Resource::Space(space))
-        && (token.level() == TokenLevel::Client
+        && (scope.level() == TokenLevel::Client
             || allows(actor, Permission::ReadAdminApiToken, Resource::Space(space)))
 }
 
@@ -183,8 +188,8 @@ pub fn may_introspect(actor: &Actor) -> bool {
 /// may introspect, and may know that the token exists (its own space's tokens; every token for
 /// an instance admin). Any other token is answered as inactive, exactly as an unknown one.
 #[must_use]
-pub fn introspection_shows(actor: &Actor, token: &ApiToken) -> bool {
-    may_introspect(actor) && can_see(actor, token)
+pub fn introspection_shows(actor: &Actor, token: &TokenIdentity) -> bool {
+    may_introspect(actor) && can_see_scope(actor, token.scope())
 }
 
 /// `token` as `actor` is shown it: an actor without READ_ADMIN_API_TOKEN in the token's space
@@ -454,15 +459,19 @@ mod tests {
             let is_instance = actor.is_instance_wide();
             assert_eq!(may_introspect(&actor), row[4], "{who} may introspect");
             for (t, what) in [(&own_client, "own client"), (&own_admin, "own admin")] {
-                assert_eq!(introspection_shows(&actor, t), row[4], "{who} × {what}");
+                assert_eq!(
+                    introspection_shows(&actor, &t.identity()),
+                    row[4],
+                    "{who} × {what}"
+                );
             }
             assert_eq!(
-                introspection_shows(&actor, &foreign),
+                introspection_shows(&actor, &foreign.identity()),
                 is_instance,
                 "{who} × another space's token"
             );
             assert_eq!(
-                introspection_shows(&actor, &instance),
+                introspection_shows(&actor, &instance.identity()),
                 is_instance,
                 "{who} × an instance token"
             );

@@ -15,4 +15,5 @@ mod sessions;
 mod timestamps;
 mod transfer;
 mod unavailable;
+mod unprepared_listing;
 mod visible_names;

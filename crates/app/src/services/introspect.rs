@@ -85,10 +85,10 @@ impl TokenService {
             }
             Err(LimitedVerifyError::Verify(VerifyTokenError::Store(e))) => return Err(e.into()),
         };
-        // The verifier refuses every token that cannot be used (and so will refuse a suspended
-        // one, once suspension exists); this check is where any further reason to call a
-        // verified token inactive belongs.
-        let active = verified.token.is_live_at(self.now());
+        // The verifier refuses every token that cannot be used (revoked, suspended, rotated
+        // past its grace period, expired); this check, against this service's clock, is where
+        // any further reason to call a verified token inactive belongs.
+        let active = !verified.token.is_expired_at(self.now());
         if active && introspection_shows(caller, &verified.token) {
             Ok(Introspection::Active(Box::new(verified)))
         } else {

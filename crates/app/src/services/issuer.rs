@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tollgate_domain::{
-    Actor, ApiToken, AuditAction, AuditEvent, CreatedBy, NewApiToken, SpaceId, TokenId, TokenName,
-    TokenScope, TokenSecret, TokenString,
+    Actor, ApiToken, AuditAction, AuditEvent, CreatedBy, NewApiToken, SpaceId, TokenId,
+    TokenIdentity, TokenName, TokenScope, TokenSecret, TokenString,
 };
 
 use super::commands::TokenView;
@@ -78,6 +78,22 @@ impl EventStamp {
         token: &ApiToken,
     ) -> AuditEvent {
         AuditEvent::about(
+            self.random.event_id(),
+            self.clock.now(),
+            action,
+            actor,
+            token,
+        )
+    }
+
+    /// [`Self::event`] on a token known by what a verification found of it.
+    pub(crate) fn event_about_identity(
+        &self,
+        action: AuditAction,
+        actor: CreatedBy,
+        token: &TokenIdentity,
+    ) -> AuditEvent {
+        AuditEvent::about_identity(
             self.random.event_id(),
             self.clock.now(),
             action,

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 use tollgate_domain::{
-    Actor, ApiToken, ConsoleSession, FormNonce, SessionDigest, SessionTimeouts, TokenLevel,
+    Actor, ConsoleSession, FormNonce, SessionDigest, SessionTimeouts, TokenIdentity, TokenLevel,
 };
 
 use super::errors::VerifyTokenError;
@@ -143,8 +143,8 @@ pub struct SignedIn {
     pub session: ConsoleSession,
     /// The actor its token acts as.
     pub actor: Actor,
-    /// The token that signed in, as stored now.
-    pub token: ApiToken,
+    /// Who the token that signed in is, as stored now.
+    pub token: TokenIdentity,
 }
 
 /// Why a sign-in was refused.
@@ -351,7 +351,7 @@ impl SessionService {
         Ok(SignedIn {
             session,
             actor: Actor::for_token(&token),
-            token,
+            token: token.identity(),
         })
     }
 

@@ -13,7 +13,8 @@ use time::OffsetDateTime;
 use tollgate_domain::{
     allows, as_seen_by, create_permission, event_as_seen_by, may_manage_instance_tokens, Actor,
     ApiToken, AuditAction, AuditEvent, CreatedBy, EventId, LifetimeError, LifetimePolicy,
-    Permission, Resource, SpaceId, TokenId, TokenLevel, TokenName, TokenScope, TokenStatus,
+    Permission, Resource, SpaceId, TokenId, TokenIdentity, TokenLevel, TokenName, TokenScope,
+    TokenStatus,
 };
 
 use super::access::{unreachable_as_not_found, Access};
@@ -520,7 +521,7 @@ impl TokenService {
         let revoked = if token.scope() == TokenScope::Instance {
             self.revoke_instance_admin(&token, &event).await?
         } else {
-            self.apply_revocation(&token, &event)
+            self.apply_revocation(token.id(), &event)
                 .await?
                 .ok_or(RevokeTokenError::NotFound)?
         };
@@ -558,28 +559,29 @@ impl TokenService {
     /// [`LeakReports`]: super::LeakReports
     pub(super) async fn revoke_leaked(
         &self,
-        token: &ApiToken,
+        token: &TokenIdentity,
     ) -> Result<Option<ApiToken>, StoreError> {
-        let event =
-            self.issuer
-                .stamp()
-                .event(AuditAction::TokenRevoked, CreatedBy::LeakReport, token);
-        self.apply_revocation(token, &event).await
+        let event = self.issuer.stamp().event_about_identity(
+            AuditAction::TokenRevoked,
+            CreatedBy::LeakReport,
+            token,
+        );
+        self.apply_revocation(token.id(), &event).await
     }
 
     /// The one way a token is revoked: in the store with its event (which tells every other
     /// node), then in this node's cache.
     async fn apply_revocation(
         &self,
-        token: &ApiToken,
+        token_id: TokenId,
         event: &AuditEvent,
     ) -> Result<Option<ApiToken>, StoreError> {
         let revoked = self
             .repository()
-            .revoke(token.id(), self.now(), event)
+            .revoke(token_id, self.now(), event)
             .await?;
         // Before the caller hears of success: from here on, no use of this token succeeds here.
-        self.verifier.forget(token.id());
+        self.verifier.forget(token_id);
         Ok(revoked)
     }
 

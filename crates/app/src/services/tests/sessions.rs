@@ -37,7 +37,7 @@ async fn only_admin_level_tokens_sign_in_and_the_session_holds_no_token() {
     assert_eq!(stored.token_id(), signed_in.token.id());
     assert!(!format!("{stored:?}").contains(&admin[4..30]));
 
-    let actor = Actor::for_token(&signed_in.token);
+    let actor = Actor::for_identity(&signed_in.token);
     let space = core
         .spaces
         .create(

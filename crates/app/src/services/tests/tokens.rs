@@ -99,7 +99,7 @@ async fn an_editor_creates_a_client_token_that_verifies_as_a_space_token() {
             level: TokenLevel::Client
         }
     );
-    assert_eq!(&verified.token, issued.token());
+    assert_eq!(verified.token, issued.token().identity());
 }
 
 #[tokio::test]

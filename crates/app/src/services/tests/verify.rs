@@ -15,6 +15,23 @@ async fn a_cached_token_verifies_without_the_store_or_argon2() {
 }
 
 #[tokio::test]
+async fn a_cached_verification_answers_what_the_cold_one_did() {
+    let (token, string) = stored_hashed_by(&FakeHasher::new(), None).await;
+    let identity = token.identity();
+    let svc = service(
+        store_looked_up(token, 1),
+        Arc::new(FakeHasher::new()),
+        clock(),
+    )
+    .await;
+    let cold = svc.verify(string.expose()).await.unwrap();
+    let cached = svc.verify(string.expose()).await.unwrap();
+    assert_eq!(cold.token, identity);
+    assert_eq!(cold.actor, Actor::for_identity(&identity));
+    assert_eq!(cached, cold);
+}
+
+#[tokio::test]
 async fn a_wrong_secret_for_a_cached_id_is_never_accepted_from_the_cache() {
     let (token, string) = stored_hashed_by(&FakeHasher::new(), None).await;
     let id = token.id();

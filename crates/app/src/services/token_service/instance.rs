@@ -87,7 +87,7 @@ impl TokenService {
                 self.issuer()
                     .stamp()
                     .event(AuditAction::TokenRevoked, CreatedBy::System, &token);
-            if let Some(token) = self.apply_revocation(&token, &event).await? {
+            if let Some(token) = self.apply_revocation(token.id(), &event).await? {
                 tracing::info!(token_id = %token.id(), "instance admin token revoked at start");
                 revoked.push(token);
             }

@@ -18,33 +18,48 @@
 //!   inserted at the same moment.
 //! - **Negative cache**: ids that the store does not know, remembered briefly, so a flood of
 //!   well-formed but invented tokens costs one indexed lookup per id.
+//!
+//! An entry is small on purpose (`docs/performance.md`, "Memory per cached token"): the digest
+//! and generation inline in moka's own entry, and one shared allocation with the token's
+//! [`TokenIdentity`] (no stored hash, no history) and the confirmation flag.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use moka::sync::Cache;
 use subtle::ConstantTimeEq;
-use tollgate_domain::TokenId;
+use tollgate_domain::{TokenId, TokenIdentity};
 
 use super::presented::TokenDigest;
-use super::verified::VerifiedToken;
 use super::VerifyCacheConfig;
 
 #[derive(Clone)]
 struct Entry {
     digest: TokenDigest,
-    verified: Arc<VerifiedToken>,
     /// [`VerifyCache::flushes`] when the entry was inserted.
     generation: u64,
+    cached: Arc<Cached>,
+}
+
+/// What an entry shares with the verification that placed it: one allocation per entry.
+pub(super) struct Cached {
     /// Set once the inserting verification saw no invalidation since it began; until then the
     /// entry is in the map (so an invalidation can drop it) but does not authenticate.
-    confirmed: Arc<AtomicBool>,
+    confirmed: AtomicBool,
+    token: TokenIdentity,
+}
+
+impl Cached {
+    /// The verified token.
+    pub(super) const fn token(&self) -> &TokenIdentity {
+        &self.token
+    }
 }
 
 /// What the cache knows of a presented token.
 pub(super) enum Lookup {
     /// Verified before: this exact string.
-    Hit(Arc<VerifiedToken>),
+    Hit(Arc<Cached>),
     /// The id is cached, but the string differs: a wrong secret or a forgery.
     OtherSecret,
     /// Nothing cached for this id.
@@ -83,10 +98,10 @@ impl Ticket<'_> {
     }
 
     /// Remembers a verified token, unless some token was forgotten since the ticket was taken.
-    pub(super) fn insert(self, digest: TokenDigest, verified: Arc<VerifiedToken>) {
-        let id = verified.token.id();
-        if let Some(confirmed) = self.cache.place(digest, verified) {
-            self.confirm(id, &confirmed);
+    pub(super) fn insert(self, digest: TokenDigest, token: TokenIdentity) {
+        let id = token.id();
+        if let Some(placed) = self.cache.place(digest, token) {
+            self.confirm(id, &placed.confirmed);
         }
     }
 
@@ -139,12 +154,12 @@ impl VerifyCache {
             return Lookup::Miss;
         };
         if entry.generation != self.flushes.load(Ordering::SeqCst)
-            || !entry.confirmed.load(Ordering::SeqCst)
+            || !entry.cached.confirmed.load(Ordering::SeqCst)
         {
             return Lookup::Miss;
         }
         if bool::from(entry.digest.ct_eq(digest)) {
-            Lookup::Hit(entry.verified)
+            Lookup::Hit(entry.cached)
         } else {
             Lookup::OtherSecret
         }
@@ -159,18 +174,20 @@ impl VerifyCache {
     }
 
     /// Puts an entry in the map that does not authenticate yet; `None` if caching is off.
-    fn place(&self, digest: TokenDigest, verified: Arc<VerifiedToken>) -> Option<Arc<AtomicBool>> {
+    fn place(&self, digest: TokenDigest, token: TokenIdentity) -> Option<Arc<Cached>> {
         let positive = self.positive.as_ref()?;
-        let confirmed = Arc::new(AtomicBool::new(false));
-        let id = verified.token.id();
+        let id = token.id();
+        let cached = Arc::new(Cached {
+            confirmed: AtomicBool::new(false),
+            token,
+        });
         let entry = Entry {
             digest,
-            verified,
             generation: self.flushes.load(Ordering::SeqCst),
-            confirmed: Arc::clone(&confirmed),
+            cached: Arc::clone(&cached),
         };
         positive.insert(id, entry);
-        Some(confirmed)
+        Some(cached)
     }
 
     /// Drops what is known of `id` (revoked, rotated, its expiry changed, or expired on a hit).
@@ -223,11 +240,11 @@ mod tests {
     use crate::testing::fixtures::{space_id, token};
 
     /// A verified token, its digest and its id.
-    fn verified() -> (Arc<VerifiedToken>, TokenDigest, TokenId) {
+    fn verified() -> (TokenIdentity, TokenDigest, TokenId) {
         let token = token(7, space_id(1), TokenLevel::Client);
         let id = token.id();
         let digest = digest("the one valid string of token 7");
-        (Arc::new(VerifiedToken::of(token)), digest, id)
+        (token.identity(), digest, id)
     }
 
     fn hits(cache: &VerifyCache, id: TokenId, digest: &TokenDigest) -> bool {
@@ -255,11 +272,11 @@ mod tests {
         let cache = cache();
         let (verified, digest, id) = verified();
         let ticket = cache.ticket();
-        let confirmed = cache
+        let placed = cache
             .place(digest, verified)
             .unwrap_or_else(|| unreachable!("caching is on"));
         assert!(!hits(&cache, id, &digest), "not yet checked");
-        assert!(ticket.confirm(id, &confirmed));
+        assert!(ticket.confirm(id, &placed.confirmed));
         assert!(hits(&cache, id, &digest));
     }
 
@@ -268,14 +285,14 @@ mod tests {
         let cache = cache();
         let (verified, digest, id) = verified();
         let ticket = cache.ticket();
-        let confirmed = cache
+        let placed = cache
             .place(digest, verified)
             .unwrap_or_else(|| unreachable!("caching is on"));
         // The revocation runs while the entry is placed but unchecked...
         cache.forget(id);
         // ... and whatever the verification does next, the entry never authenticates.
         assert!(!hits(&cache, id, &digest));
-        assert!(!ticket.confirm(id, &confirmed));
+        assert!(!ticket.confirm(id, &placed.confirmed));
         assert!(!hits(&cache, id, &digest));
     }
 

@@ -275,9 +275,11 @@ impl Verifier {
                 ..TokenUse::new(id, now, ip)
             });
         }
-        let verified = Arc::new(VerifiedToken::of(token));
-        ticket.insert(*presented.digest(), Arc::clone(&verified));
-        Ok(Arc::unwrap_or_clone(verified))
+        // What is cached and answered is the token's identity: the stored hash (read above for
+        // argon2 and a re-hash) and the rest of the row end with this verification.
+        let verified = VerifiedToken::of(&token);
+        ticket.insert(*presented.digest(), verified.token.clone());
+        Ok(verified)
     }
 
     /// The stored token behind `presented` if it is live and the secret matches, and the new
@@ -297,7 +299,7 @@ impl Verifier {
         if !token.is_live_at(self.clock.now()) {
             // No argon2 for a dead token: the event is throttled per token instead, so a flood
             // of it costs one write a minute, not one hash a request.
-            self.rejections.record(&token).await;
+            self.rejections.record(&token.identity()).await;
             return Err(reject(
                 id,
                 if token.revoked_at().is_some() {
@@ -345,13 +347,13 @@ impl Verifier {
             Lookup::Hit(hit) => {
                 self.metrics.cache_hit();
                 let now = self.clock.now();
-                if hit.token.is_expired_at(now) {
+                if hit.token().is_expired_at(now) {
                     self.cache.forget(id);
-                    self.rejections.record(&hit.token).await;
+                    self.rejections.record(hit.token()).await;
                     return Some(Err(reject(id, "expired")));
                 }
                 self.note_use(id, usage, now);
-                Some(Ok(VerifiedToken::clone(&hit)))
+                Some(Ok(VerifiedToken::from(hit.token().clone())))
             }
             // This node verified this id's one valid string and holds its digest: any other
             // string with the same id (the id encoding is one-to-one) carries another secret,
@@ -374,12 +376,12 @@ impl Verifier {
         };
         self.metrics.cache_hit();
         let now = self.clock.now();
-        if hit.token.is_expired_at(now) {
+        if hit.token().is_expired_at(now) {
             return None;
         }
         self.note_use(presented.id(), usage, now);
         self.metrics.verification(Outcome::Valid, Path::Cached);
-        Some(VerifiedToken::clone(&hit))
+        Some(VerifiedToken::from(hit.token().clone()))
     }
 
     /// Notes a cached verification's use (no re-hash: the cache holds no outdated answer that a

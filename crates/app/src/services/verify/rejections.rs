@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use moka::sync::Cache;
-use tollgate_domain::{ApiToken, AuditAction, CreatedBy, TokenId};
+use tollgate_domain::{AuditAction, CreatedBy, TokenId, TokenIdentity};
 
 use crate::ports::AuditRepository;
 use crate::services::issuer::EventStamp;
@@ -33,15 +33,17 @@ impl Rejections {
 
     /// Records that `token`, revoked or expired, was presented, unless it was recorded within
     /// the interval. A failure to record is logged, never the caller's problem.
-    pub(super) async fn record(&self, token: &ApiToken) {
+    pub(super) async fn record(&self, token: &TokenIdentity) {
         let id = token.id();
         if self.recent.contains_key(&id) {
             return;
         }
         self.recent.insert(id, ());
-        let event = self
-            .stamp
-            .event(AuditAction::TokenRejected, CreatedBy::Token(id), token);
+        let event = self.stamp.event_about_identity(
+            AuditAction::TokenRejected,
+            CreatedBy::Token(id),
+            token,
+        );
         if let Err(error) = self.events.record(&event).await {
             tracing::warn!(token_id = %id, error = &error as &dyn std::error::Error, "could not record a rejected use");
         }
