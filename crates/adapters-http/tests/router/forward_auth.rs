@@ -10,12 +10,12 @@ use axum::http::{header, Method, StatusCode};
 use serde_json::Value;
 use tollgate_app::adapters::{InMemoryStore, ManualClock, OsRandomSource};
 use tollgate_app::ports::MockTokenRepository;
-use tollgate_app::testing::{FakeHasher, TestCore, TestPorts};
+use tollgate_app::testing::TestPorts;
 use tollgate_app::{mint_token_string, StoreError};
 use tollgate_domain::TokenKind;
-use tollgate_http::{router, router_with, AppState, AuthFailureLimit, HttpConfig};
+use tollgate_http::{router, AppState, AuthFailureLimit, HttpConfig};
 
-use crate::support::{send, Req, Res, TestApp};
+use crate::support::{router_with_stalled_hashes, send, Req, Res, TestApp};
 
 const ANSWERS: [StatusCode; 4] = [
     StatusCode::OK,
@@ -416,22 +416,9 @@ async fn a_store_that_cannot_decide_is_503_never_401() {
 #[tokio::test]
 async fn a_verification_over_the_timeout_is_503() {
     // A verification that never ends: the hasher's gate is never opened.
-    let hasher = Arc::new(FakeHasher::gated());
-    let core = TestCore::with_hasher(hasher.clone());
-    let admin = core
-        .tokens
-        .ensure_instance_admin()
-        .await
-        .unwrap()
-        .expect("a fresh store has no instance admin");
-    let state = AppState::new(
-        core.spaces.clone(),
-        core.tokens.clone(),
-        Arc::new(core.store.clone()),
-    );
     let config = HttpConfig::default().with_request_timeout(Duration::from_millis(50));
-    let app = router_with(state, config);
-    let res = send(&app, Req::get("/v1/auth").token(admin.secret().expose())).await;
+    let (app, admin, hasher) = router_with_stalled_hashes(config).await;
+    let res = send(&app, Req::get("/v1/auth").token(&admin)).await;
     assert_refused(&res, StatusCode::SERVICE_UNAVAILABLE, "timeout");
     assert_eq!(hasher.started(), 1);
 }

@@ -1,7 +1,6 @@
 //! The router counts and times its own requests when its configuration names request metrics:
 //! by route pattern, whatever layer of the stack answered.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -9,10 +8,9 @@ use tollgate_app::telemetry::{
     HttpRequestMetrics, HTTP_REQUESTS, HTTP_REQUEST_DURATION, UNMATCHED_ROUTE,
 };
 use tollgate_app::testing::metrics::Recorded;
-use tollgate_app::testing::{FakeHasher, TestCore};
-use tollgate_http::{router_with, AppState, HttpConfig};
+use tollgate_http::HttpConfig;
 
-use crate::support::{send, Req};
+use crate::support::{router_with_stalled_hashes, send, Req};
 
 fn counted(recorded: &Recorded, route: &str, method: &str, status: &str) -> u64 {
     recorded.counter(
@@ -21,29 +19,15 @@ fn counted(recorded: &Recorded, route: &str, method: &str, status: &str) -> u64 
     )
 }
 
-/// A router whose verifications never end (the hasher's gate stays shut), so that a request
-/// with a token is answered by the timeout layer; and an instance admin token for it.
+/// A router whose verifications never end, so that a request with a token is answered by the
+/// timeout layer; and an instance admin token for it.
 async fn router_with_metrics(metrics: Option<HttpRequestMetrics>) -> (axum::Router, String) {
-    let core = TestCore::with_hasher(Arc::new(FakeHasher::gated()));
-    let admin = core
-        .tokens
-        .ensure_instance_admin()
-        .await
-        .unwrap()
-        .expect("a fresh store has no instance admin");
-    let state = AppState::new(
-        core.spaces.clone(),
-        core.tokens.clone(),
-        Arc::new(core.store.clone()),
-    );
     let config = HttpConfig {
         request_metrics: metrics,
         ..HttpConfig::default().with_request_timeout(Duration::from_millis(50))
     };
-    (
-        router_with(state, config),
-        admin.secret().expose().to_owned(),
-    )
+    let (router, admin, _) = router_with_stalled_hashes(config).await;
+    (router, admin)
 }
 
 #[test]

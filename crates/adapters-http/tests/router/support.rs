@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, St
 use axum::Router;
 use serde_json::{json, Value};
 use tollgate_app::ports::StoreHealth;
-use tollgate_app::testing::TestCore;
+use tollgate_app::testing::{FakeHasher, TestCore};
 use tollgate_domain::LifetimePolicy;
 use tollgate_http::{router_with, AppState, HttpConfig};
 use tower::ServiceExt;
@@ -26,6 +26,29 @@ pub struct TestApp {
     pub router: Router,
     /// An instance admin token string.
     pub admin: String,
+}
+
+/// The router on a fresh core whose verifications never end (the hasher's gate stays shut), an
+/// instance admin token for it, and the hasher, to ask how many verifications started.
+pub async fn router_with_stalled_hashes(config: HttpConfig) -> (Router, String, Arc<FakeHasher>) {
+    let hasher = Arc::new(FakeHasher::gated());
+    let core = TestCore::with_hasher(hasher.clone());
+    let admin = core
+        .tokens
+        .ensure_instance_admin()
+        .await
+        .unwrap()
+        .expect("a fresh store has no instance admin");
+    let state = AppState::new(
+        core.spaces.clone(),
+        core.tokens.clone(),
+        Arc::new(core.store.clone()),
+    );
+    (
+        router_with(state, config),
+        admin.secret().expose().to_owned(),
+        hasher,
+    )
 }
 
 impl TestApp {
